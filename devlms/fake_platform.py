@@ -1,0 +1,149 @@
+"""
+A fake of the plugin's platform adapter (``tahoe_registration_api.edxapp``) for the
+development LMS and the tests above the adapter.
+
+It has the adapter's verbs with the same signatures (a test keeps them in step) and
+reproduces what the platform does behind them: the form's validation rules, the
+global duplicate checks, an inactive user with a profile and an activation key, and the
+activation and password-reset emails (sent through Django's mail, printed to the console
+in development). It writes real rows; nothing here is imported by the plugin itself.
+"""
+
+import re
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.http import int_to_base36
+
+from devlms.models import ActivationRecord, LearnerProfile
+from tahoe_registration_api.data import NewAccount
+from tahoe_registration_api.edxapp import unset_password_value
+from tahoe_registration_api.exceptions import InvalidRegistration
+
+ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+UNICODE_USERNAME = re.compile(r"^[\w-]+\Z", re.UNICODE)
+# Records of what the platform would have announced; tests read it.
+ANNOUNCED = []
+
+
+def _feature(name, default):
+    """Read a feature flag as a top-level setting first, then from ``FEATURES``."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return settings.FEATURES.get(name, default)
+
+
+def email_unique_platform_wide():
+    """Upstream refuses an email used on any site unless the Tahoe multi-tenant emails flag is on."""
+    return not _feature("APPSEMBLER_MULTI_TENANT_EMAILS", False)
+
+
+def platform_conflicts(username, email):
+    """The platform's global checks: an exact match on any user (MySQL's collation ignores case)."""
+    users = get_user_model().objects
+    conflicts = set()
+    if users.filter(username=username).exists():
+        conflicts.add("username")
+    if email_unique_platform_wide() and users.filter(email=email).exists():
+        conflicts.add("email")
+    return conflicts
+
+
+def _username_errors(username):
+    """The platform's username rules: 2 to USERNAME_MAX_LENGTH characters of its allowed alphabet."""
+    max_length = getattr(settings, "USERNAME_MAX_LENGTH", 30)
+    if not 2 <= len(username) <= max_length:
+        return [f"Username must be between 2 and {max_length} characters long."]
+    pattern = UNICODE_USERNAME if _feature("ENABLE_UNICODE_USERNAME", False) else ASCII_USERNAME
+    if not pattern.match(username):
+        return ["Usernames can only contain letters, numerals, and @/./+/-/_ characters."]
+    return []
+
+
+def _validation_errors(registration):
+    """Apply the platform form's rules; return ``{field: message}``."""
+    errors = {}
+    username = registration.username.strip()
+    if messages := _username_errors(username):
+        errors["username"] = " ".join(messages)
+    try:
+        EmailValidator()(registration.email)
+        if not 3 <= len(registration.email) <= 254:
+            raise ValidationError("Email must be between 3 and 254 characters long.")
+    except ValidationError as exc:
+        errors["email"] = " ".join(exc.messages)
+    name = registration.name.strip()
+    if not name:
+        errors["name"] = "Your legal name must be a minimum of one character long."
+    elif re.search(r"[<>]", name):
+        errors["name"] = "Full Name cannot contain the following characters: < >"
+    elif "://" in name:
+        errors["name"] = "Enter a valid name"
+    if registration.has_password:
+        try:
+            password_validation.validate_password(registration.password)
+        except ValidationError as exc:
+            errors["password"] = " ".join(exc.messages)
+    return errors
+
+
+def create_account(registration, site):  # pylint: disable=unused-argument
+    """Create an inactive user with profile and activation key; activate it when no email is wanted."""
+    if errors := _validation_errors(registration):
+        raise InvalidRegistration(field_errors=errors)
+    user = get_user_model()(
+        username=registration.username.strip(), email=registration.email.strip(), is_active=False
+    )
+    if registration.has_password:
+        user.set_password(registration.password)
+    else:
+        user.password = unset_password_value()
+    user.save()
+    activation = ActivationRecord.objects.create(user=user, activation_key=uuid.uuid4().hex)
+    profile = LearnerProfile.objects.create(user=user, name=registration.name.strip())
+    if registration.has_password and not registration.send_activation_email:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    return NewAccount(user=user, is_active=user.is_active,
+                      platform_records={"profile": profile, "registration": activation})
+
+
+def announce_registration(account):
+    """Record the ``REGISTER_USER`` signal the platform would send."""
+    ANNOUNCED.append(account.user.id)
+
+
+def send_activation_email(account):
+    """Send the activation email, as the platform's queued task does."""
+    key = account.platform_records["registration"].activation_key
+    mail.send_mail(
+        subject="Action Required: Activate your account",
+        message=(
+            f"Hello {account.platform_records['profile'].name},\n\n"
+            f"Activate your account: {settings.LMS_ROOT_URL}/activate/{key}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[account.user.email],
+    )
+
+
+def send_password_reset_email(account, request):
+    """Send the password-reset ("set your password") email with a reset-token link."""
+    user = account.user
+    scheme = "https" if request is not None and request.is_secure() else "http"
+    host = request.get_host() if request is not None else "localhost"
+    link = (
+        f"{scheme}://{host}/password_reset_confirm/{int_to_base36(user.id)}-"
+        f"{default_token_generator.make_token(user)}/"
+    )
+    mail.send_mail(
+        subject="Password reset",
+        message=f"Hello {account.platform_records['profile'].name},\n\nSet your password: {link}\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[user.email],
+    )

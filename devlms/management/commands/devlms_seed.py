@@ -1,0 +1,44 @@
+"""``devlms_seed``: create (idempotently) the development LMS's two Tahoe sites and their admins."""
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.contrib.sites.models import Site
+from django.core.management.base import BaseCommand
+from rest_framework.authtoken.models import Token
+from tahoe_sites.api import add_user_to_organization, create_tahoe_site, get_organization_by_site
+from tahoe_sites.models import UserOrganizationMapping
+
+SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
+
+
+class Command(BaseCommand):
+    """Seed sites alpha.localhost and beta.localhost, each with an organization and an admin."""
+
+    help = "Create the development sites and admins if missing, and print how to call the API."
+
+    def handle(self, *args, **options):
+        """Seed, then print each site's domain, admin, token and a curl command."""
+        port = os.environ.get("PORT", "8000")
+        for domain, short_name in SITES:
+            site = Site.objects.filter(domain=domain).first()
+            if site is None:
+                site = create_tahoe_site(domain=domain, short_name=short_name)["site"]
+            organization = get_organization_by_site(site)
+            admin, created = get_user_model().objects.get_or_create(
+                username=f"{short_name}_admin", defaults={"email": f"admin@{domain}", "is_active": True}
+            )
+            if created:
+                admin.set_unusable_password()
+                admin.save()
+            if not UserOrganizationMapping.objects.filter(user=admin).exists():
+                add_user_to_organization(admin, organization, is_admin=True)
+            token, _ = Token.objects.get_or_create(user=admin)
+            self.stdout.write(
+                f"\nSite {domain}\n  admin: {admin.username}\n  token: {token.key}\n  try:\n"
+                f"    curl -X POST http://127.0.0.1:{port}/tahoe/api/v1/registrations/ "
+                f"-H 'Host: {domain}' -H 'Authorization: Token {token.key}' "
+                "-H 'Content-Type: application/json' "
+                f"-d '{{\"username\": \"auserton\", \"email\": \"alex.userton@example.com\", "
+                f"\"name\": \"Alex Userton\"}}'\n"
+            )

@@ -1,0 +1,110 @@
+"""
+Settings of the development LMS: a stand-in for the Open edX LMS that serves the plugin.
+
+The plugin is mounted exactly as the LMS mounts it, through edx-django-utils' plugin
+framework. The platform itself is replaced by a fake of the plugin's adapter
+(``devlms.fake_platform``), which writes real users, profiles and memberships and sends
+real (console or SMTP) mail. Database: sqlite, or ``DATABASE_URL`` (e.g. MariaDB).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from edx_django_utils.plugins import add_plugins, get_plugin_apps
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("DEVLMS_VAR_DIR", BASE_DIR / "var"))
+
+SECRET_KEY = os.environ.get("DEVLMS_SECRET_KEY", "development-only-secret-key-never-used-in-production")
+DEBUG = os.environ.get("DEVLMS_DEBUG", "false").lower() == "true"
+ALLOWED_HOSTS = ["*"]
+SITE_ID = 1  # the LMS's main site; Tahoe sites are the others
+ROOT_URLCONF = "devlms.urls"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LMS_ROOT_URL = "http://localhost:8000"
+
+# As lms/envs/common.py: FEATURES must exist before the plugins' settings run.
+FEATURES = {}
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.sites",
+    "rest_framework",
+    "organizations",
+    "devlms",
+]
+INSTALLED_APPS.extend(get_plugin_apps("lms.djangoapp"))
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "devlms.middleware.SiteFromHostMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.contrib.auth.context_processors.auth"]},
+    }
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'devlms.sqlite3'}",
+        conn_max_age=0,
+    )
+}
+# The LMS wraps every request in a transaction; the plugin must cope with that.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DEVLMS_TEST_DB") or None}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "devlms"},
+}
+
+# Outgoing mail: printed to the console, or sent over SMTP when EMAIL_HOST and EMAIL_PORT are set.
+if os.environ.get("EMAIL_HOST") and os.environ.get("EMAIL_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ["EMAIL_PORT"])
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "false").lower() == "true"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "registration@localhost"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"tahoe_registration_api": {"handlers": ["console"], "level": "INFO"}},
+}
+
+# As lms/envs/common.py does last: let every installed plugin add its settings.
+add_plugins(__name__, "lms.djangoapp", "common")
+
+# The development LMS has no platform: the plugin calls the fake of its adapter.
+TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"

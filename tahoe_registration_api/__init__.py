@@ -1,0 +1,3 @@
+"""Register learners on a Tahoe (multi-tenant Open edX) site through a REST API."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,135 @@
+"""
+The Python API of the plugin: register a learner on a Tahoe site.
+
+Stability: ``register_user`` and the data and exception classes it uses are the
+plugin's public Python API. Parameters are only ever added, with safe defaults.
+
+The rules of ``docs/contract`` live here: site scoping, conflicts, the email a learner
+gets, and all-or-nothing creation. No DRF and no platform imports: the platform is
+reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
+"""
+
+import hashlib
+import logging
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from tahoe_sites.api import add_user_to_organization
+from tahoe_sites.models import UserOrganizationMapping
+
+from tahoe_registration_api import hooks
+from tahoe_registration_api.data import RegistrationResult
+from tahoe_registration_api.exceptions import DuplicateAccount, ServiceUnavailable
+from tahoe_registration_api.models import RegistrationClaim
+
+log = logging.getLogger(__name__)
+
+# MySQL/MariaDB error numbers after which the whole transaction may simply be retried.
+RETRYABLE_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
+
+
+def platform_adapter():
+    """Return the module through which the platform is called (``edxapp`` in an LMS)."""
+    return import_module(settings.TAHOE_REGISTRATION_API_ADAPTER)
+
+
+def register_user(registration, *, site, organization, request=None):
+    """
+    Register one learner on ``site`` (whose organization is ``organization``).
+
+    Returns a ``RegistrationResult``; raises a ``RegistrationError`` subclass otherwise,
+    having written nothing. Emails and events leave only after the account committed.
+    """
+    adapter = platform_adapter()
+    registration = hooks.run_registration_filter(registration)
+    account = _create_with_retries(adapter, registration, site, organization)
+    _after_commit(adapter, account, registration, request)
+    return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.is_active)
+
+
+def _create_with_retries(adapter, registration, site, organization):
+    """Run the registration's transaction, again when the database asks for a retry."""
+    attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
+    for attempt in range(1, attempts + 1):
+        try:
+            return _create_account(adapter, registration, site, organization)
+        except IntegrityError:
+            # Another registration (maybe outside this API) committed the same username or
+            # email after our checks: the next attempt's checks see it and answer 409.
+            log.info("Registration hit a unique constraint; attempt %s of %s.", attempt, attempts)
+            last_error = None
+        except OperationalError as exc:
+            if not _is_retryable(exc):
+                raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
+            log.info("Registration deadlocked; attempt %s of %s.", attempt, attempts)
+            last_error = exc
+        except DatabaseError as exc:
+            raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
+    raise ServiceUnavailable("The database kept refusing the registration; retry later.") from last_error
+
+
+def _is_retryable(error):
+    """Tell a deadlock or lock timeout (retry) from a lost or refused connection (503)."""
+    code = error.args[0] if error.args else None
+    if code in RETRYABLE_MYSQL_ERRORS:
+        return True
+    return "database is locked" in str(error)  # sqlite's busy writer
+
+
+def _create_account(adapter, registration, site, organization):
+    """Create the account and its membership in one transaction, or nothing at all."""
+    with transaction.atomic():
+        claim_keys = _claim_keys(adapter, registration, organization)
+        RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claim_keys])
+        conflicts = _conflicts(adapter, registration, organization)
+        if conflicts:
+            raise DuplicateAccount(conflicts)
+        account = adapter.create_account(registration, site)
+        add_user_to_organization(account.user, organization, is_admin=False)
+        RegistrationClaim.objects.filter(key__in=claim_keys).delete()
+    return account
+
+
+def _claim_keys(adapter, registration, organization):
+    """Return the sorted claim keys: the username platform-wide, the email in its uniqueness scope."""
+    email_scope = "platform" if adapter.email_unique_platform_wide() else f"organization:{organization.pk}"
+    claims = [
+        f"username:{registration.username.strip().lower()}",
+        f"email:{email_scope}:{registration.email.strip().lower()}",
+    ]
+    return sorted(hashlib.sha256(claim.encode("utf-8")).hexdigest() for claim in claims)
+
+
+def _conflicts(adapter, registration, organization):
+    """Return the fields already taken: username platform-wide, email in the organization, platform rules."""
+    username, email = registration.username.strip(), registration.email.strip()
+    conflicts = set()
+    if get_user_model().objects.filter(username__iexact=username).exists():
+        conflicts.add("username")
+    if UserOrganizationMapping.objects.filter(organization=organization, user__email__iexact=email).exists():
+        conflicts.add("email")
+    return conflicts | adapter.platform_conflicts(username, email)
+
+
+def _after_commit(adapter, account, registration, request):
+    """Announce the learner and send the contract's email; failures are logged, never undone."""
+    user_id = account.user.id
+    _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
+    _without_failing(
+        "the STUDENT_REGISTRATION_COMPLETED event", user_id,
+        hooks.emit_registration_completed, account.user, registration.name,
+    )
+    if registration.activation_email_wanted:
+        _without_failing("the activation email", user_id, adapter.send_activation_email, account)
+    elif not registration.has_password:
+        _without_failing("the password-reset email", user_id, adapter.send_password_reset_email, account, request)
+
+
+def _without_failing(what, user_id, func, *args):
+    """Run a post-commit step; the account exists whatever happens, so only log a failure."""
+    try:
+        func(*args)
+    except Exception as exc:  # pylint: disable=broad-except
+        log.error("Learner %s was registered, but %s failed: %s.", user_id, what, type(exc).__name__)

@@ -1,0 +1,31 @@
+"""Django application configuration: the Open edX plugin declaration."""
+
+from django.apps import AppConfig
+
+
+class TahoeRegistrationApiConfig(AppConfig):
+    """Mounts the registration API under ``/tahoe/api/`` in the LMS through the plugin framework."""
+
+    name = "tahoe_registration_api"
+    verbose_name = "Tahoe Registration API"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    # Plain strings rather than the platform's ProjectType / SettingsType constants, so that
+    # the package imports without the platform (the values are the same).
+    plugin_app = {
+        "url_config": {
+            "lms.djangoapp": {
+                "namespace": "tahoe-api",
+                "app_name": "tahoe-api",
+                "regex": r"^tahoe/api/",
+                "relative_path": "urls",
+            },
+        },
+        "settings_config": {
+            "lms.djangoapp": {
+                "common": {"relative_path": "settings.common"},
+                "production": {"relative_path": "settings.production"},
+                "test": {"relative_path": "settings.test"},
+            },
+        },
+    }

@@ -1,0 +1,51 @@
+"""Frozen data objects that cross the plugin's layers."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """What a caller asks for: one learner on one site."""
+
+    username: str
+    email: str
+    name: str
+    password: Optional[str] = None
+    send_activation_email: bool = True
+
+    @property
+    def has_password(self):
+        """Whether the caller chose the learner's password."""
+        return self.password is not None
+
+    @property
+    def activation_email_wanted(self):
+        """Whether the learner gets the activation email (never without a password)."""
+        return self.has_password and self.send_activation_email
+
+    def __repr__(self):
+        """Represent the request without its password."""
+        return (
+            f"RegistrationRequest(username={self.username!r}, email={self.email!r}, "
+            f"name={self.name!r}, password={'<set>' if self.has_password else None}, "
+            f"send_activation_email={self.send_activation_email!r})"
+        )
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """An account the platform created inside the registration's transaction."""
+
+    user: object
+    is_active: bool
+    platform_records: dict
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """The outcome of a successful registration."""
+
+    user_id: int
+    username: str
+    is_active: bool

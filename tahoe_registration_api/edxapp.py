@@ -1,0 +1,175 @@
+"""
+The one module that calls the Open edX platform.
+
+Every verb imports the platform lazily, so the package imports and its tests run
+without the platform. Written for upstream Open edX, Sumac to Verawood; see
+``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``.
+
+Verbs called inside the registration's transaction: ``platform_conflicts``,
+``create_account``. Verbs called after it committed: ``announce_registration``,
+``send_activation_email``, ``send_password_reset_email``.
+"""
+
+import secrets
+
+from django.conf import settings
+
+from tahoe_registration_api.data import NewAccount
+from tahoe_registration_api.exceptions import InvalidRegistration
+
+# A stored password value that is no valid hash and does not start with "!": no password
+# ever matches it, yet the platform's reset flows (emailed link and "forgot password")
+# accept the learner. See docs/decisions/0004-passwordless-learners-without-hashing.rst.
+UNSET_PASSWORD_PREFIX = "tahoe-registration-api$unset$"
+
+
+def unset_password_value():
+    """Return a stored password value that matches no password and keeps reset possible."""
+    return UNSET_PASSWORD_PREFIX + secrets.token_urlsafe(24)
+
+
+def platform_conflicts(username, email):
+    """Return the fields the platform's own (global) duplicate checks refuse, retired accounts included."""
+    from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
+        email_exists_or_retired,
+        username_exists_or_retired,
+    )
+
+    conflicts = set()
+    if username_exists_or_retired(username):
+        conflicts.add("username")
+    if email_exists_or_retired(email):
+        conflicts.add("email")
+    return conflicts
+
+
+def _site_value(name, default):
+    """Read a site-configuration value, falling back to the LMS setting."""
+    from openedx.core.djangoapps.site_configuration import (  # pylint: disable=import-error,import-outside-toplevel
+        helpers as configuration_helpers,
+    )
+
+    return configuration_helpers.get_value(name, getattr(settings, name, default))
+
+
+def _account_form(registration):
+    """Bind the platform's ``AccountCreationForm`` to the registration, terms accepted on the learner's behalf."""
+    from openedx.core.djangoapps.user_authn.views.registration_form import (  # pylint: disable=import-error,import-outside-toplevel
+        AccountCreationForm,
+    )
+
+    configured = _site_value("REGISTRATION_EXTRA_FIELDS", {}) or {}
+    # Only the agreements apply: the caller vouches for them. Other extra fields a site
+    # requires of self-service sign-up (country, city, ...) are not part of this API.
+    extra_fields = {key: configured[key] for key in ("honor_code", "terms_of_service") if key in configured}
+    tos_required = extra_fields.get("terms_of_service") != "hidden" or extra_fields.get("honor_code") != "hidden"
+    data = {
+        "username": registration.username,
+        "email": registration.email,
+        "name": registration.name,
+        # The form requires a password; for a passwordless learner it validates a random
+        # one that is never stored (the policy is skipped, as for third-party sign-up).
+        "password": registration.password if registration.has_password else secrets.token_urlsafe(32),
+        # The form's check lower-cases the value and compares it with the string "true".
+        "terms_of_service": "true",
+        "honor_code": "true",
+    }
+    return AccountCreationForm(
+        data=data,
+        extra_fields=extra_fields,
+        extended_profile_fields=[],
+        do_third_party_auth=not registration.has_password,
+        tos_required=tos_required,
+    )
+
+
+def _form_errors(form):
+    """Flatten the form's errors into ``{field: message}``."""
+    return {field: " ".join(str(message) for message in messages) for field, messages in form.errors.items()}
+
+
+def create_account(registration, site):
+    """
+    Create the learner's user, activation record and profile, as ``do_create_account`` does.
+
+    Runs inside the caller's transaction. Hashes the password once when one is given and
+    never otherwise; the account is active only when no activation email is wanted.
+    """
+    # pylint: disable=import-error,import-outside-toplevel
+    from common.djangoapps.student.helpers import create_or_set_user_attribute_created_on_site
+    from common.djangoapps.student.models import Registration, UserProfile
+    from common.djangoapps.util.password_policy_validators import normalize_password
+    from django.contrib.auth import get_user_model
+
+    form = _account_form(registration)
+    if not form.is_valid():
+        raise InvalidRegistration(field_errors=_form_errors(form))
+
+    user = get_user_model()(
+        username=form.cleaned_data["username"],
+        email=form.cleaned_data["email"],
+        is_active=False,
+    )
+    if registration.has_password:
+        user.set_password(normalize_password(form.cleaned_data["password"]))
+    else:
+        user.password = unset_password_value()
+    user.save()
+
+    activation = Registration()
+    activation.register(user)
+    profile = UserProfile(user=user, name=form.cleaned_data["name"])
+    profile.save()
+    create_or_set_user_attribute_created_on_site(user, site)
+
+    if registration.has_password and not registration.send_activation_email:
+        activation.activate()
+    return NewAccount(
+        user=user,
+        is_active=user.is_active,
+        platform_records={"profile": profile, "registration": activation},
+    )
+
+
+def announce_registration(account):
+    """Send the platform's ``REGISTER_USER`` signal for a committed account."""
+    from openedx.core.djangoapps.user_authn.views.register import (  # pylint: disable=import-error,import-outside-toplevel
+        REGISTER_USER,
+    )
+
+    REGISTER_USER.send(sender=None, user=account.user, registration=account.platform_records["registration"])
+
+
+def send_activation_email(account):
+    """Queue the platform's activation email for a committed, inactive account."""
+    from common.djangoapps.student.views import (  # pylint: disable=import-error,import-outside-toplevel
+        compose_and_send_activation_email,
+    )
+
+    compose_and_send_activation_email(
+        account.user,
+        account.platform_records["profile"],
+        account.platform_records["registration"],
+        registration_flow=True,
+    )
+
+
+def send_password_reset_email(account, request):
+    """Send the platform's password-reset ("set your password") email to a committed account."""
+    from openedx.core.djangoapps.user_authn.views.password_reset import (  # pylint: disable=import-error,import-outside-toplevel
+        send_password_reset_email_for_user,
+    )
+
+    send_password_reset_email_for_user(account.user, request)
+
+
+def _feature(name, default):
+    """Read a feature flag as a top-level setting (Ulmo and later), then from ``FEATURES``."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return getattr(settings, "FEATURES", {}).get(name, default)
+
+
+def email_unique_platform_wide():
+    """Whether the platform refuses an email used on any site (upstream) or only within one (Tahoe fork)."""
+    return not _feature("APPSEMBLER_MULTI_TENANT_EMAILS", False)

@@ -1,0 +1,83 @@
+"""Domain errors of the registration API, each with a stable machine-readable code."""
+
+
+class RegistrationError(Exception):
+    """Base of every error the registration API reports to its caller."""
+
+    error_code = "registration-error"
+    user_message = "The registration could not be completed."
+
+    def __init__(self, developer_message=None, field_errors=None, user_message=None):
+        """Keep the messages and the per-field details (``{field: message}``)."""
+        self.developer_message = developer_message or self.user_message
+        self.field_errors = dict(field_errors or {})
+        if user_message:
+            self.user_message = user_message
+        super().__init__(self.developer_message)
+
+
+class InvalidRegistration(RegistrationError):
+    """One or more fields are missing, of the wrong type, or refused by the platform's rules."""
+
+    error_code = "validation-error"
+    user_message = "Some of the registration details are not valid."
+
+
+class DuplicateAccount(RegistrationError):
+    """The username (platform-wide) or the email (within the site) is already taken."""
+
+    user_message = "An account with these details already exists."
+
+    def __init__(self, fields, developer_message=None):
+        """Name each conflicting field: ``username``, ``email`` or both."""
+        self.fields = tuple(sorted(fields))
+        messages = {
+            "username": "An account with this username already exists.",
+            "email": "An account with this email address already exists on this site.",
+        }
+        super().__init__(
+            developer_message or f"Conflicting fields: {', '.join(self.fields)}.",
+            field_errors={field: messages[field] for field in self.fields},
+        )
+
+    @property
+    def error_code(self):
+        """Use the platform's codes: duplicate-username, duplicate-email, duplicate-email-username."""
+        if self.fields == ("email", "username"):
+            return "duplicate-email-username"
+        return f"duplicate-{self.fields[0]}"
+
+
+class RegistrationPrevented(RegistrationError):
+    """An operator's ``StudentRegistrationRequested`` filter pipeline stopped the registration."""
+
+    error_code = "registration-prevented"
+    user_message = "The registration was stopped by the site's registration policy."
+
+    def __init__(self, message, status_code=403, error_code=None):
+        """Keep the filter's message, status (a 4xx) and optional error code."""
+        super().__init__(developer_message=message, user_message=message or None)
+        self.status_code = status_code if 400 <= int(status_code or 0) < 500 else 403
+        if error_code:
+            self.error_code = error_code
+
+
+class SiteNotFound(RegistrationError):
+    """The request's Host names no Tahoe site."""
+
+    error_code = "site-not-found"
+    user_message = "This address is not a site that accepts registrations."
+
+
+class NotSiteAdmin(RegistrationError):
+    """The caller is authenticated but is not an active admin of the request's site."""
+
+    error_code = "not-site-admin"
+    user_message = "You must be an admin of this site to register learners."
+
+
+class ServiceUnavailable(RegistrationError):
+    """The database is unreachable or kept refusing the registration; retrying later may work."""
+
+    error_code = "service-unavailable"
+    user_message = "The service is temporarily unavailable. Please try again later."

@@ -1,0 +1,126 @@
+"""
+The one place where errors become HTTP: the Open edX error object, always JSON.
+
+Body: ``error_code`` (stable, machine-readable), ``user_message``, ``developer_message``
+and ``field_errors`` (``{field: {"user_message": ..., "developer_message": ...}}``).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from tahoe_registration_api.exceptions import (
+    DuplicateAccount,
+    InvalidRegistration,
+    NotSiteAdmin,
+    RegistrationError,
+    RegistrationPrevented,
+    ServiceUnavailable,
+    SiteNotFound,
+)
+
+log = logging.getLogger(__name__)
+
+DOMAIN_STATUS = {
+    InvalidRegistration: status.HTTP_400_BAD_REQUEST,
+    DuplicateAccount: status.HTTP_409_CONFLICT,
+    NotSiteAdmin: status.HTTP_403_FORBIDDEN,
+    SiteNotFound: status.HTTP_403_FORBIDDEN,
+    ServiceUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+DRF_CODES = {
+    exceptions.NotAuthenticated: ("not-authenticated", "Authentication credentials were not provided."),
+    exceptions.AuthenticationFailed: ("authentication-failed", "The credentials are not valid."),
+    exceptions.PermissionDenied: ("permission-denied", "You do not have permission to do this."),
+    exceptions.MethodNotAllowed: ("method-not-allowed", "This method is not allowed here; use POST."),
+    exceptions.UnsupportedMediaType: ("unsupported-media-type", "Send the body as application/json."),
+    exceptions.NotAcceptable: ("not-acceptable", "This API answers in application/json only."),
+    exceptions.ParseError: ("malformed-request", "The request body is not valid JSON."),
+    exceptions.Throttled: ("rate-limited", "Too many requests; retry later."),
+    exceptions.ValidationError: ("validation-error", "Some of the registration details are not valid."),
+    exceptions.NotFound: ("not-found", "There is nothing at this address."),
+}
+
+
+def error_body(error_code, user_message, developer_message=None, field_errors=None):
+    """Build the Open edX error object."""
+    return {
+        "error_code": error_code,
+        "user_message": str(user_message),
+        "developer_message": str(developer_message or user_message),
+        "field_errors": {
+            field: {"user_message": str(message), "developer_message": str(message)}
+            for field, message in (field_errors or {}).items()
+        },
+    }
+
+
+def _validation_field_errors(detail):
+    """Flatten DRF's validation detail into ``{field: message}``."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": " ".join(str(item) for item in detail)}
+    return {
+        field: " ".join(str(item) for item in messages) if isinstance(messages, list) else str(messages)
+        for field, messages in detail.items()
+    }
+
+
+def _drf_response(exc):
+    """Map a DRF exception to the error object, keeping DRF's status and headers."""
+    code, message = next(
+        (value for cls, value in DRF_CODES.items() if isinstance(exc, cls)),
+        ("request-error", "The request could not be processed."),
+    )
+    field_errors = {}
+    developer_message = exc.detail if isinstance(exc.detail, str) else message
+    if isinstance(exc, exceptions.ValidationError):
+        field_errors = _validation_field_errors(exc.detail)
+        developer_message = "Invalid fields: " + ", ".join(sorted(field_errors)) + "."
+    response = Response(error_body(code, message, developer_message, field_errors), status=exc.status_code)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        response["Retry-After"] = str(int(exc.wait) + (0 if float(exc.wait).is_integer() else 1))
+    return response
+
+
+def exception_handler(exc, context):  # pylint: disable=unused-argument,too-many-return-statements
+    """Turn every exception a view raises into a JSON error object: never HTML, never a bare 500."""
+    if isinstance(exc, RegistrationError):
+        status_code = exc.status_code if isinstance(exc, RegistrationPrevented) else DOMAIN_STATUS.get(
+            type(exc), status.HTTP_400_BAD_REQUEST
+        )
+        body = error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
+        headers = {"Retry-After": "30"} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+        return Response(body, status=status_code, headers=headers)
+    if isinstance(exc, exceptions.APIException):
+        return _drf_response(exc)
+    if isinstance(exc, Http404):
+        return _drf_response(exceptions.NotFound())
+    if isinstance(exc, PermissionDenied):
+        return _drf_response(exceptions.PermissionDenied())
+    if isinstance(exc, RequestDataTooBig):
+        body = error_body("request-too-large", "The request body is too large.")
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad-request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DatabaseError):
+        log.error("Registration API: database unavailable (%s).", type(exc).__name__)
+        body = error_body(ServiceUnavailable.error_code, ServiceUnavailable.user_message)
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "30"})
+    log.exception("Registration API: unexpected error.")
+    body = error_body("internal-error", "Something went wrong; the learner was not registered.")
+    return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def not_found(request, *args, **kwargs):  # pylint: disable=unused-argument
+    """Answer any unknown address under the plugin's prefix with a JSON 404."""
+    return JsonResponse(
+        error_body("not-found", "There is nothing at this address.", f"No API route matches {request.path!r}."),
+        status=404,
+    )

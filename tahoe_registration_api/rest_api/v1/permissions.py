@@ -1,0 +1,34 @@
+"""Who may call the v1 API: an active admin of the request's site."""
+
+from organizations.models import Organization
+from rest_framework.permissions import BasePermission
+from tahoe_sites.api import get_organization_by_site, is_active_admin_on_organization
+
+from tahoe_registration_api.exceptions import NotSiteAdmin, SiteNotFound
+
+
+def request_organization(request):
+    """Return the organization of the request's site (cached on the request), or raise ``SiteNotFound``."""
+    if not hasattr(request, "_tahoe_organization"):
+        site = getattr(request, "site", None)
+        if site is None:
+            raise SiteNotFound(f"No site is configured for the host {request.get_host()!r}.")
+        try:
+            request._tahoe_organization = get_organization_by_site(site)  # pylint: disable=protected-access
+        except Organization.DoesNotExist as exc:
+            raise SiteNotFound(f"The site {site.domain!r} has no Tahoe organization.") from exc
+    return request._tahoe_organization  # pylint: disable=protected-access
+
+
+class IsSiteAdmin(BasePermission):
+    """Allow an authenticated, active admin of the organization of the site named by the Host."""
+
+    def has_permission(self, request, view):
+        """Raise a clear 403 error object unless the caller administers this site."""
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False  # DRF answers 401: no credentials
+        organization = request_organization(request)
+        if not is_active_admin_on_organization(user, organization):
+            raise NotSiteAdmin(f"User {user.pk} is not an active admin of {organization.short_name!r}.")
+        return True

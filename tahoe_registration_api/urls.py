@@ -1,0 +1,13 @@
+"""URLs of the plugin, mounted by the LMS at ``^tahoe/api/`` (namespace ``tahoe-api``)."""
+
+from django.urls import include, path, re_path
+
+from tahoe_registration_api.rest_api.errors import not_found
+
+app_name = "tahoe-api"
+
+urlpatterns = [
+    path("v1/", include("tahoe_registration_api.rest_api.v1.urls")),
+    # Anything else under the prefix answers a JSON 404, never the LMS's HTML page.
+    re_path(r"^.*$", not_found, name="not-found"),
+]

@@ -1,0 +1,99 @@
+"""The cast of the tests: two Tahoe sites, their admins, a learner, and an API client per caller."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+from tahoe_sites.api import add_user_to_organization, create_tahoe_site
+
+from devlms import fake_platform
+
+REGISTRATIONS_URL = "/tahoe/api/v1/registrations/"
+
+
+class Site:
+    """A Tahoe site of the tests: domain, site, organization."""
+
+    def __init__(self, domain, short_name):
+        created = create_tahoe_site(domain=domain, short_name=short_name)
+        self.domain = domain
+        self.site = created["site"]
+        self.organization = created["organization"]
+
+
+def make_user(username, site=None, is_admin=False, is_active=True, **extra):
+    """Create a user, optionally a member (or admin) of a site's organization."""
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password="not-used-1234", is_active=is_active, **extra
+    )
+    if site is not None:
+        add_user_to_organization(user, site.organization, is_admin=is_admin)
+    return user
+
+
+class Caller:
+    """An API client that speaks to one site as one user (or anonymously)."""
+
+    def __init__(self, user=None, token=None):
+        self.user = user
+        self.client = APIClient()
+        if token is None and user is not None:
+            token = Token.objects.get_or_create(user=user)[0].key
+        self.token = token
+        if token is not None:
+            self.client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def register(self, site, body=None, fmt="json", **kwargs):
+        """POST a registration to ``site`` (a Site, or a bare host name)."""
+        host = site.domain if isinstance(site, Site) else site
+        return self.client.post(REGISTRATIONS_URL, body if body is not None else {}, format=fmt,
+                                HTTP_HOST=host, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _clear_fake_platform_records():
+    """Each test starts with no announced registration."""
+    fake_platform.ANNOUNCED.clear()
+
+
+@pytest.fixture
+def alpha(db):  # pylint: disable=unused-argument
+    """The site alpha.localhost."""
+    return Site("alpha.localhost", "alpha")
+
+
+@pytest.fixture
+def beta(db):  # pylint: disable=unused-argument
+    """The site beta.localhost."""
+    return Site("beta.localhost", "beta")
+
+
+@pytest.fixture
+def alpha_admin(alpha):
+    """An active admin of alpha."""
+    return Caller(make_user("alpha_admin", alpha, is_admin=True))
+
+
+@pytest.fixture
+def beta_admin(beta):
+    """An active admin of beta."""
+    return Caller(make_user("beta_admin", beta, is_admin=True))
+
+
+@pytest.fixture
+def alpha_learner(alpha):
+    """A learner (non-admin member) of alpha."""
+    return Caller(make_user("alpha_learner", alpha))
+
+
+@pytest.fixture
+def anonymous():
+    """A caller without credentials."""
+    return Caller()
+
+
+def learner_body(**overrides):
+    """A valid registration body, as in the contract's example."""
+    body = {"username": "auserton", "email": "alex.userton@example.com", "name": "Alex Userton"}
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}

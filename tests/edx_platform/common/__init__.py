@@ -1,0 +1,1 @@
+"""Stand-in for the Open edX platform's ``common`` package."""

@@ -1,0 +1,1 @@
+"""Stand-in for the platform's student app, ``common.djangoapps.student``."""

@@ -1,0 +1,27 @@
+"""
+Test settings: the development LMS's settings, plus the platform stand-ins.
+
+The plugin is mounted as the LMS mounts it (``get_plugin_apps`` and ``add_plugins`` in
+``devlms.settings``, ``get_plugin_url_patterns`` in ``devlms.urls``), then the ``test``
+settings hook runs as ``lms/envs/test.py`` runs it. ``tests/edx_platform`` holds small
+stand-ins placed at the platform's real import paths, used only by the adapter's tests.
+"""
+
+import sys
+from pathlib import Path
+
+from edx_django_utils.plugins import add_plugins
+
+from devlms.settings import *  # pylint: disable=wildcard-import,unused-wildcard-import
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "edx_platform"))
+
+INSTALLED_APPS += ["common.djangoapps.student"]  # noqa: F405  the platform's student app (stand-in)
+
+add_plugins(__name__, "lms.djangoapp", "test")
+
+# Above the adapter, tests run on its fake; the adapter's own tests switch to the real one.
+TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; the bench measures the real one

@@ -3,11 +3,6 @@
 import json
 import logging
 
-from django.conf import settings
-from django.contrib.auth.models import User  # pylint: disable=imported-auth-user
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-
 from common.djangoapps.student.models import (
     Registration,
     UserAttribute,
@@ -16,6 +11,10 @@ from common.djangoapps.student.models import (
     username_exists_or_retired,
 )
 from common.djangoapps.util.password_policy_validators import normalize_password
+from django.conf import settings
+from django.contrib.auth.models import User  # pylint: disable=imported-auth-user
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 log = logging.getLogger(__name__)

@@ -36,6 +36,8 @@ class UserProfile(models.Model):
     year_of_birth = models.IntegerField(blank=True, null=True, db_index=True)
 
     class Meta:
+        """Table as in the platform."""
+
         app_label = "student"
         db_table = "auth_userprofile"
 
@@ -48,6 +50,8 @@ class Registration(models.Model):
     activation_timestamp = models.DateTimeField(default=None, null=True, blank=True)
 
     class Meta:
+        """Table as in the platform."""
+
         app_label = "student"
         db_table = "auth_registration"
 
@@ -75,6 +79,8 @@ class UserAttribute(models.Model):
     value = models.CharField(max_length=255)
 
     class Meta:
+        """Table as in the platform."""
+
         app_label = "student"
         unique_together = (("user", "name"),)
 
@@ -97,12 +103,12 @@ def _all_retired_values(value, fmt):
 
 
 def get_retired_username(username):
-    """The name a retired account gets (current salt), as retirement renames it."""
+    """Return the name a retired account gets (current salt), as retirement renames it."""
     return _all_retired_values(username, getattr(settings, "RETIRED_USERNAME_FMT", DEFAULT_RETIRED_USERNAME_FMT))[-1]
 
 
 def get_retired_email(email):
-    """The email a retired account gets (current salt), as retirement rewrites it."""
+    """Return the email a retired account gets (current salt), as retirement rewrites it."""
     return _all_retired_values(email, getattr(settings, "RETIRED_EMAIL_FMT", DEFAULT_RETIRED_EMAIL_FMT))[-1]
 
 

@@ -14,7 +14,7 @@ class OuterAtomic(transaction.Atomic):
 
 
 def outer_atomic(using=None, savepoint=True, durable=False):
-    """A variant of ``atomic()`` which cannot be nested inside another atomic block."""
+    """Return a variant of ``atomic()`` which cannot be nested inside another atomic block."""
     if callable(using):
         return OuterAtomic(DEFAULT_DB_ALIAS, savepoint, durable)(using)
     return OuterAtomic(using, savepoint, durable)

@@ -1,4 +1,4 @@
-"""Stand-in for ``common/djangoapps/util/password_policy_validators.py``: NFKC normalisation, then Django's validators."""
+"""Stand-in for ``common/djangoapps/util/password_policy_validators.py``: NFKC, then Django's validators."""
 
 import unicodedata
 

@@ -3,10 +3,9 @@
 import logging
 import urllib.parse
 
+from common.djangoapps.student.models import Registration
 from django.conf import settings
 from django.core import mail
-
-from common.djangoapps.student.models import Registration
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 log = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ def _get_activation_confirmation_link(activation_key, redirect_url=None):
 
 
 def _send_activation_email_task(subject, body, from_address, dest_addr):
-    """The Celery task ``send_activation_email`` (run eagerly here): deliver the message."""
+    """Deliver the message, as the Celery task ``send_activation_email`` does (run eagerly here)."""
     mail.send_mail(subject, body, from_address, [dest_addr])
 
 

@@ -1,4 +1,4 @@
-"""Stand-in for ``openedx/core/djangoapps/user_authn/views/password_reset.py``: the reset email and the "forgot password" form."""
+"""Stand-in for ``openedx/core/djangoapps/user_authn/views/password_reset.py``: reset email, "forgot password" form."""
 
 from django import forms
 from django.conf import settings
@@ -8,7 +8,6 @@ from django.contrib.auth.models import User  # pylint: disable=imported-auth-use
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.utils.http import int_to_base36
-
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 PASSWORD_RESET_SUBJECT = "Password reset"
@@ -49,8 +48,9 @@ class PasswordResetFormNoActive(PasswordResetForm):
             raise forms.ValidationError(self.error_messages["unusable"])
         return email
 
-    def save(self, use_https=False, token_generator=default_token_generator, request=None,  # pylint: disable=arguments-differ
-             **_kwargs):
+    def save(  # pylint: disable=arguments-differ
+        self, use_https=False, token_generator=default_token_generator, request=None, **_kwargs
+    ):
         """Email each selected user a reset link."""
         for user in self.users_cache:
             send_password_reset_email_for_user(user, request)

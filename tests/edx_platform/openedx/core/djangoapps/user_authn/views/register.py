@@ -1,18 +1,17 @@
-"""Stand-in for ``openedx/core/djangoapps/user_authn/views/register.py``: ``create_account_with_params`` and ``REGISTER_USER``."""
+"""Stand-in for ``openedx/core/djangoapps/user_authn/views/register.py``: account creation and ``REGISTER_USER``."""
 
+from common.djangoapps.student.helpers import create_or_set_user_attribute_created_on_site, do_create_account
+from common.djangoapps.student.views import compose_and_send_activation_email
+from common.djangoapps.util.db import outer_atomic
 from django.conf import settings
 from django.contrib.auth import load_backend
 from django.contrib.auth import login as django_login
 from django.db import transaction
 from django.dispatch import Signal
-from openedx_events.learning.data import UserData, UserPersonalData
-from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
-
-from common.djangoapps.student.helpers import create_or_set_user_attribute_created_on_site, do_create_account
-from common.djangoapps.student.views import compose_and_send_activation_email
-from common.djangoapps.util.db import outer_atomic
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 from openedx.core.djangoapps.user_authn.views.registration_form import AccountCreationForm
+from openedx_events.learning.data import UserData, UserPersonalData
+from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 
 # Sent with ``user=`` and ``registration=`` once an account exists.
 REGISTER_USER = Signal()

@@ -2,14 +2,13 @@
 
 import re
 
+from common.djangoapps.student.models import email_exists_or_retired
+from common.djangoapps.util.password_policy_validators import validate_password
 from django import forms
 from django.conf import settings
 from django.contrib.auth.models import User  # pylint: disable=imported-auth-user
 from django.core.validators import RegexValidator, ValidationError, slug_re
 from django.forms import widgets
-
-from common.djangoapps.student.models import email_exists_or_retired
-from common.djangoapps.util.password_policy_validators import validate_password
 
 # openedx/core/djangoapps/user_api/accounts/__init__.py
 USERNAME_MIN_LENGTH = 2
@@ -25,7 +24,7 @@ USERNAME_REGEX_PARTIAL = r"[\w .@_+-]+"  # lms/envs/common.py
 
 
 def _username_max_length():
-    """The platform's ``USERNAME_MAX_LENGTH`` (30 unless the LMS changes it)."""
+    """Return the platform's ``USERNAME_MAX_LENGTH`` (30 unless the LMS changes it)."""
     return getattr(settings, "USERNAME_MAX_LENGTH", 30)
 
 

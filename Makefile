@@ -1,0 +1,74 @@
+.DEFAULT_GOAL := help
+.PHONY: help run test test-sqlite test-mariadb quality validate requirements upgrade bench clean coverage
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= devlms.settings
+
+# The virtualenv is (re)built when the pinned requirements change.
+$(BIN)/.installed: requirements/test.txt setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/test.txt -e .
+	touch $@
+
+# mysqlclient builds against Debian's libmariadb-dev; only the MariaDB runs need it.
+$(BIN)/.installed-mariadb: $(BIN)/.installed requirements/mariadb.txt
+	$(BIN)/python -m pip install --quiet -r requirements/mariadb.txt
+	touch $@
+
+help: ## show this help
+	@echo "tahoe-registration-api: make <target>"
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) (sqlite; DATABASE_URL=mysql://... for MariaDB)
+	@mkdir -p var
+	@if echo "$$DATABASE_URL" | grep -q '^mysql'; then $(MAKE) --no-print-directory $(BIN)/.installed-mariadb; fi
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py devlms_seed
+	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
+
+test: test-sqlite test-mariadb ## run the whole test suite: on sqlite, then on a throwaway MariaDB server
+
+test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
+	$(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml
+
+test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
+	@if command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; then \
+		$(MAKE) --no-print-directory $(BIN)/.installed-mariadb && \
+		scripts/mariadb.sh $(BIN)/pytest --cov=tahoe_registration_api --cov-append --cov-report=term; \
+	elif [ -n "$$CI" ]; then \
+		echo "MariaDB is missing: CI must run the MariaDB suite (see .ci/run)." >&2; exit 1; \
+	else \
+		echo "\n*** MariaDB is not installed: the MariaDB suite (concurrency, atomicity) did NOT run. ***"; \
+		echo "*** Install it with: sudo apt-get install mariadb-server libmariadb-dev pkg-config ***\n"; \
+	fi
+
+quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
+	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
+	$(BIN)/pylint tahoe_registration_api devlms tests
+	$(BIN)/pycodestyle tahoe_registration_api devlms tests
+	$(BIN)/pydocstyle tahoe_registration_api devlms
+	$(BIN)/isort --check-only --diff tahoe_registration_api devlms tests manage.py setup.py
+
+validate: quality test ## everything a change must pass before it lands
+
+requirements: ## install the development requirements (pip-tools, tox, quality)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -e .
+
+COMPILE = $(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --resolver=backtracking
+upgrade: ## re-pin requirements/*.txt from requirements/*.in
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(COMPILE) --upgrade -o requirements/pip-tools.txt requirements/pip-tools.in
+	$(COMPILE) --upgrade -o requirements/base.txt requirements/base.in
+	$(COMPILE) --upgrade -o requirements/test.txt requirements/test.in
+	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
+	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
+	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
+
+clean: ## remove the virtualenv, the development database and build leftovers
+	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov

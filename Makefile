@@ -5,7 +5,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export DJANGO_SETTINGS_MODULE ?= devlms.settings
 
 # The virtualenv is (re)built when the pinned requirements change.
 $(BIN)/.installed: requirements/test.txt setup.py

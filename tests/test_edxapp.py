@@ -47,6 +47,8 @@ from tahoe_registration_api import api, edxapp
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration, RegistrationPrevented
 
+# NewAccount.user is annotated ``object`` (the adapter returns a User); pylint cannot see its fields.
+# pylint: disable=no-member
 User = get_user_model()
 REAL_ADAPTER = override_settings(TAHOE_REGISTRATION_API_ADAPTER="tahoe_registration_api.edxapp")
 GOOD_PASSWORD = "Correct-Horse-Battery-42"
@@ -542,6 +544,19 @@ def test_register_user_without_password_sends_the_reset_email(tahoe_site, site_a
 
 @pytest.mark.django_db
 @REAL_ADAPTER
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known bug: the platform's send_password_reset_email_for_user calls request.is_secure(); "
+    "api.register_user(request=None) makes it raise AttributeError, logged, and no email leaves.",
+)
+def test_register_user_without_request_still_sends_the_reset_email(tahoe_site):
+    """The Python API's ``request`` is optional, so a passwordless learner must get the email without one."""
+    api.register_user(_registration(), site=tahoe_site["site"], organization=tahoe_site["organization"])
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+@REAL_ADAPTER
 def test_register_user_reports_retired_username_as_duplicate(tahoe_site, site_admin):
     """The platform's retired-account check reaches the caller as a 409-type conflict, nothing written."""
     User.objects.create(username=get_retired_username("auserton"), email="someone@example.com")
@@ -550,7 +565,7 @@ def test_register_user_reports_retired_username_as_duplicate(tahoe_site, site_ad
         _register(tahoe_site, _make_request(tahoe_site["site"], site_admin), _registration())
     assert caught.value.fields == ("username",)
     assert _rows() == before
-    assert mail.outbox == []
+    assert not mail.outbox
 
 
 @pytest.mark.django_db
@@ -572,7 +587,7 @@ def test_register_user_honours_prevent_registration(tahoe_site, site_admin, comp
     assert "Registrations are closed." in caught.value.developer_message
     assert _rows() == before
     assert not User.objects.filter(username="auserton").exists()
-    assert mail.outbox == [] and completed_events == []
+    assert not mail.outbox and not completed_events
 
 
 # The fake adapter keeps in step --------------------------------------------------------------

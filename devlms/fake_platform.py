@@ -10,6 +10,7 @@ in development). It writes real rows; nothing here is imported by the plugin its
 """
 
 import re
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -22,11 +23,11 @@ from django.utils.http import int_to_base36
 
 from devlms.models import ActivationRecord, LearnerProfile
 from tahoe_registration_api.data import NewAccount
-from tahoe_registration_api.edxapp import unset_password_value
+from tahoe_registration_api.edxapp import email_request, unset_password_value
 from tahoe_registration_api.exceptions import InvalidRegistration
 
 ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
-UNICODE_USERNAME = re.compile(r"^[\w-]+\Z", re.UNICODE)
+UNICODE_USERNAME = re.compile(r"^[\w .@_+-]+\Z", re.UNICODE)
 # Records of what the platform would have announced; tests read it.
 ANNOUNCED = []
 
@@ -44,7 +45,12 @@ def email_unique_platform_wide():
 
 
 def platform_conflicts(username, email):
-    """The platform's global checks: an exact match on any user (MySQL's collation ignores case)."""
+    """
+    The platform's global checks: an exact match on any user (MySQL's collation ignores case).
+
+    With ``APPSEMBLER_MULTI_TENANT_EMAILS`` on, the platform is Appsembler's fork, whose email
+    check is scoped to the learner's organization: ``api.py`` already checks that scope.
+    """
     users = get_user_model().objects
     conflicts = set()
     if users.filter(username=username).exists():
@@ -100,7 +106,7 @@ def create_account(registration, site):  # pylint: disable=unused-argument
         username=registration.username.strip(), email=registration.email.strip(), is_active=False
     )
     if registration.has_password:
-        user.set_password(registration.password)
+        user.set_password(unicodedata.normalize("NFKC", registration.password))
     else:
         user.password = unset_password_value()
     user.save()
@@ -135,8 +141,9 @@ def send_activation_email(account):
 def send_password_reset_email(account, request):
     """Send the password-reset ("set your password") email with a reset-token link."""
     user = account.user
-    scheme = "https" if request is not None and request.is_secure() else "http"
-    host = request.get_host() if request is not None else "localhost"
+    request = email_request(request)
+    scheme = "https" if request.is_secure() else "http"
+    host = request.get_host() if request.META.get("HTTP_HOST") else "localhost"
     link = (
         f"{scheme}://{host}/password_reset_confirm/{int_to_base36(user.id)}-"
         f"{default_token_generator.make_token(user)}/"

@@ -41,16 +41,19 @@ def register_user(registration, *, site, organization, request=None):
 
     Returns a ``RegistrationResult``; raises a ``RegistrationError`` subclass otherwise,
     having written nothing. Emails and events leave only after the account committed.
+    Call it outside a transaction so that deadlocks can be retried.
     """
     adapter = platform_adapter()
     registration = hooks.run_registration_filter(registration)
-    account = _create_with_retries(adapter, registration, site, organization)
-    _after_commit(adapter, account, registration, request)
+    account, event_data = _create_with_retries(adapter, registration, site, organization)
+    # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
+    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, request))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.is_active)
 
 
 def _create_with_retries(adapter, registration, site, organization):
     """Run the registration's transaction, again when the database asks for a retry."""
+    last_error = None
     attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
     for attempt in range(1, attempts + 1):
         try:
@@ -59,7 +62,6 @@ def _create_with_retries(adapter, registration, site, organization):
             # Another registration (maybe outside this API) committed the same username or
             # email after our checks: the next attempt's checks see it and answer 409.
             log.info("Registration hit a unique constraint; attempt %s of %s.", attempt, attempts)
-            last_error = None
         except OperationalError as exc:
             if not _is_retryable(exc):
                 raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
@@ -88,8 +90,9 @@ def _create_account(adapter, registration, site, organization):
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_user_to_organization(account.user, organization, is_admin=False)
+        event_data = hooks.registration_completed_data(account.user, registration.name)
         RegistrationClaim.objects.filter(key__in=claim_keys).delete()
-    return account
+    return account, event_data
 
 
 def _claim_keys(adapter, registration, organization):
@@ -113,13 +116,13 @@ def _conflicts(adapter, registration, organization):
     return conflicts | adapter.platform_conflicts(username, email)
 
 
-def _after_commit(adapter, account, registration, request):
+def _after_commit(adapter, account, event_data, registration, request):
     """Announce the learner and send the contract's email; failures are logged, never undone."""
     user_id = account.user.id
     _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
     _without_failing(
         "the STUDENT_REGISTRATION_COMPLETED event", user_id,
-        hooks.emit_registration_completed, account.user, registration.name,
+        hooks.emit_registration_completed, event_data,
     )
     if registration.activation_email_wanted:
         _without_failing("the activation email", user_id, adapter.send_activation_email, account)

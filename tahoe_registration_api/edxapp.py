@@ -12,7 +12,9 @@ Verbs called inside the registration's transaction: ``platform_conflicts``,
 
 import secrets
 
+import crum
 from django.conf import settings
+from django.http import HttpRequest
 
 from tahoe_registration_api.data import NewAccount
 from tahoe_registration_api.exceptions import InvalidRegistration
@@ -21,6 +23,11 @@ from tahoe_registration_api.exceptions import InvalidRegistration
 # ever matches it, yet the platform's reset flows (emailed link and "forgot password")
 # accept the learner. See docs/decisions/0004-passwordless-learners-without-hashing.rst.
 UNSET_PASSWORD_PREFIX = "tahoe-registration-api$unset$"
+
+
+def email_request(request):
+    """The request an email is built for: the caller's, the current one, or a plain one (http links)."""
+    return request or crum.get_current_request() or HttpRequest()
 
 
 def unset_password_value():
@@ -160,7 +167,7 @@ def send_password_reset_email(account, request):
         send_password_reset_email_for_user,
     )
 
-    send_password_reset_email_for_user(account.user, request)
+    send_password_reset_email_for_user(account.user, email_request(request))
 
 
 def _feature(name, default):

@@ -37,12 +37,15 @@ def run_registration_filter(registration):
     )
 
 
-def emit_registration_completed(user, name):
-    """Send ``STUDENT_REGISTRATION_COMPLETED`` once for a committed learner."""
-    STUDENT_REGISTRATION_COMPLETED.send_event(
-        user=UserData(
-            pii=UserPersonalData(username=user.username, email=user.email, name=name),
-            id=user.id,
-            is_active=user.is_active,
-        )
+def registration_completed_data(user, name):
+    """Build the event's payload; done inside the transaction, so a bad payload undoes the registration."""
+    return UserData(
+        pii=UserPersonalData(username=user.username, email=user.email, name=name),
+        id=user.id,
+        is_active=user.is_active,
     )
+
+
+def emit_registration_completed(user_data):
+    """Send ``STUDENT_REGISTRATION_COMPLETED`` once, after the learner committed (as the platform does)."""
+    STUDENT_REGISTRATION_COMPLETED.send_event(user=user_data)

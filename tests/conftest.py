@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import TestCase
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from tahoe_sites.api import add_user_to_organization, create_tahoe_site
@@ -46,8 +47,10 @@ class Caller:
     def register(self, site, body=None, fmt="json", **kwargs):
         """POST a registration to ``site`` (a Site, or a bare host name)."""
         host = site.domain if isinstance(site, Site) else site
-        return self.client.post(REGISTRATIONS_URL, body if body is not None else {}, format=fmt,
-                                HTTP_HOST=host, **kwargs)
+        # Inside a test's transaction, run what waits for the commit once the request is done.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return self.client.post(REGISTRATIONS_URL, body if body is not None else {}, format=fmt,
+                                    HTTP_HOST=host, **kwargs)
 
 
 @pytest.fixture(autouse=True)

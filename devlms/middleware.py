@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.sites.models import Site
+from django.utils.functional import SimpleLazyObject
 
 
 class SiteFromHostMiddleware:
@@ -12,8 +13,12 @@ class SiteFromHostMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        """Resolve the site; like the LMS, a Host with a port does not match a domain stored without one."""
-        host = request.get_host().lower()
-        site = Site.objects.filter(domain__iexact=host).first()
-        request.site = site or Site.objects.filter(pk=settings.SITE_ID).first()
+        """Resolve the site when first used (so a database outage reaches the view, which answers 503)."""
+        request.site = SimpleLazyObject(lambda: self.site_for(request))
         return self.get_response(request)
+
+    @staticmethod
+    def site_for(request):
+        """Like the LMS, a Host with a port does not match a domain stored without one."""
+        host = request.get_host().lower()
+        return Site.objects.filter(domain__iexact=host).first() or Site.objects.get(pk=settings.SITE_ID)

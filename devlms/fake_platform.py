@@ -1,12 +1,12 @@
 """
-A fake of the plugin's platform adapter (``tahoe_registration_api.edxapp``) for the
-development LMS and the tests above the adapter.
+A fake of the plugin's platform adapter, ``tahoe_registration_api.edxapp``.
 
-It has the adapter's verbs with the same signatures (a test keeps them in step) and
-reproduces what the platform does behind them: the form's validation rules, the
-global duplicate checks, an inactive user with a profile and an activation key, and the
-activation and password-reset emails (sent through Django's mail, printed to the console
-in development). It writes real rows; nothing here is imported by the plugin itself.
+It serves the development LMS and the tests above the adapter. It has the adapter's
+verbs with the same signatures (a test keeps them in step) and reproduces what the
+platform does behind them: the form's validation rules, the global duplicate checks,
+an inactive user with a profile and an activation key, and the activation and
+password-reset emails (sent through Django's mail, printed to the console in
+development). It writes real rows; nothing here is imported by the plugin itself.
 """
 
 import re
@@ -46,7 +46,7 @@ def email_unique_platform_wide():
 
 def platform_conflicts(username, email):
     """
-    The platform's global checks: an exact match on any user (MySQL's collation ignores case).
+    Apply the platform's global checks: an exact match on any user (MySQL's collation ignores case).
 
     With ``APPSEMBLER_MULTI_TENANT_EMAILS`` on, the platform is Appsembler's fork, whose email
     check is scoped to the learner's organization: ``api.py`` already checks that scope.
@@ -61,7 +61,7 @@ def platform_conflicts(username, email):
 
 
 def _username_errors(username):
-    """The platform's username rules: 2 to USERNAME_MAX_LENGTH characters of its allowed alphabet."""
+    """Apply the platform's username rules: 2 to USERNAME_MAX_LENGTH characters of its allowed alphabet."""
     max_length = getattr(settings, "USERNAME_MAX_LENGTH", 30)
     if not 2 <= len(username) <= max_length:
         return [f"Username must be between 2 and {max_length} characters long."]

@@ -26,7 +26,7 @@ UNSET_PASSWORD_PREFIX = "tahoe-registration-api$unset$"
 
 
 def email_request(request):
-    """The request an email is built for: the caller's, the current one, or a plain one (http links)."""
+    """Return the request an email is built for: the caller's, the current one, or a plain one."""
     return request or crum.get_current_request() or HttpRequest()
 
 
@@ -37,7 +37,7 @@ def unset_password_value():
 
 def platform_conflicts(username, email):
     """Return the fields the platform's own (global) duplicate checks refuse, retired accounts included."""
-    from common.djangoapps.student.models import (  # pylint: disable=import-error,import-outside-toplevel
+    from common.djangoapps.student.models import (
         email_exists_or_retired,
         username_exists_or_retired,
     )
@@ -52,16 +52,14 @@ def platform_conflicts(username, email):
 
 def _site_value(name, default):
     """Read a site-configuration value, falling back to the LMS setting."""
-    from openedx.core.djangoapps.site_configuration import (  # pylint: disable=import-error,import-outside-toplevel
-        helpers as configuration_helpers,
-    )
+    from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
     return configuration_helpers.get_value(name, getattr(settings, name, default))
 
 
 def _account_form(registration):
     """Bind the platform's ``AccountCreationForm`` to the registration, terms accepted on the learner's behalf."""
-    from openedx.core.djangoapps.user_authn.views.registration_form import (  # pylint: disable=import-error,import-outside-toplevel
+    from openedx.core.djangoapps.user_authn.views.registration_form import (
         AccountCreationForm,
     )
 
@@ -102,7 +100,6 @@ def create_account(registration, site):
     Runs inside the caller's transaction. Hashes the password once when one is given and
     never otherwise; the account is active only when no activation email is wanted.
     """
-    # pylint: disable=import-error,import-outside-toplevel
     from common.djangoapps.student.helpers import create_or_set_user_attribute_created_on_site
     from common.djangoapps.student.models import Registration, UserProfile
     from common.djangoapps.util.password_policy_validators import normalize_password
@@ -140,7 +137,7 @@ def create_account(registration, site):
 
 def announce_registration(account):
     """Send the platform's ``REGISTER_USER`` signal for a committed account."""
-    from openedx.core.djangoapps.user_authn.views.register import (  # pylint: disable=import-error,import-outside-toplevel
+    from openedx.core.djangoapps.user_authn.views.register import (
         REGISTER_USER,
     )
 
@@ -149,7 +146,7 @@ def announce_registration(account):
 
 def send_activation_email(account):
     """Queue the platform's activation email for a committed, inactive account."""
-    from common.djangoapps.student.views import (  # pylint: disable=import-error,import-outside-toplevel
+    from common.djangoapps.student.views import (
         compose_and_send_activation_email,
     )
 
@@ -163,7 +160,7 @@ def send_activation_email(account):
 
 def send_password_reset_email(account, request):
     """Send the platform's password-reset ("set your password") email to a committed account."""
-    from openedx.core.djangoapps.user_authn.views.password_reset import (  # pylint: disable=import-error,import-outside-toplevel
+    from openedx.core.djangoapps.user_authn.views.password_reset import (
         send_password_reset_email_for_user,
     )
 

@@ -19,6 +19,8 @@ class RegistrationClaim(models.Model):
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        """Model options."""
+
         app_label = "tahoe_registration_api"
 
     def __str__(self):

@@ -104,7 +104,7 @@ def learner_body(**overrides):
 
 def on_mariadb():
     """Whether the suite runs on MariaDB/MySQL (``make test`` runs it on sqlite, then on MariaDB)."""
-    from django.db import connection  # pylint: disable=import-outside-toplevel
+    from django.db import connection
 
     return connection.vendor == "mysql"
 

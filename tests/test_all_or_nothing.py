@@ -97,7 +97,7 @@ def test_a_connection_killed_mid_registration_leaves_nothing(alpha, alpha_admin,
         with connection.cursor() as cursor:
             cursor.execute("SELECT CONNECTION_ID()")
             (connection_id,) = cursor.fetchone()
-        from django.db import connections  # pylint: disable=import-outside-toplevel
+        from django.db import connections
 
         other = connections.create_connection("default")
         try:

@@ -160,7 +160,7 @@ def test_no_session_cookie_is_ever_set_for_the_learner(alpha, alpha_admin):
 
 
 def test_an_unexpected_error_is_a_json_500_and_writes_nothing(alpha, alpha_admin, monkeypatch):
-    from devlms import fake_platform  # pylint: disable=import-outside-toplevel
+    from devlms import fake_platform
 
     def explode(*args, **kwargs):
         raise RuntimeError("secret-detail")

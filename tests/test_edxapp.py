@@ -31,7 +31,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
-from django.test import TestCase, RequestFactory, override_settings
+from django.test import RequestFactory, TestCase, override_settings
 from django.utils.http import int_to_base36
 from openedx.core.djangoapps.user_authn.views.password_reset import PasswordResetFormNoActive
 from openedx.core.djangoapps.user_authn.views.register import REGISTER_USER, create_account_with_params
@@ -156,7 +156,7 @@ def test_platform_form_accepts_terms_only_as_a_string():
 @override_settings(STANDIN_SITE_CONFIGURATION={"REGISTRATION_EXTRA_FIELDS": {"honor_code": "required"}})
 def test_adapter_accepts_terms_and_required_honor_code_on_the_learners_behalf(tahoe_site):
     """The adapter passes the string "true" for the terms and an honor code a site requires."""
-    form = edxapp._account_form(_registration(password=GOOD_PASSWORD))  # pylint: disable=protected-access
+    form = edxapp._account_form(_registration(password=GOOD_PASSWORD))
     assert {"terms_of_service", "honor_code"} <= set(form.fields)
     assert form.is_valid(), form.errors
     assert form.data["terms_of_service"] == "true" and form.data["honor_code"] == "true"

@@ -1,0 +1,1 @@
+"""Migrations of the development LMS's own models."""

@@ -1,0 +1,1 @@
+"""The REST API of the plugin (OEP-49 ``rest_api`` package)."""

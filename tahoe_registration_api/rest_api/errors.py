@@ -118,7 +118,7 @@ def exception_handler(exc, context):  # pylint: disable=unused-argument,too-many
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
-def not_found(request, *args, **kwargs):  # pylint: disable=unused-argument
+def not_found(request, *args, **kwargs):
     """Answer any unknown address under the plugin's prefix with a JSON 404."""
     return JsonResponse(
         error_body("not-found", "There is nothing at this address.", f"No API route matches {request.path!r}."),

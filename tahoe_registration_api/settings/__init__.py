@@ -1,0 +1,1 @@
+"""Settings hooks called by the LMS through the plugin framework."""

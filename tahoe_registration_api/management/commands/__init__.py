@@ -1,0 +1,1 @@
+"""Operator commands: ``tahoe_create_token``."""

@@ -14,10 +14,10 @@ def request_organization(request):
         if site is None:
             raise SiteNotFound(f"No site is configured for the host {request.get_host()!r}.")
         try:
-            request._tahoe_organization = get_organization_by_site(site)  # pylint: disable=protected-access
+            request._tahoe_organization = get_organization_by_site(site)
         except Organization.DoesNotExist as exc:
             raise SiteNotFound(f"The site {site.domain!r} has no Tahoe organization.") from exc
-    return request._tahoe_organization  # pylint: disable=protected-access
+    return request._tahoe_organization
 
 
 class IsSiteAdmin(BasePermission):

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.http import int_to_base36
 
-from devlms.models import ActivationRecord, LearnerProfile
+from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
 from tahoe_registration_api.edxapp import email_request, unset_password_value
 from tahoe_registration_api.exceptions import InvalidRegistration
@@ -154,3 +154,16 @@ def send_password_reset_email(account, request):
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+def site_configuration_value(site, name, default=None):
+    """Read ``name`` from the site's configuration (enabled ones only), else ``default``."""
+    configuration = SiteConfiguration.objects.filter(site=site).first()
+    if configuration is None:
+        return default
+    return configuration.get_value(name, default)
+
+
+def bearer_authentication():
+    """The development LMS has no OAuth2 provider: bearer tokens are not accepted there."""
+    return None

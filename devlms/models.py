@@ -24,3 +24,21 @@ class ActivationRecord(models.Model):
     def __str__(self):
         """Name the record by its user."""
         return f"ActivationRecord<{self.user_id}>"
+
+
+class SiteConfiguration(models.Model):
+    """The platform's ``SiteConfiguration``: per-site values, read only when enabled."""
+
+    site = models.OneToOneField("sites.Site", on_delete=models.CASCADE, related_name="devlms_configuration")
+    enabled = models.BooleanField(default=False)
+    site_values = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        """Name the configuration by its site."""
+        return f"SiteConfiguration<{self.site_id}>"
+
+    def get_value(self, name, default=None):
+        """Return the site's value for ``name``, or ``default`` when absent or the configuration is disabled."""
+        if not self.enabled:
+            return default
+        return self.site_values.get(name, default)

@@ -109,3 +109,26 @@ add_plugins(__name__, "lms.djangoapp", "common")
 
 # The development LMS has no platform: the plugin calls the fake of its adapter.
 TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"
+# Operators switch the API on; the development LMS exists to serve it.
+TAHOE_REGISTRATION_API_ENABLED = True
+
+# JWTs as the LMS issues them (edx-drf-extensions' JwtAuthentication checks them).
+JWT_AUTH = {
+    "JWT_ISSUERS": [
+        {
+            "ISSUER": "http://127.0.0.1:8000/oauth2",
+            "AUDIENCE": "devlms-audience",
+            "SECRET_KEY": os.environ.get("DEVLMS_JWT_SECRET", "development-only-jwt-secret"),
+        }
+    ],
+    "JWT_ISSUER": "http://127.0.0.1:8000/oauth2",
+    "JWT_AUDIENCE": "devlms-audience",
+    "JWT_SECRET_KEY": os.environ.get("DEVLMS_JWT_SECRET", "development-only-jwt-secret"),
+    "JWT_ALGORITHM": "HS256",
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_VERIFY_AUDIENCE": True,
+    "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
+    "JWT_AUTH_HEADER_PREFIX": "JWT",
+    "JWT_AUTH_COOKIE": "edx-jwt-cookie",
+    "JWT_PUBLIC_SIGNING_JWK_SET": None,
+}

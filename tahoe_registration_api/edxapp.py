@@ -177,3 +177,20 @@ def _feature(name, default):
 def email_unique_platform_wide():
     """Whether the platform refuses an email used on any site (upstream) or only within one (Tahoe fork)."""
     return not _feature("APPSEMBLER_MULTI_TENANT_EMAILS", False)
+
+
+def site_configuration_value(site, name, default=None):
+    """Read ``name`` from ``site``'s configuration (the platform's SiteConfiguration), else ``default``."""
+    from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
+
+    configuration = SiteConfiguration.objects.filter(site=site).first()
+    if configuration is None:
+        return default
+    return configuration.get_value(name, default)
+
+
+def bearer_authentication():
+    """Return the platform's OAuth2 ``BearerAuthentication`` (django-oauth-toolkit tokens)."""
+    from openedx.core.lib.api.authentication import BearerAuthentication
+
+    return BearerAuthentication()

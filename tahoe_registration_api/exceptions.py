@@ -31,9 +31,10 @@ class DuplicateAccount(RegistrationError):
     def __init__(self, fields, developer_message=None):
         """Name each conflicting field: ``username``, ``email`` or both."""
         self.fields = tuple(sorted(fields))
+        # Neither message says where the existing account is: see the README's "What a 409 reveals".
         messages = {
-            "username": "An account with this username already exists.",
-            "email": "An account with this email address already exists on this site.",
+            "username": "This username is already taken.",
+            "email": "An account with this email address already exists.",
         }
         super().__init__(
             developer_message or f"Conflicting fields: {', '.join(self.fields)}.",
@@ -74,6 +75,20 @@ class NotSiteAdmin(RegistrationError):
 
     error_code = "not-site-admin"
     user_message = "You must be an admin of this site to register learners."
+
+
+class RegistrationApiDisabled(RegistrationError):
+    """The operator switched the registration API off for this site."""
+
+    error_code = "registration-api-disabled"
+    user_message = "Registering learners through the API is switched off for this site."
+
+
+class RequestTooLarge(RegistrationError):
+    """The request body is larger than TAHOE_REGISTRATION_API_MAX_BODY_BYTES."""
+
+    error_code = "request-too-large"
+    user_message = "The request body is too large."
 
 
 class ServiceUnavailable(RegistrationError):

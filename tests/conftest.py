@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import TestCase
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -54,9 +55,10 @@ class Caller:
 
 
 @pytest.fixture(autouse=True)
-def _clear_fake_platform_records():
-    """Each test starts with no announced registration."""
+def _fresh_start():
+    """Each test starts with no announced registration and no rate counted."""
     fake_platform.ANNOUNCED.clear()
+    cache.clear()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import json
 import string
 
+import pytest
 from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -27,6 +28,12 @@ json_value = st.recursive(
     max_leaves=8,
 )
 bodies = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), json_value, max_size=7)
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    """Hundreds of examples per test: the rate limit is tested elsewhere."""
+    settings.TAHOE_REGISTRATION_API_RATE = None
 
 
 def post_raw(caller, site, payload, content_type):

@@ -17,8 +17,10 @@ from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
     NotSiteAdmin,
+    RegistrationApiDisabled,
     RegistrationError,
     RegistrationPrevented,
+    RequestTooLarge,
     ServiceUnavailable,
     SiteNotFound,
 )
@@ -30,6 +32,8 @@ DOMAIN_STATUS = {
     DuplicateAccount: status.HTTP_409_CONFLICT,
     NotSiteAdmin: status.HTTP_403_FORBIDDEN,
     SiteNotFound: status.HTTP_403_FORBIDDEN,
+    RegistrationApiDisabled: status.HTTP_403_FORBIDDEN,
+    RequestTooLarge: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     ServiceUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 

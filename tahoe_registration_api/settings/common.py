@@ -1,16 +1,47 @@
 """Settings of the plugin shared by every environment; the LMS calls ``plugin_settings``."""
 
 DEFAULTS = {
+    # .. toggle_name: TAHOE_REGISTRATION_API_ENABLED
+    # .. toggle_implementation: SettingToggle
+    # .. toggle_default: False
+    # .. toggle_description: Switches the registration API on for every site. A site's configuration
+    #   value of the same name (true or false) overrides it for that site. Switched off, the endpoint
+    #   answers 403 with the error code ``registration-api-disabled``.
+    # .. toggle_use_cases: open_edx
+    # .. toggle_creation_date: 2026-11-27
+    "TAHOE_REGISTRATION_API_ENABLED": False,
+    # .. setting_name: TAHOE_REGISTRATION_API_DISABLE_FOR_IDP_SITES
+    # .. setting_default: False
+    # .. setting_description: When true, the API is off on sites whose learners sign in through an
+    #   external identity provider (tahoe-idp: ``ENABLE_TAHOE_IDP`` in the site's configuration or in
+    #   ``FEATURES``), whatever the switches above say.
+    "TAHOE_REGISTRATION_API_DISABLE_FOR_IDP_SITES": False,
+    # .. setting_name: TAHOE_REGISTRATION_API_ALLOW_STAFF
+    # .. setting_default: False
+    # .. setting_description: When true, active platform staff and superusers may register learners
+    #   on any site; otherwise only the site's own active admins may.
+    "TAHOE_REGISTRATION_API_ALLOW_STAFF": False,
+    # .. setting_name: TAHOE_REGISTRATION_API_RATE
+    # .. setting_default: "60/m"
+    # .. setting_description: Registrations allowed per caller and site (django-ratelimit syntax:
+    #   count/period, period s, m, h or d). Counted by django-ratelimit in the cache named by the LMS's
+    #   RATELIMIT_USE_CACHE (default "default": memcached or redis in production), so every app server
+    #   shares one count. None switches rate limiting off.
+    "TAHOE_REGISTRATION_API_RATE": "60/m",
+    # .. setting_name: TAHOE_REGISTRATION_API_MAX_BODY_BYTES
+    # .. setting_default: 16384
+    # .. setting_description: The largest request body accepted; a larger one answers 413.
+    "TAHOE_REGISTRATION_API_MAX_BODY_BYTES": 16384,
+    # .. setting_name: TAHOE_REGISTRATION_API_DEADLOCK_RETRIES
+    # .. setting_default: 3
+    # .. setting_description: How many times a registration is retried when the database reports a
+    #   deadlock or a lock wait timeout, before the caller gets a 503.
+    "TAHOE_REGISTRATION_API_DEADLOCK_RETRIES": 3,
     # .. setting_name: TAHOE_REGISTRATION_API_ADAPTER
     # .. setting_default: "tahoe_registration_api.edxapp"
     # .. setting_description: Dotted path of the module through which the plugin calls the
-    #   platform's account creation. Only the development LMS and the tests change it.
+    #   platform. Only the development LMS and the tests change it.
     "TAHOE_REGISTRATION_API_ADAPTER": "tahoe_registration_api.edxapp",
-    # .. setting_name: TAHOE_REGISTRATION_API_DEADLOCK_RETRIES
-    # .. setting_default: 3
-    # .. setting_description: How many times a registration is retried when the database
-    #   reports a deadlock or a lock wait timeout before the caller gets a 503.
-    "TAHOE_REGISTRATION_API_DEADLOCK_RETRIES": 3,
 }
 
 # Apps the plugin needs beside the LMS's own: DRF's token table backs ``Authorization: Token``

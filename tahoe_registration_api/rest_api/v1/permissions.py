@@ -1,10 +1,13 @@
-"""Who may call the v1 API: an active admin of the request's site."""
+"""Who may call the v1 API: an active admin of the request's site, where the API is switched on."""
 
+from django.conf import settings
 from organizations.models import Organization
 from rest_framework.permissions import BasePermission
 from tahoe_sites.api import get_organization_by_site, is_active_admin_on_organization
 
-from tahoe_registration_api.exceptions import NotSiteAdmin, SiteNotFound
+from tahoe_registration_api import api
+from tahoe_registration_api.exceptions import NotSiteAdmin, RegistrationApiDisabled, SiteNotFound
+from tahoe_registration_api.switches import registration_api_enabled
 
 
 def request_organization(request):
@@ -20,15 +23,24 @@ def request_organization(request):
     return request._tahoe_organization
 
 
+def is_platform_staff(user):
+    """Whether the user is active platform staff or a superuser."""
+    return user.is_active and (user.is_staff or user.is_superuser)
+
+
 class IsSiteAdmin(BasePermission):
     """Allow an authenticated, active admin of the organization of the site named by the Host."""
 
     def has_permission(self, request, view):
-        """Raise a clear 403 error object unless the caller administers this site."""
+        """Raise a clear 403 error object unless the caller may register learners on this site."""
         user = request.user
         if not (user and user.is_authenticated):
             return False  # DRF answers 401: no credentials
         organization = request_organization(request)
+        if not registration_api_enabled(api.platform_adapter(), request.site):
+            raise RegistrationApiDisabled(f"The registration API is switched off for {request.site.domain!r}.")
+        if settings.TAHOE_REGISTRATION_API_ALLOW_STAFF and is_platform_staff(user):
+            return True
         if not is_active_admin_on_organization(user, organization):
             raise NotSiteAdmin(f"User {user.pk} is not an active admin of {organization.short_name!r}.")
         return True

@@ -1,6 +1,10 @@
 """Serializers of the v1 registration endpoint: they validate the request, and shape the response."""
 
+import re
+import unicodedata
+
 from django.conf import settings
+from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from tahoe_registration_api.data import RegistrationRequest
@@ -11,16 +15,53 @@ NAME_MAX_LENGTH = 255
 PASSWORD_MAX_LENGTH = 5000
 
 
-class StrictCharField(serializers.CharField):
-    """A string field that refuses numbers, booleans, lists and objects instead of coercing them."""
+# As the platform's validate_name: no HTML brackets, no URLs.
+NAME_HTML = re.compile(r"[<>]")
+NAME_URL = re.compile(r"://")
+ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 
-    default_error_messages = {"invalid": "Must be a string."}
+
+def has_characters_of(value, categories):
+    """Whether ``value`` holds a character of one of the Unicode ``categories`` (e.g. Cc, Cf)."""
+    return any(unicodedata.category(char) in categories for char in value)
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses other JSON types and, unless told otherwise, control characters."""
+
+    default_error_messages = {
+        "invalid": "Must be a string.",
+        "control_characters": "Must not contain control characters.",
+        "invisible_characters": "Must not contain invisible (format) characters such as zero-width spaces.",
+    }
+
+    def __init__(self, *, forbidden_categories=("Cc",), **kwargs):
+        """Refuse characters of ``forbidden_categories`` (control characters by default)."""
+        self.forbidden_categories = tuple(forbidden_categories)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        """Accept only ``str``."""
+        """Accept only ``str``, without forbidden characters."""
         if not isinstance(data, str):
             self.fail("invalid")
+        if "Cc" in self.forbidden_categories and has_characters_of(data, ("Cc",)):
+            self.fail("control_characters")
+        if "Cf" in self.forbidden_categories and has_characters_of(data, ("Cf",)):
+            self.fail("invisible_characters")
         return super().to_internal_value(data)
+
+
+class NameField(StrictCharField):
+    """The learner's full name, refused as the platform refuses it: HTML brackets or a URL."""
+
+    def to_internal_value(self, data):
+        """Apply the platform's name rules to the string."""
+        value = super().to_internal_value(data)
+        if NAME_HTML.search(value):
+            raise serializers.ValidationError("Full Name cannot contain the following characters: < >")
+        if NAME_URL.search(value):
+            raise serializers.ValidationError("Enter a valid name")
+        return value
 
 
 class LenientBooleanField(serializers.Field):
@@ -42,19 +83,63 @@ class LenientBooleanField(serializers.Field):
         return bool(value)
 
 
+def feature(name, default):
+    """Read a platform feature flag as a top-level setting first, then from ``FEATURES``."""
+    if hasattr(settings, name):
+        return getattr(settings, name)
+    return getattr(settings, "FEATURES", {}).get(name, default)
+
+
+class UsernameField(StrictCharField):
+    """The platform's username rules: 2 to USERNAME_MAX_LENGTH characters of its alphabet."""
+
+    def __init__(self, **kwargs):
+        """Take the length the platform uses (USERNAME_MAX_LENGTH, default 30)."""
+        kwargs.setdefault("max_length", getattr(settings, "USERNAME_MAX_LENGTH", 30))
+        kwargs.setdefault("min_length", 2)
+        super().__init__(forbidden_categories=("Cc", "Cf"), **kwargs)
+
+    def to_internal_value(self, data):
+        """ASCII letters, digits, ``_`` and ``-``; with ENABLE_UNICODE_USERNAME, the platform's wider pattern."""
+        value = super().to_internal_value(data)
+        if feature("ENABLE_UNICODE_USERNAME", False):
+            partial = getattr(settings, "USERNAME_REGEX_PARTIAL", r"[\w .@_+-]+")
+            pattern = re.compile(rf"^{partial}\Z", re.UNICODE)
+            message = "Usernames can only contain letters, numerals, and @/./+/-/_ characters."
+        else:
+            pattern = ASCII_USERNAME
+            message = "Usernames can only contain letters (A-Z, a-z), numerals (0-9), underscores (_), and hyphens (-)."
+        if not pattern.match(value):
+            raise serializers.ValidationError(message)
+        return value
+
+
+class EmailField(StrictCharField):
+    """An email address as the platform's form checks it: Django's validator, 3 to 254 characters."""
+
+    def __init__(self, **kwargs):
+        """Strict string, no invisible characters, a valid address."""
+        super().__init__(
+            min_length=3, max_length=EMAIL_MAX_LENGTH, forbidden_categories=("Cc", "Cf"),
+            validators=[EmailValidator(message="Enter a valid email address.")], **kwargs,
+        )
+
+
 class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """The request body; fields it does not declare are ignored."""
 
-    username = StrictCharField()
-    email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
-    name = StrictCharField(max_length=NAME_MAX_LENGTH)
-    password = StrictCharField(required=False, allow_blank=False, trim_whitespace=False, max_length=PASSWORD_MAX_LENGTH)
+    username = UsernameField()
+    email = EmailField()
+    # Names keep format characters: some scripts need zero-width joiners.
+    name = NameField(max_length=NAME_MAX_LENGTH)
+    password = StrictCharField(required=False, allow_blank=False, trim_whitespace=False, max_length=PASSWORD_MAX_LENGTH,
+                               forbidden_categories=())
     send_activation_email = LenientBooleanField(required=False, default=True)
 
     def get_fields(self):
-        """Apply the platform's username length, which an operator may change."""
+        """Build the username field per request: its length and alphabet are operator settings."""
         fields = super().get_fields()
-        fields["username"] = StrictCharField(max_length=getattr(settings, "USERNAME_MAX_LENGTH", 30))
+        fields["username"] = UsernameField()
         return fields
 
     def to_registration(self):

@@ -3,14 +3,15 @@
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import status
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tahoe_registration_api import api
+from tahoe_registration_api import api, audit
+from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler
+from tahoe_registration_api.rest_api.parsers import PARSER_CLASSES, enforce_body_limit
+from tahoe_registration_api.rest_api.throttling import CallerSiteRateThrottle, rate_limit_headers
 from tahoe_registration_api.rest_api.v1.permissions import IsSiteAdmin, request_organization
 from tahoe_registration_api.rest_api.v1.serializers import (
     RegistrationRequestSerializer,
@@ -19,16 +20,46 @@ from tahoe_registration_api.rest_api.v1.serializers import (
 
 
 class TahoeApiView(APIView):
-    """Base of every view of the plugin: one authentication, permission and error policy."""
+    """Base of every view of the plugin: one authentication, permission, limit, error and audit policy."""
 
-    authentication_classes = (TokenAuthentication,)
+    authentication_classes = AUTHENTICATION_CLASSES
     permission_classes = (IsSiteAdmin,)
-    parser_classes = (JSONParser, FormParser)
+    throttle_classes = (CallerSiteRateThrottle,)
+    parser_classes = PARSER_CLASSES
     renderer_classes = (JSONRenderer,)
+    rate_limit_usage = None
 
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
         return exception_handler
+
+    def initial(self, request, *args, **kwargs):
+        """Refuse an oversized body before anything reads it."""
+        enforce_body_limit(request)
+        super().initial(request, *args, **kwargs)
+
+    def check_permissions(self, request):
+        """Count the caller's rate before deciding its permission, so refused callers are limited too."""
+        if request.user and request.user.is_authenticated:
+            self.check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        """Count each request once (``check_permissions`` may have counted it already)."""
+        if getattr(request, "_tahoe_throttled", False):
+            return
+        request._tahoe_throttled = True
+        super().check_throttles(request)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """Add the rate-limit and request-id headers, and write the attempt to the audit trail."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.rate_limit_usage is not None:
+            for header, value in rate_limit_headers(self.rate_limit_usage).items():
+                response[header] = value
+        response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
+        audit.record_attempt(request, response)
+        return response
 
 
 # The platform's account creation refuses to run inside ATOMIC_REQUESTS' transaction;

@@ -1,0 +1,41 @@
+"""The audit trail: one structured record per registration attempt, never a secret."""
+
+import json
+import logging
+import re
+import uuid
+
+log = logging.getLogger("tahoe_registration_api.audit")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def request_id(request):
+    """The caller's X-Request-ID when it is a plain token, else a new one; kept on the request."""
+    if not hasattr(request, "_tahoe_request_id"):
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        request._tahoe_request_id = given if _SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+    return request._tahoe_request_id
+
+
+def record_attempt(request, response):
+    """Log who tried to register on which site, and how it ended (status, error code, learner id)."""
+    user = getattr(request, "user", None)
+    site = getattr(request, "site", None)
+    body = getattr(response, "data", None)
+    body = body if isinstance(body, dict) else {}
+    record = {
+        "event": "registration_attempt",
+        "request_id": request_id(request),
+        "caller_id": user.pk if user is not None and user.is_authenticated else None,
+        "site": getattr(site, "domain", None) if site is not None else None,
+        "method": request.method,
+        "status": response.status_code,
+        "outcome": "registered" if response.status_code == 200 else "refused",
+        "error_code": body.get("error_code"),
+        "learner_id": body.get("user_id"),
+        "error_fields": sorted(body.get("field_errors") or {}),
+    }
+    log.info("registration_attempt %s", json.dumps(record, sort_keys=True), extra={"audit": record})
+    return record

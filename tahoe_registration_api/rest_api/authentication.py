@@ -1,0 +1,43 @@
+"""How callers authenticate: the ways Open edX integrators already use, tried in this order."""
+
+from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
+
+from tahoe_registration_api import api
+
+
+class ActiveUserJwtAuthentication(JwtAuthentication):
+    """edx-drf-extensions' JWT authentication (``Authorization: JWT <token>``), refusing inactive users."""
+
+    def authenticate(self, request):
+        """Authenticate as JwtAuthentication does; an inactive user's valid JWT is still a 401."""
+        result = super().authenticate(request)
+        if result is not None and not result[0].is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        return result
+
+
+class PlatformBearerAuthentication(BaseAuthentication):
+    """The platform's OAuth2 bearer tokens (``Authorization: Bearer <token>``), reached through the adapter."""
+
+    def authenticate(self, request):
+        """Delegate to the platform's ``BearerAuthentication`` where the platform provides one."""
+        platform_authentication = api.platform_adapter().bearer_authentication()
+        if platform_authentication is None:
+            return None
+        return platform_authentication.authenticate(request)
+
+    def authenticate_header(self, request):
+        """Name the scheme in ``WWW-Authenticate``."""
+        return 'Bearer realm="api"'
+
+
+# The first class names the scheme of the ``WWW-Authenticate`` header of a 401: the
+# documented ``Token``. Session authentication enforces CSRF, as DRF's class does.
+AUTHENTICATION_CLASSES = (
+    TokenAuthentication,
+    ActiveUserJwtAuthentication,
+    PlatformBearerAuthentication,
+    SessionAuthentication,
+)

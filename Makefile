@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb quality validate requirements upgrade bench clean coverage
+.PHONY: help run test test-sqlite test-mariadb quality validate requirements upgrade bench clean
 
 PYTHON ?= python3
 VENV ?= .venv

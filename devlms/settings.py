@@ -7,6 +7,7 @@ framework. The platform itself is replaced by a fake of the plugin's adapter
 real (console or SMTP) mail. Database: sqlite, or ``DATABASE_URL`` (e.g. MariaDB).
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -23,7 +24,7 @@ SITE_ID = 1  # the LMS's main site; Tahoe sites are the others
 ROOT_URLCONF = "devlms.urls"
 USE_TZ = True
 TIME_ZONE = "UTC"
-LMS_ROOT_URL = "http://localhost:8000"
+LMS_ROOT_URL = f"http://localhost:{os.environ.get('PORT', '8000')}"
 
 # As lms/envs/common.py: FEATURES must exist before the plugins' settings run.
 FEATURES = {}
@@ -112,8 +113,13 @@ TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"
 # Operators switch the API on; the development LMS exists to serve it.
 TAHOE_REGISTRATION_API_ENABLED = True
 
-# JWTs as the LMS issues them (edx-drf-extensions' JwtAuthentication checks them).
+# JWTs as the LMS issues them (edx-drf-extensions' JwtAuthentication checks them): signed with an
+# RSA key (a development-only key pair, committed on purpose), plus the legacy symmetric secret.
+_DEVELOPMENT_JWK = json.loads((Path(__file__).parent / "development_jwk.json").read_text(encoding="utf-8"))
 JWT_AUTH = {
+    "JWT_PRIVATE_SIGNING_JWK": json.dumps(_DEVELOPMENT_JWK["private"]),
+    "JWT_PUBLIC_SIGNING_JWK_SET": json.dumps(_DEVELOPMENT_JWK["public_set"]),
+    "JWT_SIGNING_ALGORITHM": "RS512",
     "JWT_ISSUERS": [
         {
             "ISSUER": "http://127.0.0.1:8000/oauth2",
@@ -124,11 +130,10 @@ JWT_AUTH = {
     "JWT_ISSUER": "http://127.0.0.1:8000/oauth2",
     "JWT_AUDIENCE": "devlms-audience",
     "JWT_SECRET_KEY": os.environ.get("DEVLMS_JWT_SECRET", "development-only-jwt-secret"),
-    "JWT_ALGORITHM": "HS256",
+    "JWT_ALGORITHM": "HS256",  # the legacy symmetric tokens
     "JWT_VERIFY_EXPIRATION": True,
     "JWT_VERIFY_AUDIENCE": True,
     "JWT_DECODE_HANDLER": "edx_rest_framework_extensions.auth.jwt.decoder.jwt_decode_handler",
     "JWT_AUTH_HEADER_PREFIX": "JWT",
     "JWT_AUTH_COOKIE": "edx-jwt-cookie",
-    "JWT_PUBLIC_SIGNING_JWK_SET": None,
 }

@@ -16,7 +16,11 @@ from devlms.settings import *  # pylint: disable=wildcard-import,unused-wildcard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "edx_platform"))
 
-INSTALLED_APPS += ["common.djangoapps.student"]  # noqa: F405  the platform's student app (stand-in)
+INSTALLED_APPS += [  # noqa: F405
+    "common.djangoapps.student",  # the platform's apps (stand-ins)
+    "openedx.core.djangoapps.site_configuration",
+    "oauth2_provider",  # the real django-oauth-toolkit, behind the platform's BearerAuthentication
+]
 
 add_plugins(__name__, "lms.djangoapp", "test")
 

@@ -37,10 +37,11 @@ def test_200_learner_joins_the_sites_organization_as_a_non_admin(alpha, alpha_ad
 
 def test_400_names_every_offending_field(alpha, alpha_admin):
     body = assert_error_object(
-        alpha_admin.register(alpha, learner_body(email="not-an-email", username="a b", name="<script>")),
+        alpha_admin.register(alpha, learner_body(email="not-an-email", username="a b", name="<script>",
+                                                 password="Qz7x", send_activation_email="maybe")),
         400, "validation-error",
     )
-    assert set(body["field_errors"]) == {"email", "username", "name"}
+    assert set(body["field_errors"]) == {"email", "username", "name", "password", "send_activation_email"}
     for details in body["field_errors"].values():
         assert set(details) == {"user_message", "developer_message"}
 

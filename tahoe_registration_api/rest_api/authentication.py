@@ -1,5 +1,6 @@
 """How callers authenticate: the ways Open edX integrators already use, tried in this order."""
 
+from django.conf import settings
 from edx_rest_framework_extensions.auth.jwt.authentication import JwtAuthentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, TokenAuthentication
@@ -12,6 +13,10 @@ class ActiveUserJwtAuthentication(JwtAuthentication):
 
     def authenticate(self, request):
         """Authenticate as JwtAuthentication does; an inactive user's valid JWT is still a 401."""
+        if not settings.JWT_AUTH.get("JWT_PUBLIC_SIGNING_JWK_SET"):
+            # edx-drf-extensions 10.x accepts any signature when no public signing key is
+            # configured (its asymmetric check passes on an empty key set): refuse JWTs then.
+            return None
         result = super().authenticate(request)
         if result is not None and not result[0].is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")

@@ -4,6 +4,8 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import EmailValidator
 from rest_framework import serializers
 
@@ -125,6 +127,24 @@ class EmailField(StrictCharField):
         )
 
 
+class PasswordField(StrictCharField):
+    """An optional password, checked against the platform's password policy (AUTH_PASSWORD_VALIDATORS)."""
+
+    def __init__(self, **kwargs):
+        """Any characters but NUL; up to the platform's maximum length."""
+        super().__init__(required=False, allow_blank=False, trim_whitespace=False, max_length=PASSWORD_MAX_LENGTH,
+                         forbidden_categories=(), **kwargs)
+
+    def to_internal_value(self, data):
+        """Apply the policy to the NFKC-normalised password, as the platform's validate_password does."""
+        value = super().to_internal_value(data)
+        try:
+            password_validation.validate_password(unicodedata.normalize("NFKC", value))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from exc
+        return value
+
+
 class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """The request body; fields it does not declare are ignored."""
 
@@ -132,8 +152,7 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
     email = EmailField()
     # Names keep format characters: some scripts need zero-width joiners.
     name = NameField(max_length=NAME_MAX_LENGTH)
-    password = StrictCharField(required=False, allow_blank=False, trim_whitespace=False, max_length=PASSWORD_MAX_LENGTH,
-                               forbidden_categories=())
+    password = PasswordField()
     send_activation_email = LenientBooleanField(required=False, default=True)
 
     def get_fields(self):

@@ -62,15 +62,16 @@ class TahoeApiView(APIView):
         return response
 
 
-# The platform's account creation refuses to run inside ATOMIC_REQUESTS' transaction;
-# the registration manages (and retries) its own transaction.
+# The LMS runs ATOMIC_REQUESTS; a registration manages its own transaction so that its
+# claims commit or vanish with the account and a deadlock can be retried from the start.
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
 class RegistrationView(TahoeApiView):
     """
     Register a learner on the site named by the request's Host.
 
-    ``POST /tahoe/api/v1/registrations/`` with ``Authorization: Token <token>`` of an
-    active admin of the site, and a JSON body:
+    ``POST /tahoe/api/v1/registrations/`` by an active admin of the site, authenticated with
+    ``Authorization: Token <token>`` (documented), ``JWT <jwt>``, ``Bearer <oauth2 token>``
+    or a session with its CSRF token, and a JSON body:
 
     * ``username`` (string, required): unique on the whole platform, case-insensitively.
     * ``email`` (string, required): unique within the site's organization, case-insensitively.
@@ -87,8 +88,9 @@ class RegistrationView(TahoeApiView):
 
     Answers 200 ``{"user_id": N}``; otherwise the Open edX error object (``error_code``,
     ``user_message``, ``developer_message``, ``field_errors``) with 400 (invalid fields),
-    401 (no or bad credentials), 403 (not an admin of this site), 409 (username or
-    email taken), 429 (over the rate limit) or 503 (database unavailable).
+    401 (no or bad credentials), 403 (not an admin of this site, or the API is switched
+    off for it), 409 (username or email taken), 413 (body too large), 429 (over the rate
+    limit, with ``Retry-After``) or 503 (database unavailable).
     """
 
     def post(self, request):

@@ -1,0 +1,40 @@
+"""The expected access matrix: (credential kind x caller role x site) -> HTTP status."""
+
+CREDENTIALS = [
+    "none", "malformed", "unknown", "expired", "Token", "JWT", "OAuth2 bearer", "session+CSRF", "session, no CSRF",
+]
+VALID_CREDENTIALS = ["Token", "JWT", "OAuth2 bearer", "session+CSRF"]
+ROLES = ["alpha admin", "alpha learner", "beta admin", "inactive alpha admin", "staff", "superuser"]
+SITES = ["alpha", "beta"]
+
+
+def expected_status(credential, role, site, staff_allowed=False):
+    """What the contract promises for one cell."""
+    if credential in ("none", "malformed", "unknown", "expired"):
+        return 401
+    if role == "inactive alpha admin":
+        return 401
+    if credential == "session, no CSRF":
+        return 403
+    if role in ("staff", "superuser"):
+        return 200 if staff_allowed else 403
+    return 200 if role == f"{site} admin" else 403
+
+
+def render(staff_allowed=False):
+    """The matrix as a text table (printed in the closing note)."""
+    header = ["credential", "role"] + [f"@{site}" for site in SITES]
+    rows = [header]
+    for credential in CREDENTIALS:
+        for role in ROLES if credential in VALID_CREDENTIALS + ["session, no CSRF"] else ["any"]:
+            rows.append([credential, role] + [
+                str(expected_status(credential, role if role != "any" else "alpha admin", site, staff_allowed))
+                for site in SITES
+            ])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows)
+
+
+if __name__ == "__main__":
+    print(render())
+    print("\nwith TAHOE_REGISTRATION_API_ALLOW_STAFF = True, staff and superuser rows become 200 on both sites")

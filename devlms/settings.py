@@ -78,6 +78,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "devlms"},
 }
+if os.environ.get("DEVLMS_CACHE") == "database":
+    # A cache that every worker process shares (the LMS uses memcached or redis).
+    CACHES["default"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "devlms_cache"}
 
 # Outgoing mail: printed to the console, or sent over SMTP when EMAIL_HOST and EMAIL_PORT are set.
 if os.environ.get("EMAIL_HOST") and os.environ.get("EMAIL_PORT"):

@@ -34,7 +34,7 @@ def database_url(settings_dict, host=None, port=None):
 class LiveLms:
     """A gunicorn server of ``devlms.wsgi`` with the test settings, on a free port."""
 
-    def __init__(self, workers=4, db_url=None):
+    def __init__(self, workers=4, db_url=None, extra_env=None):
         self.port = free_port()
         env = dict(os.environ)
         env.update({
@@ -42,6 +42,7 @@ class LiveLms:
             "DATABASE_URL": db_url or database_url(connection.settings_dict),
             "PYTHONPATH": str(ROOT),
         })
+        env.update(extra_env or {})
         self.log = open(os.devnull, "wb")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",

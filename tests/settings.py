@@ -7,6 +7,7 @@ settings hook runs as ``lms/envs/test.py`` runs it. ``tests/edx_platform`` holds
 stand-ins placed at the platform's real import paths, used only by the adapter's tests.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,3 +30,6 @@ TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; the bench measures the real one
+
+if os.environ.get("DEVLMS_RATE"):
+    TAHOE_REGISTRATION_API_RATE = os.environ["DEVLMS_RATE"]

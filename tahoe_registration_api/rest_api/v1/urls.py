@@ -1,10 +1,13 @@
 """URLs of the v1 API (under ``/tahoe/api/v1/``)."""
 
-from django.urls import re_path
+from django.urls import path
 
 from tahoe_registration_api.rest_api.v1.views import RegistrationView
 
+registrations = RegistrationView.as_view()
+
 urlpatterns = [
-    # The trailing slash is optional: Django cannot redirect a POST to add it.
-    re_path(r"^registrations/?$", RegistrationView.as_view(), name="registrations"),
+    path("registrations/", registrations, name="registrations"),
+    # Also without the trailing slash: Django cannot redirect a POST to add it.
+    path("registrations", registrations),
 ]

@@ -19,6 +19,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.http import int_to_base36
 
 from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
@@ -51,12 +52,16 @@ def platform_conflicts(username, email):
     With ``APPSEMBLER_MULTI_TENANT_EMAILS`` on, the platform is Appsembler's fork, whose email
     check is scoped to the learner's organization: ``api.py`` already checks that scope.
     """
-    users = get_user_model().objects
+    same_username = Q(username=username)
+    same_email = Q(email=email) if email_unique_platform_wide() else Q(pk__in=[])
+    matches = get_user_model().objects.filter(same_username | same_email).annotate(
+        taken_username=ExpressionWrapper(same_username, output_field=BooleanField()),
+        taken_email=ExpressionWrapper(same_email, output_field=BooleanField()),
+    ).values_list("taken_username", "taken_email")[:2]
     conflicts = set()
-    if users.filter(username=username).exists():
-        conflicts.add("username")
-    if email_unique_platform_wide() and users.filter(email=email).exists():
-        conflicts.add("email")
+    for taken_username, taken_email in matches:
+        conflicts |= {"username"} if taken_username else set()
+        conflicts |= {"email"} if taken_email else set()
     return conflicts
 
 
@@ -165,5 +170,5 @@ def site_configuration_value(site, name, default=None):
 
 
 def bearer_authentication():
-    """The development LMS has no OAuth2 provider: bearer tokens are not accepted there."""
+    """Return None: the development LMS has no OAuth2 provider, so bearer tokens are not accepted there."""
     return None

@@ -16,6 +16,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from tahoe_sites.api import add_user_to_organization
 from tahoe_sites.models import UserOrganizationMapping
 
@@ -108,11 +109,22 @@ def _claim_keys(adapter, registration, organization):
 def _conflicts(adapter, registration, organization):
     """Return the fields already taken: username platform-wide, email in the organization, platform rules."""
     username, email = registration.username.strip(), registration.email.strip()
+    same_username = Q(username__iexact=username)
+    same_email_here = Q(
+        email__iexact=email,
+        pk__in=UserOrganizationMapping.objects.filter(organization=organization).values("user_id"),
+    )
+    # One query answers both questions, with the database's own notion of case.
+    matches = get_user_model().objects.filter(same_username | same_email_here).annotate(
+        taken_username=ExpressionWrapper(same_username, output_field=BooleanField()),
+        taken_email=ExpressionWrapper(same_email_here, output_field=BooleanField()),
+    ).values_list("taken_username", "taken_email")[:2]
     conflicts = set()
-    if get_user_model().objects.filter(username__iexact=username).exists():
-        conflicts.add("username")
-    if UserOrganizationMapping.objects.filter(organization=organization, user__email__iexact=email).exists():
-        conflicts.add("email")
+    for taken_username, taken_email in matches:
+        if taken_username:
+            conflicts.add("username")
+        if taken_email:
+            conflicts.add("email")
     return conflicts | adapter.platform_conflicts(username, email)
 
 

@@ -29,3 +29,16 @@ class TahoeRegistrationApiConfig(AppConfig):
             },
         },
     }
+
+    def ready(self):
+        """Forget cached site-to-organization mappings whenever one changes."""
+        # pylint: disable=import-outside-toplevel
+        from django.db.models.signals import post_delete, post_save
+        from organizations.models import Organization
+        from tahoe_sites.models import TahoeSite
+
+        from tahoe_registration_api.lookups import forget_organizations
+
+        for model in (TahoeSite, Organization):
+            post_save.connect(forget_organizations, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-save")
+            post_delete.connect(forget_organizations, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-del")

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from tahoe_sites.api import add_user_to_organization, create_tahoe_site
 
 from devlms import fake_platform
+from devlms.middleware import SITES_BY_HOST
 
 REGISTRATIONS_URL = "/tahoe/api/v1/registrations/"
 
@@ -59,6 +60,7 @@ def _fresh_start():
     """Each test starts with no announced registration and no rate counted."""
     fake_platform.ANNOUNCED.clear()
     cache.clear()
+    SITES_BY_HOST.clear()
 
 
 @pytest.fixture

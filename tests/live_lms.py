@@ -41,9 +41,12 @@ class LiveLms:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": db_url or database_url(connection.settings_dict),
             "PYTHONPATH": str(ROOT),
+            # Tests recreate sites and organizations under the server's feet: no caching there.
+            "DEVLMS_SITE_CACHE": "0",
+            "DEVLMS_CACHE_TIMEOUT": "0",
         })
         env.update(extra_env or {})
-        self.log = open(os.devnull, "wb")  # pylint: disable=consider-using-with
+        self.log = open(os.environ.get("LIVE_LMS_LOG", os.devnull), "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5"],

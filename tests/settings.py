@@ -33,3 +33,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; t
 
 if os.environ.get("DEVLMS_RATE"):
     TAHOE_REGISTRATION_API_RATE = os.environ["DEVLMS_RATE"]
+if os.environ.get("DEVLMS_CACHE_TIMEOUT"):
+    TAHOE_REGISTRATION_API_CACHE_TIMEOUT = int(os.environ["DEVLMS_CACHE_TIMEOUT"])

@@ -8,7 +8,7 @@ from django.core.cache import cache
 
 from devlms import fake_platform
 from tahoe_registration_api import api
-from tests.conftest import Caller, learner_body, make_user
+from tests.conftest import Caller, learner_body
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
 
@@ -85,8 +85,9 @@ def _lose_connection_with_secret(*args, **kwargs):
     raise OperationalError(2013, f"Lost connection {args!r}")
 
 
-def test_no_secret_reaches_any_log_record_response_or_exception(alpha, beta, alpha_admin, settings,
-                                                               monkeypatch, caplog):
+def test_no_secret_reaches_any_log_record_response_or_exception(
+    alpha, beta, alpha_admin, settings, monkeypatch, caplog
+):
     secrets = [PASSWORD, alpha_admin.token]
     with caplog.at_level(logging.DEBUG):
         responses = list(error_paths(alpha, beta, alpha_admin, settings, monkeypatch))

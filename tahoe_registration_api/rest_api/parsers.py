@@ -7,7 +7,7 @@ from tahoe_registration_api.exceptions import RequestTooLarge
 
 
 def max_body_bytes():
-    """The largest body accepted (TAHOE_REGISTRATION_API_MAX_BODY_BYTES)."""
+    """Return the largest body accepted (TAHOE_REGISTRATION_API_MAX_BODY_BYTES)."""
     return int(settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES)
 
 

@@ -8,7 +8,7 @@ GROUP = "tahoe_registration_api.registrations"
 
 
 def caller_and_site(group, request):  # pylint: disable=unused-argument
-    """The rate-limit key: the caller and the site, never the IP (integrators share IPs)."""
+    """Return the rate-limit key: the caller and the site, never the IP (integrators share IPs)."""
     site = getattr(request, "site", None)
     return f"{request.user.pk}:{getattr(site, 'pk', None)}"
 
@@ -35,7 +35,7 @@ class CallerSiteRateThrottle(BaseThrottle):
 
 
 def rate_limit_headers(usage):
-    """The rate-limit headers of a response: limit, remaining and seconds to reset."""
+    """Return the rate-limit headers of a response: limit, remaining and seconds to reset."""
     return {
         "RateLimit-Limit": str(usage["limit"]),
         "RateLimit-Remaining": str(max(0, usage["limit"] - usage["count"])),

@@ -1,14 +1,7 @@
 """Settings of the plugin shared by every environment; the LMS calls ``plugin_settings``."""
 
 DEFAULTS = {
-    # .. toggle_name: TAHOE_REGISTRATION_API_ENABLED
-    # .. toggle_implementation: SettingToggle
-    # .. toggle_default: False
-    # .. toggle_description: Switches the registration API on for every site. A site's configuration
-    #   value of the same name (true or false) overrides it for that site. Switched off, the endpoint
-    #   answers 403 with the error code ``registration-api-disabled``.
-    # .. toggle_use_cases: open_edx
-    # .. toggle_creation_date: 2026-11-27
+    # The global switch; its toggle annotation is in tahoe_registration_api/switches.py.
     "TAHOE_REGISTRATION_API_ENABLED": False,
     # .. setting_name: TAHOE_REGISTRATION_API_DISABLE_FOR_IDP_SITES
     # .. setting_default: False
@@ -37,6 +30,11 @@ DEFAULTS = {
     # .. setting_description: How many times a registration is retried when the database reports a
     #   deadlock or a lock wait timeout, before the caller gets a 503.
     "TAHOE_REGISTRATION_API_DEADLOCK_RETRIES": 3,
+    # .. setting_name: TAHOE_REGISTRATION_API_CACHE_TIMEOUT
+    # .. setting_default: 30
+    # .. setting_description: Seconds a site's switches (its configuration's
+    #   TAHOE_REGISTRATION_API_ENABLED and ENABLE_TAHOE_IDP) stay cached: a flip applies within this time.
+    "TAHOE_REGISTRATION_API_CACHE_TIMEOUT": 30,
     # .. setting_name: TAHOE_REGISTRATION_API_ADAPTER
     # .. setting_default: "tahoe_registration_api.edxapp"
     # .. setting_description: Dotted path of the module through which the plugin calls the

@@ -3,10 +3,11 @@
 from django.conf import settings
 from organizations.models import Organization
 from rest_framework.permissions import BasePermission
-from tahoe_sites.api import get_organization_by_site, is_active_admin_on_organization
+from tahoe_sites.api import is_active_admin_on_organization
 
 from tahoe_registration_api import api
 from tahoe_registration_api.exceptions import NotSiteAdmin, RegistrationApiDisabled, SiteNotFound
+from tahoe_registration_api.lookups import cached_organization_for_site, cached_site_switches
 from tahoe_registration_api.switches import registration_api_enabled
 
 
@@ -17,7 +18,7 @@ def request_organization(request):
         if site is None:
             raise SiteNotFound(f"No site is configured for the host {request.get_host()!r}.")
         try:
-            request._tahoe_organization = get_organization_by_site(site)
+            request._tahoe_organization = cached_organization_for_site(site)
         except Organization.DoesNotExist as exc:
             raise SiteNotFound(f"The site {site.domain!r} has no Tahoe organization.") from exc
     return request._tahoe_organization
@@ -37,7 +38,7 @@ class IsSiteAdmin(BasePermission):
         if not (user and user.is_authenticated):
             return False  # DRF answers 401: no credentials
         organization = request_organization(request)
-        if not registration_api_enabled(api.platform_adapter(), request.site):
+        if not registration_api_enabled(cached_site_switches(api.platform_adapter(), request.site)):
             raise RegistrationApiDisabled(f"The registration API is switched off for {request.site.domain!r}.")
         if settings.TAHOE_REGISTRATION_API_ALLOW_STAFF and is_platform_staff(user):
             return True

@@ -1,0 +1,73 @@
+"""The query budget of a registration (query counts are deterministic; timings are not asserted)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from tahoe_sites.api import update_admin_role_in_organization
+
+from devlms.models import SiteConfiguration
+from tests.conftest import learner_body
+from tests.rows import row_counts
+
+pytestmark = pytest.mark.django_db(transaction=True)  # no test transaction: count exactly what runs
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def count_queries(caller, site, body):
+    """Count the SQL queries of one request; BEGIN/COMMIT/ROLLBACK are transaction control, not queries."""
+    with CaptureQueriesContext(connection) as captured:
+        response = caller.register(site, body)
+    queries = [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(TRANSACTION_CONTROL)]
+    return response, len(queries)
+
+
+@pytest.fixture
+def warm(alpha, alpha_admin):
+    """One registration first, as in any running LMS: the site's look-ups are cached."""
+    assert alpha_admin.register(alpha, learner_body(username="first", email="first@example.com")).status_code == 200
+
+
+@pytest.mark.parametrize("password", [None, "Str0ng-enough-pw"])
+def test_a_registration_takes_at_most_12_queries_with_authentication(alpha, alpha_admin, warm, password):
+    response, queries = count_queries(alpha_admin, alpha, learner_body(password=password))
+    assert response.status_code == 200
+    assert queries <= 12, queries
+
+
+def test_a_conflict_takes_at_most_6_queries(alpha, alpha_admin, warm):
+    response, queries = count_queries(alpha_admin, alpha, learner_body(username="first"))
+    assert response.status_code == 409
+    assert queries <= 6, queries
+
+
+def test_a_bad_request_takes_at_most_4_queries_and_writes_nothing(alpha, alpha_admin, warm):
+    before = row_counts()
+    response, queries = count_queries(alpha_admin, alpha, learner_body(email="not-an-email", name="<b>"))
+    assert response.status_code == 400
+    assert queries <= 4, queries
+    assert row_counts() == before
+
+
+def test_a_demoted_admin_is_refused_at_once(alpha, alpha_admin, warm):
+    update_admin_role_in_organization(alpha_admin.user, alpha.organization, set_as_admin=False)
+    assert alpha_admin.register(alpha, learner_body()).status_code == 403
+
+
+def test_a_deactivated_admin_is_refused_at_once(alpha, alpha_admin, warm):
+    alpha_admin.user.is_active = False
+    alpha_admin.user.save()
+    assert alpha_admin.register(alpha, learner_body()).status_code == 401
+
+
+def test_a_site_switch_flip_applies_within_the_cache_timeout(alpha, alpha_admin, warm, settings):
+    SiteConfiguration.objects.create(site=alpha.site, enabled=True,
+                                     site_values={"TAHOE_REGISTRATION_API_ENABLED": False})
+    # still cached: the documented delay (TAHOE_REGISTRATION_API_CACHE_TIMEOUT, 30 s by default)
+    assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    settings.TAHOE_REGISTRATION_API_CACHE_TIMEOUT = 0
+    from django.core.cache import cache
+    cache.clear()  # what the timeout does
+    response = alpha_admin.register(alpha, learner_body(username="later", email="later@example.com"))
+    assert response.status_code == 403

@@ -66,8 +66,13 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(COMPILE) --upgrade -o requirements/base.txt requirements/base.in
 	$(COMPILE) --upgrade -o requirements/test.txt requirements/test.in
 	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
+	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
 	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
+
+bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+	scripts/mariadb.sh $(BIN)/python bench/run.py
 
 clean: ## remove the virtualenv, the development database and build leftovers
 	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov

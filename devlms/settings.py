@@ -108,8 +108,19 @@ LOGGING = {
     "loggers": {"tahoe_registration_api": {"handlers": ["console"], "level": "INFO"}},
 }
 
+# `make bench`: per-process counters of queries, password hashes and memory (devlms/metrics.py).
+if os.environ.get("DEVLMS_METRICS_DIR"):
+    MIDDLEWARE.insert(0, "devlms.metrics.MetricsMiddleware")
+    PASSWORD_HASHERS = [
+        "devlms.metrics.CountingPBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
 # As lms/envs/common.py does last: let every installed plugin add its settings.
 add_plugins(__name__, "lms.djangoapp", "common")
+
+if os.environ.get("DEVLMS_RATE"):
+    TAHOE_REGISTRATION_API_RATE = None if os.environ["DEVLMS_RATE"] == "off" else os.environ["DEVLMS_RATE"]
 
 # The development LMS has no platform: the plugin calls the fake of its adapter.
 TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"

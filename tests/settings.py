@@ -31,7 +31,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; the bench measures the real one
 
-if os.environ.get("DEVLMS_RATE"):
-    TAHOE_REGISTRATION_API_RATE = os.environ["DEVLMS_RATE"]
 if os.environ.get("DEVLMS_CACHE_TIMEOUT"):
     TAHOE_REGISTRATION_API_CACHE_TIMEOUT = int(os.environ["DEVLMS_CACHE_TIMEOUT"])

@@ -1,0 +1,43 @@
+"""No wasted password hashing: once with a password, never without one."""
+
+import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher
+
+from tests.conftest import learner_body
+
+HASHES = []
+
+
+class CountingHasher(MD5PasswordHasher):
+    """A fast hasher that counts how often a password is hashed."""
+
+    def encode(self, password, salt):
+        HASHES.append(1)
+        return super().encode(password, salt)
+
+
+@pytest.fixture(autouse=True)
+def counting_hasher(settings):
+    settings.PASSWORD_HASHERS = ["tests.test_password_hashing.CountingHasher"]
+    HASHES.clear()
+
+
+@pytest.mark.parametrize("send_activation_email", [True, False])
+def test_a_registration_with_a_password_hashes_exactly_once(alpha, alpha_admin, send_activation_email):
+    HASHES.clear()
+    body = learner_body(password="Str0ng-enough-pw", send_activation_email=send_activation_email)
+    assert alpha_admin.register(alpha, body).status_code == 200
+    assert len(HASHES) == 1
+
+
+def test_a_registration_without_a_password_never_hashes(alpha, alpha_admin):
+    HASHES.clear()
+    assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    assert not HASHES
+
+
+@pytest.mark.parametrize("body", [learner_body(email="bad", password="Str0ng-enough-pw"), learner_body(name="<x>")])
+def test_a_refused_registration_never_hashes(alpha, alpha_admin, body):
+    HASHES.clear()
+    assert alpha_admin.register(alpha, body).status_code == 400
+    assert not HASHES

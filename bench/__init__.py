@@ -1,0 +1,1 @@
+"""``make bench``: registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors."""

@@ -1,0 +1,145 @@
+"""
+Where a passwordless registration's time goes: pyinstrument around in-process requests.
+
+The requests go through Django's test client to the same settings (``devlms.settings``) and
+the same MariaDB as the server, so middleware, DRF, the plugin, the fake platform and the
+database round trips are all in the profile (only gunicorn and the network stack are not).
+"""
+
+import contextlib
+import io
+import logging
+import time
+
+from django.db import connection
+from django.test import Client
+from pyinstrument import Profiler
+
+from bench.load import PATH, Registrations
+
+# Where time is attributed: the innermost frame on the stack whose file matches a rule wins
+# (stdlib helpers such as json or socket count for whoever called them). First match wins.
+CATEGORIES = (
+    ("database driver and round trips (MySQLdb, django.db.backends)", ("/MySQLdb/", "/django/db/backends/")),
+    ("Django ORM (query building, model save)", ("/django/db/",)),
+    ("logging (audit record, handlers)", ("/logging/",)),
+    ("email (console backend)", ("/django/core/mail/", "/email/")),
+    ("openedx hooks (openedx_events, openedx_filters)", ("/openedx_events/", "/openedx_filters/")),
+    ("tahoe_sites and organizations", ("/tahoe_sites/", "/organizations/")),
+    ("tahoe_registration_api (the plugin)", ("/tahoe_registration_api/",)),
+    ("devlms (fake platform, middleware)", ("/devlms/",)),
+    ("Django REST framework", ("/rest_framework/", "/rest_framework_jwt/", "/edx_rest_framework_extensions/")),
+    ("Django test client (not in production)", ("/django/test/",)),
+    ("Django request handling and middleware", ("/django/",)),
+)
+OTHER = "other (stdlib, third-party)"
+
+
+def category_of(file_path):
+    """Return the category of a source file, or None when it only inherits its caller's."""
+    if not file_path:
+        return None
+    for name, markers in CATEGORIES:
+        if any(marker in file_path for marker in markers):
+            return name
+    return None
+
+
+def time_by_category(root):
+    """Attribute every frame's self time to its innermost categorised frame; return ``{category: seconds}``."""
+    totals = {}
+    stack = [(root, OTHER)]
+    while stack:
+        frame, inherited = stack.pop()
+        own = category_of(frame.file_path) or inherited
+        self_time = frame.time - sum(child.time for child in frame.children)
+        totals[own] = totals.get(own, 0.0) + max(self_time, 0.0)
+        stack.extend((child, own) for child in frame.children)
+    return totals
+
+
+class SqlTimer:
+    """An ``execute_wrapper`` that counts statements and the seconds spent in them (round trips included)."""
+
+    def __init__(self):
+        """Start at zero."""
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        """Time one statement."""
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - began
+            self.count += 1
+
+
+@contextlib.contextmanager
+def quiet_output():
+    """Send the console emails and the plugin's log lines to memory, so they cost the same but print nothing."""
+    sink = io.StringIO()
+    handlers = [handler for handler in logging.getLogger("tahoe_registration_api").handlers
+                if isinstance(handler, logging.StreamHandler)]
+    streams = [handler.setStream(sink) for handler in handlers]
+    try:
+        with contextlib.redirect_stdout(sink):
+            yield
+    finally:
+        for handler, stream in zip(handlers, streams):
+            if stream is not None:
+                handler.setStream(stream)
+
+
+def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
+    """Profile ``count`` passwordless registrations; return the summary text and its figures."""
+    client = Client()
+    registrations = Registrations(prefix)
+    statuses = {}
+
+    def register():
+        number, body = registrations.next_body("passwordless")
+        host, token = sites[number % len(sites)]
+        response = client.post(PATH, body, content_type="application/json",
+                               HTTP_HOST=host, HTTP_AUTHORIZATION=f"Token {token}")
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    profiler = Profiler(interval=interval)
+    timer = SqlTimer()
+    with quiet_output():
+        for _ in range(warmup):
+            register()
+        statuses.clear()
+        with connection.execute_wrapper(timer):
+            began = time.perf_counter()
+            profiler.start()
+            for _ in range(count):
+                register()
+            profiler.stop()
+            elapsed = time.perf_counter() - began
+    root = profiler.last_session.root_frame()
+    by_category = sorted(time_by_category(root).items(), key=lambda item: -item[1])
+    total = sum(seconds for _, seconds in by_category) or 1.0
+    figures = {
+        "registrations": count,
+        "statuses": {str(status): number for status, number in statuses.items()},
+        "ms_per_registration": 1000 * elapsed / count,
+        "sql_statements_per_registration": timer.count / count,
+        "sql_ms_per_registration": 1000 * timer.seconds / count,
+        "ms_per_registration_by_category": {name: 1000 * seconds / count for name, seconds in by_category},
+        "share_by_category": {name: seconds / total for name, seconds in by_category},
+    }
+    lines = [
+        f"In-process profile of {count} passwordless registrations (Django test client, devlms.settings, "
+        f"MariaDB), pyinstrument interval {interval * 1000:g} ms; statuses {figures['statuses']}",
+        f"{figures['ms_per_registration']:.2f} ms per registration (profiler on); "
+        f"{figures['sql_statements_per_registration']:.1f} SQL statements taking "
+        f"{figures['sql_ms_per_registration']:.2f} ms per registration (timed around cursor.execute)",
+        "",
+        "Time per registration by where it is spent (self time of the innermost matching frame):",
+    ]
+    lines += [f"  {1000 * seconds / count:7.2f} ms  {100 * seconds / total:5.1f}%  {name}" for name, seconds in by_category]
+    tree = profiler.output_text(unicode=False, color=False, show_all=False)
+    flat = profiler.output_text(unicode=False, color=False, flat=True)
+    return lines, tree, flat, figures

@@ -1,0 +1,195 @@
+"""The bench's printout: the table with ratios to the floors, the targets, the explanations, and the chart."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
+
+MB = 1024 * 1024
+
+
+def _number(value, digits=1):
+    """Format a number for the table; a dash when missing."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def ratio(value, floor):
+    """Return value / floor, or None when either is missing."""
+    if value is None or not floor:
+        return None
+    return value / floor
+
+
+TABLE_COLUMNS = (
+    ("flow", 12, "flow"), ("conc", 4, "concurrency"), ("ok", 5, "ok"), ("fail", 4, "failures"),
+    ("reg/s", 7, "rps"), ("p50 ms", 8, "p50"), ("p95 ms", 8, "p95"), ("p99 ms", 8, "p99"),
+    ("q/reg", 6, "queries"), ("q-tx/reg", 8, "queries_excl"), ("hash/reg", 8, "hashes"),
+    ("RSS MB/wkr", 10, "rss"), ("CPU ms/reg w+db+cli", 20, "cpu"), ("busy", 5, "busy"),
+    ("reg/s:ORM", 9, "rps_orm"), ("p50:ORM", 7, "p50_orm"), ("reg/s:hash2p", 12, "rps_hash"),
+)
+
+
+def table_row(config):
+    """Return the cells of one configuration's row."""
+    server, cpu, ratios, latency = config["server"], config["cpu"], config["ratios"], config["latency"]
+    return {
+        "flow": config["flow"],
+        "concurrency": str(config["concurrency"]),
+        "ok": str(config["ok"]),
+        "failures": str(config["failures"]),
+        "rps": _number(config["registrations_per_second"]),
+        "p50": _number(latency["p50_ms"]),
+        "p95": _number(latency["p95_ms"]),
+        "p99": _number(latency["p99_ms"]),
+        "queries": _number(server["queries_per_registration"]),
+        "queries_excl": _number(server["queries_excluding_transaction_control_per_registration"]),
+        "hashes": _number(server["hashes_per_registration"], 2),
+        "rss": _number(server["peak_rss_mb_max_worker"]),
+        "cpu": "+".join(_number(cpu[name], 1) for name in
+                        ("workers_ms_per_registration", "mariadb_ms_per_registration",
+                         "load_generator_ms_per_registration")),
+        "busy": f"{100 * cpu['machine_busy_fraction']:.0f}%",
+        "rps_orm": _number(ratios["throughput_vs_orm_floor"], 2),
+        "p50_orm": _number(ratios["p50_vs_orm_floor_p50"], 1),
+        "rps_hash": _number(ratios["throughput_vs_hasher_2_processes"], 2),
+    }
+
+
+def format_table(configs):
+    """Return the results table as lines."""
+    header = " ".join(title.rjust(width) for title, width, _ in TABLE_COLUMNS)
+    lines = [header, "-" * len(header)]
+    for config in configs:
+        cells = table_row(config)
+        lines.append(" ".join(cells[key].rjust(width) for _, width, key in TABLE_COLUMNS))
+    return lines
+
+
+def find(configs, flow, concurrency):
+    """Return the configuration of ``flow`` at ``concurrency`` (None if absent)."""
+    return next((c for c in configs if c["flow"] == flow and c["concurrency"] == concurrency), None)
+
+
+def evaluate_targets(configs, floors):
+    """Return the three targets with their measured values and MET/MISSED (reported, never asserted)."""
+    targets = []
+    passwordless_4 = find(configs, "passwordless", 4)
+    value = passwordless_4["registrations_per_second"] if passwordless_4 else None
+    targets.append({
+        "name": "passwordless_c4_throughput",
+        "text": "passwordless at concurrency 4 >= 100 registrations/s",
+        "measured": value, "threshold": 100.0, "unit": "reg/s",
+        "met": value is not None and value >= 100.0 and passwordless_4["failures"] == 0,
+    })
+    password = [c for c in configs if c["flow"] == "password"]
+    best = max(password, key=lambda c: c["registrations_per_second"] or 0) if password else None
+    hasher_rate = floors["hasher"]["parallel_per_second"]
+    share = ratio(best["registrations_per_second"], hasher_rate) if best else None
+    targets.append({
+        "name": "password_vs_hasher",
+        "text": (f"with password >= 90% of the hasher-alone throughput on {floors['hasher']['processes']} processes "
+                 f"({hasher_rate:.2f} hashes/s); best concurrency {best['concurrency'] if best else '-'}"),
+        "measured": share, "threshold": 0.9, "unit": "of hasher throughput",
+        "measured_throughput": best["registrations_per_second"] if best else None,
+        "met": share is not None and share >= 0.9 and best["failures"] == 0,
+    })
+    passwordless_1 = find(configs, "passwordless", 1)
+    orm_p50 = floors["orm_passwordless"]["p50_ms"]
+    multiple = ratio(passwordless_1["latency"]["p50_ms"], orm_p50) if passwordless_1 else None
+    targets.append({
+        "name": "passwordless_c1_latency_vs_orm",
+        "text": f"passwordless p50 latency at concurrency 1 within 3x of the direct-ORM floor ({orm_p50:.2f} ms)",
+        "measured": multiple, "threshold": 3.0, "unit": "x the ORM floor's p50",
+        "measured_p50_ms": passwordless_1["latency"]["p50_ms"] if passwordless_1 else None,
+        "met": multiple is not None and multiple <= 3.0 and passwordless_1["failures"] == 0,
+    })
+    return targets
+
+
+def format_target(target):
+    """Return one target's line: what, measured, MET/MISSED."""
+    verdict = "MET" if target["met"] else "MISSED"
+    if target["name"] == "passwordless_c4_throughput":
+        measured = f"{_number(target['measured'])} reg/s"
+    elif target["name"] == "password_vs_hasher":
+        measured = f"{_number(target['measured_throughput'], 2)} reg/s = {100 * (target['measured'] or 0):.0f}%"
+    else:
+        measured = f"p50 {_number(target['measured_p50_ms'], 2)} ms = {_number(target['measured'], 1)}x"
+    return f"[{verdict:6}] {target['text']}: measured {measured}"
+
+
+def _top_categories(profile, count=3):
+    """Return the profile's largest categories as text."""
+    items = list(profile["ms_per_registration_by_category"].items())[:count]
+    return "; ".join(f"{name} {ms:.1f} ms" for name, ms in items)
+
+
+def explain(target, configs, floors, profile):
+    """Return one or two lines saying where the time goes when a target is missed."""
+    if target["met"]:
+        return []
+    if target["name"] == "passwordless_c4_throughput":
+        config = find(configs, "passwordless", 4)
+        cpu = config["cpu"]
+        per_registration = (cpu["workers_ms_per_registration"] + cpu["mariadb_ms_per_registration"]
+                            + cpu["load_generator_ms_per_registration"])
+        return [
+            f"    why: the 2 cores were {100 * cpu['machine_busy_fraction']:.0f}% busy; each registration costs "
+            f"{per_registration:.1f} ms CPU (gunicorn worker {cpu['workers_ms_per_registration']:.1f}, MariaDB "
+            f"{cpu['mariadb_ms_per_registration']:.1f}, load generator {cpu['load_generator_ms_per_registration']:.1f}),"
+            f" so 2 cores allow ~{2000 / per_registration:.0f} reg/s.",
+            f"    profile (in-process, per registration): {_top_categories(profile)}; "
+            f"{profile['sql_statements_per_registration']:.0f} SQL statements vs "
+            f"{floors['orm_passwordless']['queries_per_registration']:.0f} in the ORM floor.",
+        ]
+    if target["name"] == "password_vs_hasher":
+        config = find(configs, "password", 16) or configs[-1]
+        cpu = config["cpu"]
+        hash_ms = floors["hasher"]["single_core_ms_per_hash"]
+        return [
+            f"    why: a hash is {hash_ms:.0f} ms of one core; a registration with password costs "
+            f"{cpu['workers_ms_per_registration']:.0f} ms worker CPU + {cpu['mariadb_ms_per_registration']:.1f} ms "
+            f"MariaDB + {cpu['load_generator_ms_per_registration']:.1f} ms load generator "
+            f"({config['server']['hashes_per_registration']:.2f} hashes/registration), on the same 2 cores.",
+        ]
+    config = find(configs, "passwordless", 1)
+    return [
+        f"    why: over HTTP a registration runs {config['server']['queries_per_registration']:.0f} statements "
+        f"(ORM floor {floors['orm_passwordless']['queries_per_registration']:.0f}), opens a new DB connection "
+        f"(CONN_MAX_AGE 0: {floors['connect']['p50_ms']:.1f} ms) and goes through middleware, DRF and the audit log;",
+        f"    profile (in-process, per registration): {_top_categories(profile, 4)}.",
+    ]
+
+
+def draw_chart(configs, floors, path):
+    """Draw latency p50/p95 and throughput against concurrency, both flows, with the floors as lines."""
+    figure, (latency_axis, throughput_axis) = plt.subplots(1, 2, figsize=(12, 4.8))
+    colours = {"passwordless": "tab:blue", "password": "tab:red"}
+    for flow, colour in colours.items():
+        rows = [c for c in configs if c["flow"] == flow]
+        levels = [c["concurrency"] for c in rows]
+        latency_axis.plot(levels, [c["latency"]["p50_ms"] for c in rows], "o-", color=colour, label=f"{flow} p50")
+        latency_axis.plot(levels, [c["latency"]["p95_ms"] for c in rows], "s--", color=colour, label=f"{flow} p95")
+        throughput_axis.plot(levels, [c["registrations_per_second"] for c in rows], "o-", color=colour,
+                             label=f"{flow} (HTTP)")
+    throughput_axis.axhline(floors["hasher"]["parallel_per_second"], color="tab:red", linestyle=":",
+                            label="hasher alone, 2 processes")
+    throughput_axis.axhline(floors["orm_passwordless"]["registrations_per_second"], color="tab:blue",
+                            linestyle=":", label="direct ORM, passwordless (1 connection)")
+    latency_axis.axhline(floors["orm_passwordless"]["p50_ms"], color="tab:blue", linestyle=":",
+                         label="direct ORM passwordless p50")
+    for axis, title, unit in ((latency_axis, "Latency", "ms (log)"), (throughput_axis, "Throughput", "reg/s (log)")):
+        axis.set_xscale("log", base=2)
+        axis.set_yscale("log")
+        axis.set_xticks([1, 4, 16])
+        axis.set_xticklabels(["1", "4", "16"])
+        axis.set_xlabel("concurrency (client threads)")
+        axis.set_ylabel(unit)
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle("tahoe_registration_api over HTTP (devlms, gunicorn, MariaDB)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)

@@ -1,0 +1,329 @@
+"""
+``make bench``: registrations over HTTP against the development LMS on MariaDB, compared with their floors.
+
+Run through ``scripts/mariadb.sh`` (which provides ``DATABASE_URL``). In order: migrate and seed
+the database; measure the floors in this process (the PBKDF2 hasher alone, on one core and in
+two processes; the same rows written directly through the ORM in one transaction; the cost of
+a new database connection); start ``gunicorn devlms.wsgi`` with the metrics middleware; post
+registrations with and without password at concurrency 1, 4 and 16; profile passwordless
+registrations in-process with pyinstrument; print the table, the targets and the profile, and
+write ``bench/results/latest.json``, ``latest.png`` and ``profile.txt``. Targets are reported,
+never asserted; failed requests are reported loudly (and make the exit status 1).
+"""
+
+import io
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# pylint: disable=wrong-import-position
+import django  # noqa: E402
+import psutil  # noqa: E402
+
+from bench import floors as floor_bench  # noqa: E402
+from bench import profiling, report  # noqa: E402
+from bench.load import FLOWS, Registrations, run_load  # noqa: E402
+from bench.server import CpuMeter, Gunicorn, mariadb_process, metrics_delta, read_metrics  # noqa: E402
+from bench.stats import latency_summary  # noqa: E402
+
+RESULTS_DIR = ROOT / "bench" / "results"
+CONCURRENCY_LEVELS = (1, 4, 16)
+MEASURE_SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+WARMUP_SECONDS = {"passwordless": 1.0, "password": 1.5}
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WORKERS_REASON = (
+    "4 sync workers on 2 cores: a registration waits on MariaDB for a good part of its time (about 20 "
+    "round trips plus a new connection), so 2 workers would leave the cores idle during those waits; "
+    "4 (2 per core) overlap them, while more would only add memory and context switches, and the "
+    "CPU-bound PBKDF2 hashes cannot go faster than 2 at a time anyway."
+)
+ORM_FLOOR_COUNTS = {"passwordless": 300, "password": 10}
+PROFILE_COUNT = 200
+TIME_LIMIT_SECONDS = 300
+SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
+
+
+def say(message=""):
+    """Print a progress or result line at once."""
+    print(message, flush=True)
+
+
+def prepare_django(var_dir):
+    """Point this process at devlms.settings and the bench's MariaDB (no metrics middleware here), and set up."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "devlms.settings"
+    os.environ["DEVLMS_VAR_DIR"] = str(var_dir)
+    os.environ["DEVLMS_RATE"] = "off"
+    os.environ.pop("DEVLMS_METRICS_DIR", None)
+    django.setup()
+
+
+def migrate_and_seed():
+    """Migrate, seed the two sites, and return [(host, admin token)] and the first site's organization."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.sites.models import Site
+    from django.core.management import call_command
+    from rest_framework.authtoken.models import Token
+    from tahoe_sites.api import get_organization_by_site
+
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("devlms_seed", stdout=io.StringIO())
+    sites = [(domain, Token.objects.get(user__username=f"{short}_admin").key) for domain, short in SITES]
+    organization = get_organization_by_site(Site.objects.get(domain=SITES[0][0]))
+    return sites, organization
+
+
+def machine_info():
+    """Describe the machine: CPU model, cores, memory, Python, Django, gunicorn and MariaDB versions."""
+    # pylint: disable=import-outside-toplevel
+    import gunicorn
+    from django.db import connection
+
+    cpu_model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+        if line.startswith("model name"):
+            cpu_model = line.split(":", 1)[1].strip()
+            break
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        mariadb_version = cursor.fetchone()[0]
+    return {
+        "cpu_model": cpu_model,
+        "logical_cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "memory_gb": round(psutil.virtual_memory().total / 1024 ** 3, 1),
+        "kernel": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "mariadb": mariadb_version,
+    }
+
+
+def measure_floors(prefix, organization):
+    """Measure the hasher and direct-ORM floors and the cost of a new connection."""
+    say("floors: hasher alone (1 core, then 2 processes) ...")
+    results = {"hasher": floor_bench.hasher_floor()}
+    hasher = results["hasher"]
+    say(f"  {hasher['hasher']} ({hasher['iterations']} iterations): {hasher['single_core_ms_per_hash']:.0f} ms/hash; "
+        f"{hasher['single_core_per_second']:.2f}/s on 1 core, {hasher['parallel_per_second']:.2f}/s in 2 processes")
+    for flow in FLOWS:
+        say(f"floors: direct ORM, {flow} ({ORM_FLOOR_COUNTS[flow]} registrations in one transaction each) ...")
+        floor = floor_bench.orm_floor(prefix, organization, flow == "password", ORM_FLOOR_COUNTS[flow])
+        results[f"orm_{flow}"] = floor
+        say(f"  {floor['registrations_per_second']:.1f} reg/s, p50 {floor['p50_ms']:.2f} ms, "
+            f"p95 {floor['p95_ms']:.2f} ms, {floor['queries_per_registration']:.1f} statements/registration")
+    results["connect"] = floor_bench.connect_cost()
+    say(f"floors: a new MariaDB connection takes p50 {results['connect']['p50_ms']:.2f} ms")
+    return results
+
+
+def server_environment(var_dir, metrics_dir, log_dir):
+    """Return the gunicorn server's environment."""
+    env = dict(os.environ)
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "devlms.settings",
+        "DEVLMS_VAR_DIR": str(var_dir),
+        "DEVLMS_RATE": "off",
+        "DEVLMS_METRICS_DIR": str(metrics_dir),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "TMPDIR": str(log_dir),
+    })
+    return env
+
+
+def measure_configuration(context, flow, concurrency):
+    """Warm up, then measure ``flow`` at ``concurrency``; return the configuration's figures."""
+    server, sites, registrations, metrics_dir, cpu_meter = context
+    warmup = run_load(server.port, sites, registrations, flow, concurrency, WARMUP_SECONDS[flow])
+    before = read_metrics(metrics_dir)
+    cpu_meter.begin()
+    result = run_load(server.port, sites, registrations, flow, concurrency, MEASURE_SECONDS)
+    cpu = cpu_meter.end()
+    delta = metrics_delta(before, read_metrics(metrics_dir))
+    requests = delta["requests"] or 1
+    rss = delta["max_rss_bytes_by_pid"].values()
+    completed = result.ok + result.failures
+    return {
+        "flow": flow,
+        "concurrency": concurrency,
+        "seconds": result.elapsed,
+        "requests": completed,
+        "ok": result.ok,
+        "failures": result.failures,
+        "warmup_requests": warmup.ok + warmup.failures,
+        "warmup_failures": warmup.failures,
+        "statuses": result.statuses,
+        "failure_samples": result.failure_samples + warmup.failure_samples,
+        "registrations_per_second": result.ok / result.elapsed,
+        "latency": latency_summary(result.latencies),
+        "server": {
+            "requests_counted": delta["requests"],
+            "queries_per_registration": delta["queries"] / requests,
+            "queries_excluding_transaction_control_per_registration":
+                delta["queries_excluding_transaction_control"] / requests,
+            "hashes_per_registration": delta["hashes"] / requests,
+            "peak_rss_mb_max_worker": max(rss) / report.MB if rss else None,
+            "peak_rss_mb_by_worker": {pid: value / report.MB for pid, value in delta["max_rss_bytes_by_pid"].items()},
+        },
+        "cpu": {
+            "workers_ms_per_registration": 1000 * cpu["workers"] / max(completed, 1),
+            "mariadb_ms_per_registration": 1000 * cpu["mariadb"] / max(completed, 1),
+            "load_generator_ms_per_registration": 1000 * cpu["load_generator"] / max(completed, 1),
+            "machine_busy_fraction": cpu["machine_busy_fraction"],
+        },
+    }
+
+
+def add_ratios(configs, floors):
+    """Add each configuration's ratios to the floors."""
+    for config in configs:
+        orm = floors[f"orm_{config['flow']}"]
+        config["ratios"] = {
+            "throughput_vs_orm_floor": report.ratio(config["registrations_per_second"], orm["registrations_per_second"]),
+            "p50_vs_orm_floor_p50": report.ratio(config["latency"]["p50_ms"], orm["p50_ms"]),
+            "throughput_vs_hasher_2_processes": (
+                report.ratio(config["registrations_per_second"], floors["hasher"]["parallel_per_second"])
+                if config["flow"] == "password" else None
+            ),
+        }
+
+
+def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
+    """Start gunicorn, warm every worker, measure each flow at each concurrency; return the configurations."""
+    say(f"gunicorn: starting {WORKERS} sync workers (log: {log_path}) ...")
+    server = Gunicorn(WORKERS, env, log_path)
+    try:
+        registrations = Registrations(prefix)
+        cpu_meter = CpuMeter(server, mariadb_process(database_url))
+        say(f"gunicorn: up on 127.0.0.1:{server.port}, workers {[p.pid for p in server.worker_processes()]}; "
+            "warming every worker up ...")
+        run_load(server.port, sites, registrations, "passwordless", 8, 2.0)
+        run_load(server.port, sites, registrations, "password", 4, 2.0)
+        context = (server, sites, registrations, metrics_dir, cpu_meter)
+        configs = []
+        for flow in FLOWS:
+            for concurrency in CONCURRENCY_LEVELS:
+                config = measure_configuration(context, flow, concurrency)
+                configs.append(config)
+                say(f"  {flow:12} c={concurrency:<2}: {config['registrations_per_second']:7.1f} reg/s, "
+                    f"p50 {config['latency']['p50_ms'] or 0:8.1f} ms, {config['ok']} ok, "
+                    f"{config['failures']} failed")
+        if any(config["failures"] or config["warmup_failures"] for config in configs):
+            say("gunicorn log tail:\n" + server.log_tail())
+    finally:
+        server.stop()
+    return configs
+
+
+def print_and_save(results, profile_text, started):
+    """Print the report, and write the JSON, the chart and the profile."""
+    configs, floors, targets = results["configurations"], results["floors"], results["targets"]
+    machine = results["machine"]
+    say()
+    say("=" * 100)
+    say(f"Machine: {machine['cpu_model']}, {machine['logical_cores']} logical cores "
+        f"({machine['physical_cores']} physical), {machine['memory_gb']} GB; Python {machine['python']}, "
+        f"Django {machine['django']}, gunicorn {machine['gunicorn']}, MariaDB {machine['mariadb']}")
+    say(f"Server: gunicorn devlms.wsgi, {WORKERS} sync workers. {WORKERS_REASON}")
+    hasher = floors["hasher"]
+    say(f"Floors: hasher {hasher['algorithm']} x{hasher['iterations']}: {hasher['single_core_per_second']:.2f}/s "
+        f"(1 core), {hasher['parallel_per_second']:.2f}/s (2 processes) | direct ORM: passwordless "
+        f"{floors['orm_passwordless']['registrations_per_second']:.1f} reg/s p50 "
+        f"{floors['orm_passwordless']['p50_ms']:.2f} ms; password "
+        f"{floors['orm_password']['registrations_per_second']:.2f} reg/s p50 {floors['orm_password']['p50_ms']:.1f} ms"
+        f" | new DB connection p50 {floors['connect']['p50_ms']:.2f} ms")
+    say(f"Each configuration: {MEASURE_SECONDS:g} s measured after a warm-up; latency per request from the client;"
+        " q = SQL statements, q-tx = without SAVEPOINT/RELEASE; CPU = worker+MariaDB+client ms per registration")
+    say()
+    for line in report.format_table(configs):
+        say(line)
+    failed = sum(config["failures"] + config["warmup_failures"] for config in configs)
+    if failed:
+        say()
+        say("!" * 100)
+        say(f"!!! {failed} REQUESTS FAILED (not 200): THESE FIGURES ARE NOT VALID")
+        for config in configs:
+            for sample in config["failure_samples"]:
+                say(f"!!!   {config['flow']} c={config['concurrency']}: {sample}")
+        say("!" * 100)
+    say()
+    say("Targets (reported, not asserted):")
+    for target in targets:
+        say(report.format_target(target))
+        for line in report.explain(target, configs, floors, results["profile"]):
+            say(line)
+    say()
+    for line in profile_text[:40]:
+        say(line)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    report.draw_chart(configs, floors, RESULTS_DIR / "latest.png")
+    results["total_seconds"] = time.perf_counter() - started
+    (RESULTS_DIR / "latest.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    say()
+    say(f"Wrote {RESULTS_DIR / 'latest.json'}, {RESULTS_DIR / 'latest.png'}, {RESULTS_DIR / 'profile.txt'}")
+    verdict = "within" if results["total_seconds"] < TIME_LIMIT_SECONDS else "OVER"
+    say(f"Total time: {results['total_seconds']:.1f} s ({verdict} the {TIME_LIMIT_SECONDS} s budget)")
+    return failed
+
+
+def main():
+    """Run the whole bench; return the exit status (1 when any request failed)."""
+    started = time.perf_counter()
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("mysql"):
+        say("bench/run.py needs DATABASE_URL of a MariaDB: run it through `make bench` (scripts/mariadb.sh).")
+        return 2
+    with tempfile.TemporaryDirectory(prefix="tahoe-bench-") as temporary:
+        temporary = Path(temporary)
+        var_dir, metrics_dir = temporary / "var", temporary / "metrics"
+        var_dir.mkdir()
+        metrics_dir.mkdir()
+        prepare_django(var_dir)
+        from django.db import connections  # pylint: disable=import-outside-toplevel
+
+        say("database: migrate and seed ...")
+        sites, organization = migrate_and_seed()
+        machine = machine_info()
+        prefix = "b" + secrets.token_hex(3)
+        floors = measure_floors(prefix, organization)
+        connections.close_all()
+        configs = run_http(server_environment(var_dir, metrics_dir, temporary), temporary / "gunicorn.log",
+                           metrics_dir, sites, prefix, database_url)
+        say(f"profile: {PROFILE_COUNT} passwordless registrations in-process under pyinstrument ...")
+        summary, tree, flat, profile = profiling.profile_passwordless(sites, prefix + "x", count=PROFILE_COUNT)
+        tree_lines = [line for line in tree.splitlines() if line.strip()]
+        flat_lines = [line for line in flat.splitlines() if line.strip()]
+        profile_text = summary + ["", "Call tree (pyinstrument, library frames hidden), top:"] + tree_lines
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / "profile.txt").write_text(
+            "\n".join(summary + ["", "Call tree (pyinstrument, library frames hidden):"] + tree_lines
+                      + ["", "Flat (self time per function):"] + flat_lines) + "\n",
+            encoding="utf-8",
+        )
+        add_ratios(configs, floors)
+        results = {
+            "machine": machine,
+            "server": {"command": f"gunicorn devlms.wsgi --workers {WORKERS} --worker-class sync",
+                       "workers": WORKERS, "why": WORKERS_REASON, "measure_seconds": MEASURE_SECONDS,
+                       "warmup_seconds": WARMUP_SECONDS},
+            "floors": floors,
+            "configurations": configs,
+            "profile": profile,
+        }
+        results["targets"] = report.evaluate_targets(configs, floors)
+        failed = print_and_save(results, profile_text, started)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

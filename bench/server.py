@@ -1,0 +1,161 @@
+"""The development LMS under gunicorn for the bench, its metric files, and CPU accounting of the processes."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port():
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    """``gunicorn devlms.wsgi`` with sync workers, the metrics middleware on, the rate limit off."""
+
+    def __init__(self, workers, env, log_path):
+        """Start the server on a free port and wait until every worker has booted."""
+        self.workers = workers
+        self.port = free_port()
+        self.log_path = log_path
+        self.log = open(log_path, "ab")  # pylint: disable=consider-using-with
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
+             "--graceful-timeout", "5", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_until_up()
+
+    def _wait_until_up(self):
+        """Wait for the socket and for all worker processes."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited at start; see {self.log_path}:\n{self.log_tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    if len(self.worker_processes()) >= self.workers:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+
+    def worker_processes(self):
+        """Return the worker processes (children of the gunicorn master)."""
+        try:
+            return psutil.Process(self.process.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+
+    def log_tail(self, lines=30):
+        """Return the last lines of the server's log."""
+        self.log.flush()
+        text = Path(self.log_path).read_text(encoding="utf-8", errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self):
+        """Stop gunicorn (gracefully, then by force)."""
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.log.close()
+
+
+def read_metrics(directory):
+    """Return ``{pid: counters}`` from the metric files that the workers wrote."""
+    metrics = {}
+    for path in Path(directory).glob("*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a file being replaced right now; os.replace makes this rare
+        metrics[data["pid"]] = data
+    return metrics
+
+
+COUNTER_NAMES = ("requests", "queries", "queries_excluding_transaction_control", "hashes")
+
+
+def metrics_delta(before, after):
+    """Sum, over every worker, the counters' growth between two ``read_metrics`` results; keep peak memory."""
+    total = dict.fromkeys(COUNTER_NAMES, 0)
+    for pid, counters in after.items():
+        previous = before.get(pid, {})
+        for name in COUNTER_NAMES:
+            total[name] += counters[name] - previous.get(name, 0)
+    total["max_rss_bytes_by_pid"] = {str(pid): counters["max_rss_bytes"] for pid, counters in after.items()}
+    return total
+
+
+def mariadb_process(database_url):
+    """Return the MariaDB server process listening on the port of ``database_url`` (None if not found)."""
+    port = urlparse(database_url).port
+    for process in psutil.process_iter(["name", "cmdline"]):
+        name = process.info["name"] or ""
+        cmdline = process.info["cmdline"] or []
+        if name in ("mariadbd", "mysqld") and f"--port={port}" in cmdline:
+            return process
+    return None
+
+
+def _cpu_seconds(processes):
+    """Return the user+system CPU seconds used so far by ``processes`` (gone ones count zero)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers, MariaDB and the load generator (this process) in a phase."""
+
+    def __init__(self, server, database):
+        """Know which processes to measure."""
+        self.server = server
+        self.database = database
+        self.me = psutil.Process()
+        self.start = None
+
+    def _sample(self):
+        """Return CPU seconds so far per component, with the machine's busy and total CPU seconds."""
+        machine = psutil.cpu_times()
+        idle = machine.idle + getattr(machine, "iowait", 0.0)
+        return {
+            "workers": _cpu_seconds(self.server.worker_processes()),
+            "mariadb": _cpu_seconds([self.database] if self.database else []),
+            "load_generator": _cpu_seconds([self.me]),
+            "machine_busy": sum(machine) - idle,
+            "machine_total": sum(machine),
+        }
+
+    def begin(self):
+        """Start a phase."""
+        self.start = self._sample()
+
+    def end(self):
+        """Return the CPU seconds of each component since ``begin``, and the machine's busy fraction."""
+        end = self._sample()
+        used = {name: end[name] - self.start[name] for name in end}
+        total = used.pop("machine_total")
+        used["machine_busy_fraction"] = used.pop("machine_busy") / total if total else 0.0
+        return used

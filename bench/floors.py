@@ -53,15 +53,19 @@ def hasher_floor(single_seconds=3.0, parallel_seconds=4.0, processes=2):
 
 
 class QueryCounter:
-    """An ``execute_wrapper`` that counts statements."""
+    """An ``execute_wrapper`` that counts statements and keeps the first few (shortened)."""
 
-    def __init__(self):
+    def __init__(self, keep=20):
         """Start at zero."""
         self.count = 0
+        self.keep = keep
+        self.statements = []
 
     def __call__(self, execute, sql, params, many, context):
         """Count, then run the statement."""
         self.count += 1
+        if len(self.statements) < self.keep:
+            self.statements.append(" ".join(str(sql).split())[:110])
         return execute(sql, params, many, context)
 
 
@@ -88,7 +92,7 @@ def orm_floor(prefix, organization, with_password, count, warmup=5):
     flow = "password" if with_password else "passwordless"
     for number in range(warmup):
         create_rows_directly(f"{prefix}w{FLOW_TAGS[flow]}{number}", organization, with_password)
-    counter = QueryCounter()
+    counter = QueryCounter(keep=0)
     latencies = []
     start = time.perf_counter()
     with connection.execute_wrapper(counter):
@@ -102,8 +106,17 @@ def orm_floor(prefix, organization, with_password, count, warmup=5):
         "registrations": count,
         "registrations_per_second": count / elapsed,
         "queries_per_registration": counter.count / count,
+        "statements_of_one_registration": _statements_of_one(f"{prefix}s{FLOW_TAGS[flow]}", organization, with_password),
         **latency_summary(latencies),
     }
+
+
+def _statements_of_one(username, organization, with_password):
+    """Return the statements of one more direct-ORM registration."""
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        create_rows_directly(username, organization, with_password)
+    return counter.statements
 
 
 def connect_cost(samples=20):

@@ -4,6 +4,8 @@ Where a passwordless registration's time goes: pyinstrument around in-process re
 The requests go through Django's test client to the same settings (``devlms.settings``) and
 the same MariaDB as the server, so middleware, DRF, the plugin, the fake platform and the
 database round trips are all in the profile (only gunicorn and the network stack are not).
+The test client keeps the database connection across requests; the server (CONN_MAX_AGE 0)
+opens one per request, so the database connection is closed after each request here too.
 """
 
 import contextlib
@@ -11,11 +13,12 @@ import io
 import logging
 import time
 
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 from pyinstrument import Profiler
 
 from bench.load import PATH, Registrations
+from bench.stats import latency_summary
 
 # Where time is attributed: the innermost frame on the stack whose file matches a rule wins
 # (stdlib helpers such as json or socket count for whoever called them). First match wins.
@@ -59,12 +62,14 @@ def time_by_category(root):
 
 
 class SqlTimer:
-    """An ``execute_wrapper`` that counts statements and the seconds spent in them (round trips included)."""
+    """An ``execute_wrapper`` that counts statements, the seconds spent in them, and (optionally) keeps them."""
 
-    def __init__(self):
+    def __init__(self, keep=False):
         """Start at zero."""
         self.count = 0
         self.seconds = 0.0
+        self.keep = keep
+        self.statements = []
 
     def __call__(self, execute, sql, params, many, context):
         """Time one statement."""
@@ -72,8 +77,11 @@ class SqlTimer:
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - began
+            elapsed = time.perf_counter() - began
+            self.seconds += elapsed
             self.count += 1
+            if self.keep:
+                self.statements.append(f"{1000 * elapsed:6.2f} ms  {' '.join(str(sql).split())[:120]}")
 
 
 @contextlib.contextmanager
@@ -92,8 +100,13 @@ def quiet_output():
                 handler.setStream(stream)
 
 
-def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
-    """Profile ``count`` passwordless registrations; return the summary text and its figures."""
+def profile_passwordless(sites, prefix, count=200, warmup=100, interval=0.0005):
+    """
+    Profile ``count`` passwordless registrations; return the summary lines, the tree, the flat list and figures.
+
+    First ``warmup`` registrations run without the profiler: they warm up and time a registration
+    in-process (no HTTP, no gunicorn); then one registration's statements are recorded.
+    """
     client = Client()
     registrations = Registrations(prefix)
     statuses = {}
@@ -103,12 +116,19 @@ def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
         host, token = sites[number % len(sites)]
         response = client.post(PATH, body, content_type="application/json",
                                HTTP_HOST=host, HTTP_AUTHORIZATION=f"Token {token}")
+        close_old_connections()  # as the server does at the end of a request (CONN_MAX_AGE 0)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
     profiler = Profiler(interval=interval)
     timer = SqlTimer()
+    one = SqlTimer(keep=True)
+    unprofiled = []
     with quiet_output():
         for _ in range(warmup):
+            began = time.perf_counter()
+            register()
+            unprofiled.append(time.perf_counter() - began)
+        with connection.execute_wrapper(one):
             register()
         statuses.clear()
         with connection.execute_wrapper(timer):
@@ -125,6 +145,8 @@ def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
         "registrations": count,
         "statuses": {str(status): number for status, number in statuses.items()},
         "ms_per_registration": 1000 * elapsed / count,
+        "unprofiled": latency_summary(unprofiled[len(unprofiled) // 2:]),
+        "statements_of_one_registration": one.statements,
         "sql_statements_per_registration": timer.count / count,
         "sql_ms_per_registration": 1000 * timer.seconds / count,
         "ms_per_registration_by_category": {name: 1000 * seconds / count for name, seconds in by_category},
@@ -133,6 +155,8 @@ def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
     lines = [
         f"In-process profile of {count} passwordless registrations (Django test client, devlms.settings, "
         f"MariaDB), pyinstrument interval {interval * 1000:g} ms; statuses {figures['statuses']}",
+        f"In-process without profiler (second half of {warmup}): p50 {figures['unprofiled']['p50_ms']:.2f} ms, "
+        f"mean {figures['unprofiled']['mean_ms']:.2f} ms per registration.",
         f"{figures['ms_per_registration']:.2f} ms per registration (profiler on); "
         f"{figures['sql_statements_per_registration']:.1f} SQL statements taking "
         f"{figures['sql_ms_per_registration']:.2f} ms per registration (timed around cursor.execute)",
@@ -140,6 +164,8 @@ def profile_passwordless(sites, prefix, count=200, warmup=20, interval=0.0005):
         "Time per registration by where it is spent (self time of the innermost matching frame):",
     ]
     lines += [f"  {1000 * seconds / count:7.2f} ms  {100 * seconds / total:5.1f}%  {name}" for name, seconds in by_category]
+    lines += ["", "The statements of one passwordless registration (time around cursor.execute):"]
+    lines += [f"  {statement}" for statement in one.statements]
     tree = profiler.output_text(unicode=False, color=False, show_all=False)
     flat = profiler.output_text(unicode=False, color=False, flat=True)
     return lines, tree, flat, figures

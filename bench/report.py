@@ -25,13 +25,19 @@ TABLE_COLUMNS = (
     ("flow", 12, "flow"), ("conc", 4, "concurrency"), ("ok", 5, "ok"), ("fail", 4, "failures"),
     ("reg/s", 7, "rps"), ("p50 ms", 8, "p50"), ("p95 ms", 8, "p95"), ("p99 ms", 8, "p99"),
     ("q/reg", 6, "queries"), ("q-tx/reg", 8, "queries_excl"), ("hash/reg", 8, "hashes"),
-    ("RSS MB/wkr", 10, "rss"), ("CPU ms/reg w+db+cli", 20, "cpu"), ("busy", 5, "busy"),
-    ("reg/s:ORM", 9, "rps_orm"), ("p50:ORM", 7, "p50_orm"), ("reg/s:hash2p", 12, "rps_hash"),
+    ("peakRSS MB/wkr", 14, "rss"), ("reg/s:ORM", 9, "rps_orm"), ("p50:ORM", 7, "p50_orm"),
+    ("reg/s:hash2p", 12, "rps_hash"),
+)
+DIAGNOSTIC_COLUMNS = (
+    ("flow", 12, "flow"), ("conc", 4, "concurrency"), ("worker CPU ms/reg", 17, "cpu_workers"),
+    ("MariaDB CPU ms/reg", 18, "cpu_mariadb"), ("client CPU ms/reg", 17, "cpu_client"),
+    ("CPU busy", 8, "busy"), ("other procs", 11, "others"), ("deadlock retries", 16, "deadlocks"),
+    ("unique retries", 14, "uniques"),
 )
 
 
 def table_row(config):
-    """Return the cells of one configuration's row."""
+    """Return the cells of one configuration's rows (both tables)."""
     server, cpu, ratios, latency = config["server"], config["cpu"], config["ratios"], config["latency"]
     return {
         "flow": config["flow"],
@@ -46,23 +52,26 @@ def table_row(config):
         "queries_excl": _number(server["queries_excluding_transaction_control_per_registration"]),
         "hashes": _number(server["hashes_per_registration"], 2),
         "rss": _number(server["peak_rss_mb_max_worker"]),
-        "cpu": "+".join(_number(cpu[name], 1) for name in
-                        ("workers_ms_per_registration", "mariadb_ms_per_registration",
-                         "load_generator_ms_per_registration")),
-        "busy": f"{100 * cpu['machine_busy_fraction']:.0f}%",
         "rps_orm": _number(ratios["throughput_vs_orm_floor"], 2),
         "p50_orm": _number(ratios["p50_vs_orm_floor_p50"], 1),
         "rps_hash": _number(ratios["throughput_vs_hasher_2_processes"], 2),
+        "cpu_workers": _number(cpu["workers_ms_per_registration"]),
+        "cpu_mariadb": _number(cpu["mariadb_ms_per_registration"]),
+        "cpu_client": _number(cpu["load_generator_ms_per_registration"]),
+        "busy": f"{100 * cpu['machine_busy_fraction']:.0f}%",
+        "others": f"{100 * cpu['other_processes_fraction']:.0f}%",
+        "deadlocks": str(config["retries"]["deadlock"]),
+        "uniques": str(config["retries"]["unique"]),
     }
 
 
-def format_table(configs):
-    """Return the results table as lines."""
-    header = " ".join(title.rjust(width) for title, width, _ in TABLE_COLUMNS)
+def format_table(configs, columns=TABLE_COLUMNS):
+    """Return a table of the configurations as lines."""
+    header = " ".join(title.rjust(width) for title, width, _ in columns)
     lines = [header, "-" * len(header)]
     for config in configs:
         cells = table_row(config)
-        lines.append(" ".join(cells[key].rjust(width) for _, width, key in TABLE_COLUMNS))
+        lines.append(" ".join(cells[key].rjust(width) for _, width, key in columns))
     return lines
 
 
@@ -154,10 +163,12 @@ def explain(target, configs, floors, profile):
             f"({config['server']['hashes_per_registration']:.2f} hashes/registration), on the same 2 cores.",
         ]
     config = find(configs, "passwordless", 1)
+    in_process = profile["unprofiled"]["p50_ms"]
     return [
-        f"    why: over HTTP a registration runs {config['server']['queries_per_registration']:.0f} statements "
-        f"(ORM floor {floors['orm_passwordless']['queries_per_registration']:.0f}), opens a new DB connection "
-        f"(CONN_MAX_AGE 0: {floors['connect']['p50_ms']:.1f} ms) and goes through middleware, DRF and the audit log;",
+        f"    why: in-process (no HTTP) a registration takes p50 {in_process:.1f} ms, and HTTP+gunicorn+client add "
+        f"{config['latency']['p50_ms'] - in_process:.1f} ms; it runs {config['server']['queries_per_registration']:.0f}"
+        f" statements (ORM floor {floors['orm_passwordless']['queries_per_registration']:.0f}) on a new connection "
+        f"(CONN_MAX_AGE 0, {floors['connect']['p50_ms']:.1f} ms), through middleware, DRF, audit log and email;",
         f"    profile (in-process, per registration): {_top_categories(profile, 4)}.",
     ]
 

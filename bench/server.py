@@ -60,6 +60,19 @@ class Gunicorn:
         except psutil.NoSuchProcess:
             return []
 
+    def log_size(self):
+        """Return the log's size in bytes so far (the start of a phase's segment)."""
+        self.log.flush()
+        return os.path.getsize(self.log_path)
+
+    def count_in_log(self, since, needles):
+        """Count, per needle, the log lines after byte ``since`` that contain it."""
+        self.log.flush()
+        with open(self.log_path, "rb") as stream:
+            stream.seek(since)
+            text = stream.read().decode("utf-8", errors="replace")
+        return {needle: text.count(needle) for needle in needles}
+
     def log_tail(self, lines=30):
         """Return the last lines of the server's log."""
         self.log.flush()
@@ -140,8 +153,13 @@ class CpuMeter:
         """Return CPU seconds so far per component, with the machine's busy and total CPU seconds."""
         machine = psutil.cpu_times()
         idle = machine.idle + getattr(machine, "iowait", 0.0)
+        try:
+            master = [psutil.Process(self.server.process.pid)]
+        except psutil.NoSuchProcess:
+            master = []
         return {
             "workers": _cpu_seconds(self.server.worker_processes()),
+            "gunicorn_master": _cpu_seconds(master),
             "mariadb": _cpu_seconds([self.database] if self.database else []),
             "load_generator": _cpu_seconds([self.me]),
             "machine_busy": sum(machine) - idle,
@@ -153,9 +171,17 @@ class CpuMeter:
         self.start = self._sample()
 
     def end(self):
-        """Return the CPU seconds of each component since ``begin``, and the machine's busy fraction."""
+        """
+        Return the CPU seconds of each component since ``begin``, and the machine's busy fraction.
+
+        ``other_processes_fraction`` is the share of the machine's CPU that none of the bench's
+        processes used: anything else running on the machine, which makes the figures noisy.
+        """
         end = self._sample()
         used = {name: end[name] - self.start[name] for name in end}
         total = used.pop("machine_total")
-        used["machine_busy_fraction"] = used.pop("machine_busy") / total if total else 0.0
+        busy = used.pop("machine_busy")
+        ours = used["workers"] + used["gunicorn_master"] + used["mariadb"] + used["load_generator"]
+        used["machine_busy_fraction"] = busy / total if total else 0.0
+        used["other_processes_fraction"] = max(0.0, busy - ours) / total if total else 0.0
         return used

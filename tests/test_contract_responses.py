@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 from tahoe_sites.models import UserOrganizationMapping
 
 from tests.conftest import Caller, learner_body, make_user
@@ -146,6 +147,13 @@ def test_405_in_json_for_any_other_method(alpha, alpha_admin, method):
 @pytest.mark.parametrize("path", ["/tahoe/api/v1/", "/tahoe/api/v1/nothing/", "/tahoe/api/v2/registrations/"])
 def test_404_in_json_under_the_prefix(alpha, alpha_admin, path):
     assert_error_object(alpha_admin.client.post(path, HTTP_HOST=alpha.domain), 404, "not-found")
+
+
+@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+def test_404_in_json_for_a_browser_like_client_with_csrf_checks(alpha, method):
+    client = APIClient(enforce_csrf_checks=True)
+    response = getattr(client, method)("/tahoe/api/v9/anything", HTTP_HOST=alpha.domain)
+    assert_error_object(response, 404, "not-found")
 
 
 def test_the_trailing_slash_is_optional(alpha, alpha_admin):

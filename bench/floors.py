@@ -106,7 +106,8 @@ def orm_floor(prefix, organization, with_password, count, warmup=5):
         "registrations": count,
         "registrations_per_second": count / elapsed,
         "queries_per_registration": counter.count / count,
-        "statements_of_one_registration": _statements_of_one(f"{prefix}s{FLOW_TAGS[flow]}", organization, with_password),
+        "statements_of_one_registration":
+            _statements_of_one(f"{prefix}s{FLOW_TAGS[flow]}", organization, with_password),
         **latency_summary(latencies),
     }
 

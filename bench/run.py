@@ -41,8 +41,9 @@ MEASURE_SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 WARMUP_SECONDS = {"passwordless": 1.0, "password": 1.5}
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
 WORKERS_REASON = (
-    "4 sync workers on 2 cores: a registration waits on MariaDB for a good part of its time (about 20 "
-    "round trips plus a new connection), so 2 workers would leave the cores idle during those waits; "
+    "4 sync workers on 2 cores: a registration waits on MariaDB for a good part of its time (about 14 "
+    "round trips: a new connection, 12 statements, the commit), so 2 workers would leave the cores idle "
+    "during those waits; "
     "4 (2 per core) overlap them, while more would only add memory and context switches, and the "
     "CPU-bound PBKDF2 hashes cannot go faster than 2 at a time anyway."
 )
@@ -145,9 +146,17 @@ def server_environment(var_dir, metrics_dir, log_dir):
     return env
 
 
+def count_users():
+    """Return how many users the database holds (the conflict checks' cost may grow with it)."""
+    from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
+
+    return get_user_model().objects.count()
+
+
 def measure_configuration(context, flow, concurrency):
     """Warm up, then measure ``flow`` at ``concurrency``; return the configuration's figures."""
     server, sites, registrations, metrics_dir, cpu_meter = context
+    users_at_start = count_users()
     warmup = run_load(server.port, sites, registrations, flow, concurrency, WARMUP_SECONDS[flow])
     before = read_metrics(metrics_dir)
     log_start = server.log_size()
@@ -163,6 +172,7 @@ def measure_configuration(context, flow, concurrency):
         "flow": flow,
         "concurrency": concurrency,
         "seconds": result.elapsed,
+        "users_in_database": {"at_start": users_at_start, "at_end": count_users()},
         "requests": completed,
         "ok": result.ok,
         "failures": result.failures,
@@ -197,13 +207,14 @@ def add_ratios(configs, floors):
     for config in configs:
         orm = floors[f"orm_{config['flow']}"]
         config["ratios"] = {
-            "throughput_vs_orm_floor": report.ratio(config["registrations_per_second"], orm["registrations_per_second"]),
+            "throughput_vs_orm_floor":
+                report.ratio(config["registrations_per_second"], orm["registrations_per_second"]),
             "p50_vs_orm_floor_p50": report.ratio(config["latency"]["p50_ms"], orm["p50_ms"]),
-            "throughput_vs_hasher_2_processes": (
-                report.ratio(config["registrations_per_second"], floors["hasher"]["parallel_per_second"])
-                if config["flow"] == "password" else None
-            ),
+            "throughput_vs_hasher_2_processes": None,
         }
+        if config["flow"] == "password":
+            config["ratios"]["throughput_vs_hasher_2_processes"] = report.ratio(
+                config["registrations_per_second"], floors["hasher"]["parallel_per_second"])
 
 
 def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
@@ -243,7 +254,8 @@ def remeasure_hasher(floors):
         hasher[name] = (before[name] + after[name]) / 2
     hasher["single_core_ms_per_hash"] = 1000 / hasher["single_core_per_second"]
     hasher["note"] = "mean of the measurements before and after the HTTP phases"
-    hasher["drift"] = abs(before["parallel_per_second"] - after["parallel_per_second"]) / hasher["parallel_per_second"]
+    hasher["drift"] = max(abs(before[name] - after[name]) / hasher[name]
+                          for name in ("single_core_per_second", "parallel_per_second"))
     floors["hasher"] = hasher
     say(f"  {after['single_core_per_second']:.2f}/s on 1 core, {after['parallel_per_second']:.2f}/s in 2 processes "
         f"(before: {before['single_core_per_second']:.2f}/s, {before['parallel_per_second']:.2f}/s)")
@@ -262,7 +274,7 @@ def print_and_save(results, profile_text, started):
     hasher = floors["hasher"]
     say(f"Floors: hasher {hasher['algorithm']} x{hasher['iterations']}: {hasher['single_core_per_second']:.2f}/s "
         f"(1 core), {hasher['parallel_per_second']:.2f}/s (2 processes; mean of before/after the HTTP phases, "
-        f"which differ by {100 * hasher['drift']:.0f}%) | direct ORM: passwordless "
+        f"which differ by up to {100 * hasher['drift']:.0f}%) | direct ORM: passwordless "
         f"{floors['orm_passwordless']['registrations_per_second']:.1f} reg/s p50 "
         f"{floors['orm_passwordless']['p50_ms']:.2f} ms; password "
         f"{floors['orm_password']['registrations_per_second']:.2f} reg/s p50 {floors['orm_password']['p50_ms']:.1f} ms"
@@ -277,10 +289,17 @@ def print_and_save(results, profile_text, started):
     say("Where the CPU went (per registration) and what else ran; retries = the plugin's logged transaction retries:")
     for line in report.format_table(configs, report.DIAGNOSTIC_COLUMNS):
         say(line)
-    noisy = [c for c in configs if c["cpu"]["other_processes_fraction"] > 0.10]
-    if noisy or hasher["drift"] > 0.15:
-        say("WARNING: other processes used the CPU during some phases, or the hasher's speed drifted by more "
-            "than 15%: the figures and ratios are noisy; rerun on a quiet machine to confirm.")
+    noisy = [f"{c['flow']} c={c['concurrency']}" for c in configs if c["cpu"]["other_processes_fraction"] > 0.10]
+    if noisy:
+        say(f"WARNING: other processes used over 10% of the CPU during {', '.join(noisy)}: those figures are noisy.")
+    if hasher["drift"] > 0.15:
+        say(f"WARNING: the hasher's speed changed by {100 * hasher['drift']:.0f}% between before and after "
+            "the HTTP phases (the machine's speed drifts): the ratios to the hasher are uncertain by that much.")
+    uncounted = [f"{c['flow']} c={c['concurrency']}" for c in configs
+                 if c["server"]["requests_counted"] != c["ok"] + c["failures"]]
+    if uncounted:
+        say(f"WARNING: the workers' metric files did not count every request in {', '.join(uncounted)}: "
+            "the per-registration queries, hashes and memory there are off.")
     failed = sum(config["failures"] + config["warmup_failures"] for config in configs)
     if failed:
         say()
@@ -330,12 +349,13 @@ def main():
         machine = machine_info()
         prefix = "b" + secrets.token_hex(3)
         floors = measure_floors(prefix, organization)
+        say(f"profile: {PROFILE_COUNT} passwordless registrations in-process under pyinstrument ...")
+        summary, tree, flat, profile = profiling.profile_passwordless(sites, prefix + "x", count=PROFILE_COUNT)
+        profile["users_in_database_at_end"] = count_users()
         connections.close_all()
         configs = run_http(server_environment(var_dir, metrics_dir, temporary), temporary / "gunicorn.log",
                            metrics_dir, sites, prefix, database_url)
         remeasure_hasher(floors)
-        say(f"profile: {PROFILE_COUNT} passwordless registrations in-process under pyinstrument ...")
-        summary, tree, flat, profile = profiling.profile_passwordless(sites, prefix + "x", count=PROFILE_COUNT)
         tree_lines = [line for line in tree.splitlines() if line.strip()]
         flat_lines = [line for line in flat.splitlines() if line.strip()]
         profile_text = summary + ["", "Call tree (pyinstrument, library frames hidden), top:"]

@@ -178,7 +178,7 @@ class CpuMeter:
         processes used: anything else running on the machine, which makes the figures noisy.
         """
         end = self._sample()
-        used = {name: end[name] - self.start[name] for name in end}
+        used = {name: value - self.start[name] for name, value in end.items()}
         total = used.pop("machine_total")
         busy = used.pop("machine_busy")
         ours = used["workers"] + used["gunicorn_master"] + used["mariadb"] + used["load_generator"]

@@ -19,7 +19,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import CharField, Value
 from django.utils.http import int_to_base36
 
 from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
@@ -52,17 +52,15 @@ def platform_conflicts(username, email):
     With ``APPSEMBLER_MULTI_TENANT_EMAILS`` on, the platform is Appsembler's fork, whose email
     check is scoped to the learner's organization: ``api.py`` already checks that scope.
     """
-    same_username = Q(username=username)
-    same_email = Q(email=email) if email_unique_platform_wide() else Q(pk__in=[])
-    matches = get_user_model().objects.filter(same_username | same_email).annotate(
-        taken_username=ExpressionWrapper(same_username, output_field=BooleanField()),
-        taken_email=ExpressionWrapper(same_email, output_field=BooleanField()),
-    ).values_list("taken_username", "taken_email")[:2]
-    conflicts = set()
-    for taken_username, taken_email in matches:
-        conflicts |= {"username"} if taken_username else set()
-        conflicts |= {"email"} if taken_email else set()
-    return conflicts
+    users = get_user_model().objects
+    checks = users.filter(username=username).annotate(field=Value("username", output_field=CharField()))
+    if email_unique_platform_wide():
+        checks = checks.values_list("field").union(
+            users.filter(email=email).annotate(field=Value("email", output_field=CharField())).values_list("field")
+        )
+    else:
+        checks = checks.values_list("field")
+    return {field for (field,) in checks}
 
 
 def _username_errors(username):

@@ -16,7 +16,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import CharField, Value
 from tahoe_sites.api import add_user_to_organization
 from tahoe_sites.models import UserOrganizationMapping
 
@@ -109,22 +109,15 @@ def _claim_keys(adapter, registration, organization):
 def _conflicts(adapter, registration, organization):
     """Return the fields already taken: username platform-wide, email in the organization, platform rules."""
     username, email = registration.username.strip(), registration.email.strip()
-    same_username = Q(username__iexact=username)
-    same_email_here = Q(
-        email__iexact=email,
-        pk__in=UserOrganizationMapping.objects.filter(organization=organization).values("user_id"),
-    )
-    # One query answers both questions, with the database's own notion of case.
-    matches = get_user_model().objects.filter(same_username | same_email_here).annotate(
-        taken_username=ExpressionWrapper(same_username, output_field=BooleanField()),
-        taken_email=ExpressionWrapper(same_email_here, output_field=BooleanField()),
-    ).values_list("taken_username", "taken_email")[:2]
-    conflicts = set()
-    for taken_username, taken_email in matches:
-        if taken_username:
-            conflicts.add("username")
-        if taken_email:
-            conflicts.add("email")
+    # One statement answers both questions, with the database's own notion of case; each half
+    # uses an index (auth_user.username; the organization's memberships), none scans all users.
+    taken_username = get_user_model().objects.filter(username__iexact=username).annotate(
+        field=Value("username", output_field=CharField())
+    ).values_list("field")
+    taken_email = UserOrganizationMapping.objects.filter(organization=organization, user__email__iexact=email).annotate(
+        field=Value("email", output_field=CharField())
+    ).values_list("field")
+    conflicts = {field for (field,) in taken_username.union(taken_email)}
     return conflicts | adapter.platform_conflicts(username, email)
 
 

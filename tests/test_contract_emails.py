@@ -43,6 +43,15 @@ def test_password_absent_forces_the_flag_false_and_sends_the_set_password_email(
     assert "/password_reset_confirm/" in mail.outbox[0].body
 
 
+@pytest.mark.parametrize("password", [None, ""])
+def test_a_null_or_empty_password_means_no_password(alpha, alpha_admin, password):
+    """As the original Tahoe API treated them: the learner gets the set-password email."""
+    body = {**learner_body(), "password": password, "send_activation_email": True}
+    user = registered_user(alpha_admin.register(alpha, body))
+    assert not user.is_active
+    assert [message.subject for message in mail.outbox] == ["Password reset"]
+
+
 def test_passwordless_learner_cannot_log_in_with_any_password_yet_can_reset(alpha, alpha_admin):
     user = registered_user(alpha_admin.register(alpha, learner_body()))
     assert user.has_usable_password()  # the platform's "forgot password" form accepts the learner

@@ -25,8 +25,10 @@ def test_every_missing_field_is_named_at_once(alpha, alpha_admin):
     assert set(response.json()["field_errors"]) == set(REQUIRED)
 
 
-@pytest.mark.parametrize("field", REQUIRED + ("password",))
-@pytest.mark.parametrize("value", [123, 1.5, True, ["auserton"], {"a": "b"}, None])
+@pytest.mark.parametrize("field,value", [
+    (field, value) for field in REQUIRED + ("password",) for value in (123, 1.5, True, ["auserton"], {"a": "b"}, None)
+    if (field, value) != ("password", None)
+])
 def test_wrong_json_type_is_a_400_naming_the_field(alpha, alpha_admin, field, value):
     body = learner_body()
     body[field] = value

@@ -128,12 +128,16 @@ class EmailField(StrictCharField):
 
 
 class PasswordField(StrictCharField):
-    """An optional password, checked against the platform's password policy (AUTH_PASSWORD_VALIDATORS)."""
+    """
+    An optional password, checked against the platform's password policy (AUTH_PASSWORD_VALIDATORS).
+
+    ``null`` and ``""`` mean "no password", as the original Tahoe API treated them.
+    """
 
     def __init__(self, **kwargs):
         """Any characters but NUL; up to the platform's maximum length."""
-        super().__init__(required=False, allow_blank=False, trim_whitespace=False, max_length=PASSWORD_MAX_LENGTH,
-                         forbidden_categories=(), **kwargs)
+        super().__init__(required=False, allow_blank=True, allow_null=True, trim_whitespace=False,
+                         max_length=PASSWORD_MAX_LENGTH, forbidden_categories=(), **kwargs)
 
     def to_internal_value(self, data):
         """Apply the policy to the NFKC-normalised password, as the platform's validate_password does."""
@@ -168,7 +172,7 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
             username=data["username"],
             email=data["email"],
             name=data["name"],
-            password=data.get("password"),
+            password=data.get("password") or None,
             send_activation_email=data["send_activation_email"],
         )
 

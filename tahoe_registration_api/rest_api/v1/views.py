@@ -76,7 +76,8 @@ class RegistrationView(TahoeApiView):
     * ``username`` (string, required): unique on the whole platform, case-insensitively.
     * ``email`` (string, required): unique within the site's organization, case-insensitively.
     * ``name`` (string, required): the learner's full name.
-    * ``password`` (string, optional): the platform's password policy applies. Without it
+    * ``password`` (string, optional; ``null`` or ``""`` mean none): the platform's password
+      policy applies. Without it
       the learner gets the password-reset ("set your password") email and stays inactive
       until they set one.
     * ``send_activation_email`` (boolean, optional, default true; ``"true"``/``"false"`` in

@@ -77,9 +77,8 @@ class RegistrationView(TahoeApiView):
     * ``email`` (string, required): unique within the site's organization, case-insensitively.
     * ``name`` (string, required): the learner's full name.
     * ``password`` (string, optional; ``null`` or ``""`` mean none): the platform's password
-      policy applies. Without it
-      the learner gets the password-reset ("set your password") email and stays inactive
-      until they set one.
+      policy applies. Without it the learner gets the password-reset ("set your password")
+      email and stays inactive until they set one.
     * ``send_activation_email`` (boolean, optional, default true; ``"true"``/``"false"`` in
       any case are accepted): with a password, ``false`` creates an active account and
       sends no email. Without a password it is forced to false.

@@ -65,6 +65,7 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(COMPILE) --upgrade -o requirements/pip-tools.txt requirements/pip-tools.in
 	$(COMPILE) --upgrade -o requirements/base.txt requirements/base.in
 	$(COMPILE) --upgrade -o requirements/test.txt requirements/test.in
+	$(COMPILE) --upgrade -o requirements/test-django42.txt requirements/test-django42.in
 	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in

@@ -1,0 +1,49 @@
+"""docs/openapi.yaml is a valid OpenAPI document and says what the code does."""
+
+import re
+from pathlib import Path
+
+import yaml
+from openapi_spec_validator import validate
+
+from tahoe_registration_api import exceptions
+from tahoe_registration_api.rest_api import errors
+from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
+
+SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
+OPERATION = SPEC["paths"]["/registrations/"]["post"]
+SCHEMAS = SPEC["components"]["schemas"]
+
+
+def test_the_document_is_valid_openapi():
+    validate(SPEC)
+
+
+def test_the_request_schema_matches_the_serializer():
+    fields = RegistrationRequestSerializer().fields
+    schema = SCHEMAS["RegistrationRequest"]
+    assert set(schema["properties"]) == set(fields)
+    assert set(schema["required"]) == {name for name, field in fields.items() if field.required}
+    for name in ("username", "email", "name", "password"):
+        assert schema["properties"][name]["maxLength"] == fields[name].max_length, name
+
+
+def code_emitting_sources():
+    """Every error code the code can answer with."""
+    codes = {cls.error_code for cls in vars(exceptions).values()
+             if isinstance(cls, type) and issubclass(cls, exceptions.RegistrationError)
+             and isinstance(cls.__dict__.get("error_code"), str)}
+    codes |= {exceptions.DuplicateAccount(fields).error_code for fields in (["username"], ["email"], ["email", "username"])}
+    codes |= {code for code, _ in errors.DRF_CODES.values()}
+    source = Path(errors.__file__).read_text(encoding="utf-8")
+    codes |= set(re.findall(r'error_body\(\s*"([a-z-]+)"', source))
+    codes |= set(re.findall(r'\(\s*"([a-z-]+)",\s*"The request could not be processed', source))
+    return codes - {"registration-error"}  # the abstract base's code, never answered
+
+
+def test_every_error_code_the_code_answers_is_documented_and_no_other():
+    assert set(SCHEMAS["Error"]["properties"]["error_code"]["enum"]) == code_emitting_sources()
+
+
+def test_every_status_of_the_contract_is_documented():
+    assert {"200", "400", "401", "403", "409", "413", "415", "429", "503"} <= set(OPERATION["responses"])

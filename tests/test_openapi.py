@@ -33,7 +33,8 @@ def code_emitting_sources():
     codes = {cls.error_code for cls in vars(exceptions).values()
              if isinstance(cls, type) and issubclass(cls, exceptions.RegistrationError)
              and isinstance(cls.__dict__.get("error_code"), str)}
-    codes |= {exceptions.DuplicateAccount(fields).error_code for fields in (["username"], ["email"], ["email", "username"])}
+    codes |= {exceptions.DuplicateAccount(fields).error_code
+              for fields in (["username"], ["email"], ["email", "username"])}
     codes |= {code for code, _ in errors.DRF_CODES.values()}
     source = Path(errors.__file__).read_text(encoding="utf-8")
     codes |= set(re.findall(r'error_body\(\s*"([a-z-]+)"', source))

@@ -48,10 +48,10 @@ test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB ser
 
 quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
-	$(BIN)/pylint tahoe_registration_api devlms tests
-	$(BIN)/pycodestyle tahoe_registration_api devlms tests
-	$(BIN)/pydocstyle tahoe_registration_api devlms
-	$(BIN)/isort --check-only --diff tahoe_registration_api devlms tests manage.py setup.py
+	$(BIN)/pylint tahoe_registration_api devlms bench tests
+	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests
+	$(BIN)/pydocstyle tahoe_registration_api devlms bench
+	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests manage.py setup.py
 
 validate: quality test ## everything a change must pass before it lands
 

@@ -56,5 +56,7 @@ def plugin_settings(settings):
         if app not in settings.INSTALLED_APPS:
             settings.INSTALLED_APPS.append(app)
     # tahoe-sites expects Appsembler's fork of edx-organizations unless told otherwise;
-    # upstream Open edX runs the upstream package. An explicit operator value wins.
-    settings.FEATURES.setdefault("TAHOE_SITES_USE_ORGS_MODELS", False)
+    # upstream Open edX runs the upstream package. An explicit operator value wins. (Only
+    # ``in`` and item assignment: Ulmo's FEATURES is a compatibility proxy, not a dict.)
+    if "TAHOE_SITES_USE_ORGS_MODELS" not in settings.FEATURES:
+        settings.FEATURES["TAHOE_SITES_USE_ORGS_MODELS"] = False

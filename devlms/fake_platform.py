@@ -24,25 +24,20 @@ from django.utils.http import int_to_base36
 
 from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
-from tahoe_registration_api.edxapp import email_request, unset_password_value
+
+# The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
+from tahoe_registration_api.edxapp import (  # pylint: disable=unused-import
+    email_request,
+    email_unique_platform_wide,
+    unset_password_value,
+)
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.features import feature
 
 ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 UNICODE_USERNAME = re.compile(r"^[\w .@_+-]+\Z", re.UNICODE)
 # Records of what the platform would have announced; tests read it.
 ANNOUNCED = []
-
-
-def _feature(name, default):
-    """Read a feature flag as a top-level setting first, then from ``FEATURES``."""
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return settings.FEATURES.get(name, default)
-
-
-def email_unique_platform_wide():
-    """Upstream refuses an email used on any site unless the Tahoe multi-tenant emails flag is on."""
-    return not _feature("APPSEMBLER_MULTI_TENANT_EMAILS", False)
 
 
 def platform_conflicts(username, email):
@@ -68,7 +63,7 @@ def _username_errors(username):
     max_length = getattr(settings, "USERNAME_MAX_LENGTH", 30)
     if not 2 <= len(username) <= max_length:
         return [f"Username must be between 2 and {max_length} characters long."]
-    pattern = UNICODE_USERNAME if _feature("ENABLE_UNICODE_USERNAME", False) else ASCII_USERNAME
+    pattern = UNICODE_USERNAME if feature("ENABLE_UNICODE_USERNAME") else ASCII_USERNAME
     if not pattern.match(username):
         return ["Usernames can only contain letters, numerals, and @/./+/-/_ characters."]
     return []

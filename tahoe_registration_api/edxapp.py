@@ -18,6 +18,7 @@ from django.http import HttpRequest
 
 from tahoe_registration_api.data import NewAccount
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.features import feature
 
 # A stored password value that is no valid hash and does not start with "!": no password
 # ever matches it, yet the platform's reset flows (emailed link and "forgot password")
@@ -167,16 +168,9 @@ def send_password_reset_email(account, request):
     send_password_reset_email_for_user(account.user, email_request(request))
 
 
-def _feature(name, default):
-    """Read a feature flag as a top-level setting (Ulmo and later), then from ``FEATURES``."""
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return getattr(settings, "FEATURES", {}).get(name, default)
-
-
 def email_unique_platform_wide():
     """Whether the platform refuses an email used on any site (upstream) or only within one (Tahoe fork)."""
-    return not _feature("APPSEMBLER_MULTI_TENANT_EMAILS", False)
+    return not feature("APPSEMBLER_MULTI_TENANT_EMAILS")
 
 
 def site_configuration_value(site, name, default=None):

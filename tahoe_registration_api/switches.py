@@ -3,6 +3,8 @@
 from django.conf import settings
 from edx_toggles.toggles import SettingToggle
 
+from tahoe_registration_api.features import feature
+
 # .. toggle_name: TAHOE_REGISTRATION_API_ENABLED
 # .. toggle_implementation: SettingToggle
 # .. toggle_default: False
@@ -25,10 +27,10 @@ def _as_bool(value):
 
 
 def site_uses_identity_provider(site_values):
-    """Whether learners of the site sign in through tahoe-idp (site configuration, then FEATURES)."""
+    """Whether learners of the site sign in through tahoe-idp (site configuration, then the platform's flag)."""
     configured = site_values.get(IDP_SWITCH)
     if configured is None:
-        configured = getattr(settings, "FEATURES", {}).get(IDP_SWITCH, False)
+        configured = feature(IDP_SWITCH)
     return _as_bool(configured)
 
 

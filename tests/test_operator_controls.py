@@ -52,9 +52,13 @@ def test_identity_provider_sites_are_off_when_the_operator_says_so(alpha, beta, 
     assert beta_admin.register(beta, learner_body(username="third", email="third@example.com")).status_code == 200
 
 
-def test_platform_wide_identity_provider_switches_every_site_off(alpha, alpha_admin, settings):
+@pytest.mark.parametrize("top_level", [False, True])
+def test_platform_wide_identity_provider_switches_every_site_off(alpha, alpha_admin, settings, top_level):
     settings.TAHOE_REGISTRATION_API_DISABLE_FOR_IDP_SITES = True
-    settings.FEATURES = {**settings.FEATURES, "ENABLE_TAHOE_IDP": True}
+    if top_level:  # Ulmo and later flatten FEATURES into top-level settings
+        settings.ENABLE_TAHOE_IDP = True
+    else:
+        settings.FEATURES = {**settings.FEATURES, "ENABLE_TAHOE_IDP": True}
     assert_disabled(alpha_admin.register(alpha, learner_body()))
 
 

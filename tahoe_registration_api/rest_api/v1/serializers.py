@@ -10,6 +10,7 @@ from django.core.validators import EmailValidator
 from rest_framework import serializers
 
 from tahoe_registration_api.data import RegistrationRequest
+from tahoe_registration_api.features import feature
 
 # Lengths of the platform's form fields and columns (openedx.core.djangoapps.user_api.accounts).
 EMAIL_MAX_LENGTH = 254
@@ -85,13 +86,6 @@ class LenientBooleanField(serializers.Field):
         return bool(value)
 
 
-def feature(name, default):
-    """Read a platform feature flag as a top-level setting first, then from ``FEATURES``."""
-    if hasattr(settings, name):
-        return getattr(settings, name)
-    return getattr(settings, "FEATURES", {}).get(name, default)
-
-
 class UsernameField(StrictCharField):
     """The platform's username rules: 2 to USERNAME_MAX_LENGTH characters of its alphabet."""
 
@@ -104,7 +98,7 @@ class UsernameField(StrictCharField):
     def to_internal_value(self, data):
         """ASCII letters, digits, ``_`` and ``-``; with ENABLE_UNICODE_USERNAME, the platform's wider pattern."""
         value = super().to_internal_value(data)
-        if feature("ENABLE_UNICODE_USERNAME", False):
+        if feature("ENABLE_UNICODE_USERNAME"):
             partial = getattr(settings, "USERNAME_REGEX_PARTIAL", r"[\w .@_+-]+")
             pattern = re.compile(rf"^{partial}\Z", re.UNICODE)
             message = "Usernames can only contain letters, numerals, and @/./+/-/_ characters."

@@ -26,7 +26,7 @@ from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
 
 # The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
-from tahoe_registration_api.edxapp import (  # pylint: disable=unused-import
+from tahoe_registration_api.edxapp import (
     email_request,
     email_unique_platform_wide,
     unset_password_value,

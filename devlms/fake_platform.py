@@ -113,8 +113,7 @@ def create_account(registration, site):  # pylint: disable=unused-argument
     if registration.has_password and not registration.send_activation_email:
         user.is_active = True
         user.save(update_fields=["is_active"])
-    return NewAccount(user=user, is_active=user.is_active,
-                      platform_records={"profile": profile, "registration": activation})
+    return NewAccount(user=user, platform_records={"profile": profile, "registration": activation})
 
 
 def announce_registration(account):

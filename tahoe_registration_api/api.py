@@ -49,7 +49,7 @@ def register_user(registration, *, site, organization, request=None):
     account, event_data = _create_with_retries(adapter, registration, site, organization)
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, request))
-    return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.is_active)
+    return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
 def _create_with_retries(adapter, registration, site, organization):

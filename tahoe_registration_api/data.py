@@ -38,7 +38,6 @@ class NewAccount:
     """An account the platform created inside the registration's transaction."""
 
     user: object
-    is_active: bool
     platform_records: dict
 
 

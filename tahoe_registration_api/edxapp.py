@@ -129,11 +129,7 @@ def create_account(registration, site):
 
     if registration.has_password and not registration.send_activation_email:
         activation.activate()
-    return NewAccount(
-        user=user,
-        is_active=user.is_active,
-        platform_records={"profile": profile, "registration": activation},
-    )
+    return NewAccount(user=user, platform_records={"profile": profile, "registration": activation})
 
 
 def announce_registration(account):

@@ -1,11 +1,12 @@
 """The openedx-filters and openedx-events hooks a registration honours."""
 
+from dataclasses import replace
+
 from django.http import QueryDict
 from openedx_events.learning.data import UserData, UserPersonalData
 from openedx_events.learning.signals import STUDENT_REGISTRATION_COMPLETED
 from openedx_filters.learning.filters import StudentRegistrationRequested
 
-from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import RegistrationPrevented
 
 FILTERED_FIELDS = ("username", "email", "name")
@@ -28,13 +29,8 @@ def run_registration_filter(registration):
             status_code=exc.status_code or 403,
             error_code=getattr(exc, "error_code", None),
         ) from exc
-    return RegistrationRequest(
-        username=str(filtered.get("username", registration.username)),
-        email=str(filtered.get("email", registration.email)),
-        name=str(filtered.get("name", registration.name)),
-        password=registration.password,
-        send_activation_email=registration.send_activation_email,
-    )
+    return replace(registration, **{field: str(filtered.get(field, getattr(registration, field)))
+                                    for field in FILTERED_FIELDS})
 
 
 def registration_completed_data(user, name):

@@ -218,7 +218,7 @@ def test_create_account_writes_an_inactive_user_with_profile_and_activation_key(
 
     user = User.objects.get(pk=account.user.pk)
     assert (user.username, user.email, user.is_active) == ("auserton", "alex.userton@example.com", False)
-    assert account.is_active is False
+    assert account.user.is_active is False
     assert user.profile.name == "Alex Userton"
     assert user.profile.meta == ""
     activation = Registration.objects.get(user=user)
@@ -251,7 +251,7 @@ def test_no_activation_email_wanted_activates_at_once(tahoe_site):
     finally:
         USER_ACCOUNT_ACTIVATED.disconnect(receiver)
 
-    assert account.is_active is True
+    assert account.user.is_active is True
     assert User.objects.get(pk=account.user.pk).is_active is True
     assert Registration.objects.get(user=account.user).activation_timestamp is not None
     assert activated == [account.user.pk]
@@ -261,7 +261,7 @@ def test_no_activation_email_wanted_activates_at_once(tahoe_site):
 def test_passwordless_learner_stays_inactive_even_without_activation_email(tahoe_site):
     """Without a password, ``send_activation_email=False`` does not activate the account."""
     account = edxapp.create_account(_registration(send_activation_email=False), tahoe_site["site"])
-    assert account.is_active is False
+    assert account.user.is_active is False
     assert User.objects.get(pk=account.user.pk).is_active is False
 
 

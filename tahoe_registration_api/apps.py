@@ -31,14 +31,14 @@ class TahoeRegistrationApiConfig(AppConfig):
     }
 
     def ready(self):
-        """Forget cached site-to-organization mappings whenever one changes."""
+        """Forget a site's cached organization whenever its TahoeSite or Organization changes."""
         # pylint: disable=import-outside-toplevel
         from django.db.models.signals import post_delete, post_save
         from organizations.models import Organization
         from tahoe_sites.models import TahoeSite
 
-        from tahoe_registration_api.lookups import forget_organizations
+        from tahoe_registration_api.lookups import forget_organization
 
         for model in (TahoeSite, Organization):
-            post_save.connect(forget_organizations, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-save")
-            post_delete.connect(forget_organizations, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-del")
+            post_save.connect(forget_organization, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-save")
+            post_delete.connect(forget_organization, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-del")

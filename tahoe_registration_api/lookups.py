@@ -12,11 +12,11 @@ never cached: a demoted or deactivated admin is refused from their next request 
 from django.conf import settings
 from django.core.cache import cache
 from tahoe_sites.api import get_organization_by_site
+from tahoe_sites.models import TahoeSite
 
 from tahoe_registration_api.switches import IDP_SWITCH, SITE_SWITCH
 
 PREFIX = "tahoe_registration_api"
-MISSING = "missing"
 
 
 def _organization_key(site_id):
@@ -42,17 +42,15 @@ def cached_site_switches(adapter, site):
     key = _switches_key(site.pk)
     values = cache.get(key)
     if values is None:
-        values = {name: adapter.site_configuration_value(site, name, MISSING) for name in (SITE_SWITCH, IDP_SWITCH)}
+        values = {name: adapter.site_configuration_value(site, name, None) for name in (SITE_SWITCH, IDP_SWITCH)}
         cache.set(key, values, settings.TAHOE_REGISTRATION_API_CACHE_TIMEOUT)
-    return {name: (None if value == MISSING else value) for name, value in values.items()}
+    return values
 
 
-def forget_organizations(**kwargs):
-    """Drop every cached site-to-organization mapping (a TahoeSite or Organization changed)."""
-    cache.delete_many([_organization_key(site_id) for site_id in _known_site_ids()])
-
-
-def _known_site_ids():
-    from django.contrib.sites.models import Site
-
-    return list(Site.objects.values_list("pk", flat=True))
+def forget_organization(sender, instance, **kwargs):  # pylint: disable=unused-argument
+    """Drop the cached organization of the sites a saved or deleted TahoeSite or Organization concerns."""
+    if isinstance(instance, TahoeSite):
+        site_ids = [instance.site_id]
+    else:  # an Organization: its sites (a deleted one's TahoeSites send their own signal)
+        site_ids = TahoeSite.objects.filter(organization_id=instance.pk).values_list("site_id", flat=True)
+    cache.delete_many([_organization_key(site_id) for site_id in site_ids])

@@ -3,10 +3,12 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from tahoe_sites.api import update_admin_role_in_organization
+from organizations.models import Organization
+from tahoe_sites.api import add_user_to_organization, update_admin_role_in_organization
+from tahoe_sites.models import TahoeSite
 
 from devlms.models import SiteConfiguration
-from tests.conftest import learner_body
+from tests.conftest import Caller, learner_body, make_user
 from tests.rows import row_counts
 
 pytestmark = pytest.mark.django_db(transaction=True)  # no test transaction: count exactly what runs
@@ -59,6 +61,18 @@ def test_a_deactivated_admin_is_refused_at_once(alpha, alpha_admin, warm):
     alpha_admin.user.is_active = False
     alpha_admin.user.save()
     assert alpha_admin.register(alpha, learner_body()).status_code == 401
+
+
+def test_moving_a_site_to_another_organization_applies_at_once(alpha, alpha_admin, warm):
+    """The cached site-to-organization mapping is dropped as soon as the site's TahoeSite changes."""
+    gamma = Organization.objects.create(name="gamma", short_name="gamma")
+    gamma_admin = Caller(make_user("gamma_admin"))
+    add_user_to_organization(gamma_admin.user, gamma, is_admin=True)
+    tahoe_site = TahoeSite.objects.get(site=alpha.site)
+    tahoe_site.organization = gamma
+    tahoe_site.save()
+    assert alpha_admin.register(alpha, learner_body()).status_code == 403  # no longer this site's admin
+    assert gamma_admin.register(alpha, learner_body()).status_code == 200
 
 
 def test_a_site_switch_flip_applies_within_the_cache_timeout(alpha, alpha_admin, warm, settings):

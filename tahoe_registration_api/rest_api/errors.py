@@ -6,6 +6,7 @@ and ``field_errors`` (``{field: {"user_message": ..., "developer_message": ...}}
 """
 
 import logging
+import math
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError
@@ -20,7 +21,6 @@ from tahoe_registration_api.exceptions import (
     NotSiteAdmin,
     RegistrationApiDisabled,
     RegistrationError,
-    RegistrationPrevented,
     RequestTooLarge,
     ServiceUnavailable,
     SiteNotFound,
@@ -90,34 +90,41 @@ def _drf_response(exc):
     if getattr(exc, "auth_header", None):
         response["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None) is not None:
-        response["Retry-After"] = str(int(exc.wait) + (0 if float(exc.wait).is_integer() else 1))
+        response["Retry-After"] = str(math.ceil(exc.wait))
     return response
 
 
-def exception_handler(exc, context):  # pylint: disable=unused-argument,too-many-return-statements
-    """Turn every exception a view raises into a JSON error object: never HTML, never a bare 500."""
-    if isinstance(exc, RegistrationError):
-        status_code = exc.status_code if isinstance(exc, RegistrationPrevented) else DOMAIN_STATUS.get(
-            type(exc), status.HTTP_400_BAD_REQUEST
-        )
-        body = error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
-        headers = {"Retry-After": "30"} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
-        return Response(body, status=status_code, headers=headers)
-    if isinstance(exc, exceptions.APIException):
-        return _drf_response(exc)
-    if isinstance(exc, Http404):
-        return _drf_response(exceptions.NotFound())
-    if isinstance(exc, PermissionDenied):
-        return _drf_response(exceptions.PermissionDenied())
+def _as_known_error(exc):
+    """Return the domain or DRF error that a Django exception stands for, else ``exc`` itself."""
     if isinstance(exc, RequestDataTooBig):
-        body = error_body("request-too-large", "The request body is too large.")
-        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
-    if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("bad-request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST)
+        return RequestTooLarge()
     if isinstance(exc, DatabaseError):
         log.error("Registration API: database unavailable (%s).", type(exc).__name__)
-        body = error_body(ServiceUnavailable.error_code, ServiceUnavailable.user_message)
-        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "30"})
+        return ServiceUnavailable()
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def _domain_response(exc):
+    """Answer a domain error with its status (a refusing filter names its own)."""
+    status_code = getattr(exc, "status_code", None) or DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
+    body = error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
+    headers = {"Retry-After": "30"} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    return Response(body, status=status_code, headers=headers)
+
+
+def exception_handler(exc, context):  # pylint: disable=unused-argument
+    """Turn every exception a view raises into a JSON error object: never HTML, never a bare 500."""
+    exc = _as_known_error(exc)
+    if isinstance(exc, RegistrationError):
+        return _domain_response(exc)
+    if isinstance(exc, exceptions.APIException):
+        return _drf_response(exc)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad-request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST)
     log.exception("Registration API: unexpected error.")
     body = error_body("internal-error", "Something went wrong; the learner was not registered.")
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

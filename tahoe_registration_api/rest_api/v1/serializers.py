@@ -24,9 +24,9 @@ NAME_URL = re.compile(r"://")
 ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 
 
-def has_characters_of(value, categories):
-    """Whether ``value`` holds a character of one of the Unicode ``categories`` (e.g. Cc, Cf)."""
-    return any(unicodedata.category(char) in categories for char in value)
+def has_character_of(value, category):
+    """Whether ``value`` holds a character of the Unicode ``category`` (e.g. Cc, Cf)."""
+    return any(unicodedata.category(char) == category for char in value)
 
 
 class StrictCharField(serializers.CharField):
@@ -34,8 +34,8 @@ class StrictCharField(serializers.CharField):
 
     default_error_messages = {
         "invalid": "Must be a string.",
-        "control_characters": "Must not contain control characters.",
-        "invisible_characters": "Must not contain invisible (format) characters such as zero-width spaces.",
+        "Cc": "Must not contain control characters.",
+        "Cf": "Must not contain invisible (format) characters such as zero-width spaces.",
     }
 
     def __init__(self, *, forbidden_categories=("Cc",), **kwargs):
@@ -47,10 +47,9 @@ class StrictCharField(serializers.CharField):
         """Accept only ``str``, without forbidden characters."""
         if not isinstance(data, str):
             self.fail("invalid")
-        if "Cc" in self.forbidden_categories and has_characters_of(data, ("Cc",)):
-            self.fail("control_characters")
-        if "Cf" in self.forbidden_categories and has_characters_of(data, ("Cf",)):
-            self.fail("invisible_characters")
+        for category in self.forbidden_categories:
+            if has_character_of(data, category):
+                self.fail(category)
         return super().to_internal_value(data)
 
 
@@ -76,8 +75,9 @@ class LenientBooleanField(serializers.Field):
         """Map the accepted spellings to a bool."""
         if isinstance(data, bool):
             return data
-        if isinstance(data, str) and data.strip().lower() in ("true", "false"):
-            return data.strip().lower() == "true"
+        spelling = data.strip().lower() if isinstance(data, str) else None
+        if spelling in ("true", "false"):
+            return spelling == "true"
         self.fail("invalid")
         return None  # unreachable: fail() raises
 

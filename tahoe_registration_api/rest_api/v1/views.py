@@ -40,16 +40,11 @@ class TahoeApiView(APIView):
 
     def check_permissions(self, request):
         """Count the caller's rate before deciding its permission, so refused callers are limited too."""
-        if request.user and request.user.is_authenticated:
-            self.check_throttles(request)
+        super().check_throttles(request)
         super().check_permissions(request)
 
     def check_throttles(self, request):
-        """Count each request once (``check_permissions`` may have counted it already)."""
-        if getattr(request, "_tahoe_throttled", False):
-            return
-        request._tahoe_throttled = True
-        super().check_throttles(request)
+        """Do nothing here: DRF would throttle after the permission; ``check_permissions`` did it before."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         """Add the rate-limit and request-id headers, and write the attempt to the audit trail."""

@@ -2,56 +2,25 @@
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from devlms.gunicorn import DevLmsServer
 
 
-def free_port():
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """``gunicorn devlms.wsgi`` with sync workers, the metrics middleware on, the rate limit off."""
+class Gunicorn(DevLmsServer):
+    """The development LMS under gunicorn, ready once every worker has booted; its log kept for the bench."""
 
     def __init__(self, workers, env, log_path):
         """Start the server on a free port and wait until every worker has booted."""
-        self.workers = workers
-        self.port = free_port()
         self.log_path = log_path
-        self.log = open(log_path, "ab")  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
-             "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self._wait_until_up()
+        super().__init__(workers, env, open(log_path, "ab"))  # pylint: disable=consider-using-with
 
-    def _wait_until_up(self):
-        """Wait for the socket and for all worker processes."""
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start; see {self.log_path}:\n{self.log_tail()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    if len(self.worker_processes()) >= self.workers:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start; see {self.log_path}")
+    def is_ready(self):
+        """Whether it accepts connections and all its workers are up."""
+        return super().is_ready() and len(self.worker_processes()) >= self.workers
 
     def worker_processes(self):
         """Return the worker processes (children of the gunicorn master)."""
@@ -78,16 +47,6 @@ class Gunicorn:
         self.log.flush()
         text = Path(self.log_path).read_text(encoding="utf-8", errors="replace")
         return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self):
-        """Stop gunicorn (gracefully, then by force)."""
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(5)
-        self.log.close()
 
 
 def read_metrics(directory):

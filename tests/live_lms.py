@@ -3,24 +3,12 @@
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    """Return a free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from devlms.gunicorn import ROOT, DevLmsServer
 
 
 def database_url(settings_dict, host=None, port=None):
@@ -31,11 +19,10 @@ def database_url(settings_dict, host=None, port=None):
     )
 
 
-class LiveLms:
-    """A gunicorn server of ``devlms.wsgi`` with the test settings, on a free port."""
+class LiveLms(DevLmsServer):
+    """The development LMS under gunicorn with the test settings, serving the test database."""
 
     def __init__(self, workers=4, db_url=None, extra_env=None):
-        self.port = free_port()
         env = dict(os.environ)
         env.update({
             "DJANGO_SETTINGS_MODULE": "tests.settings",
@@ -46,25 +33,8 @@ class LiveLms:
             "DEVLMS_CACHE_TIMEOUT": "0",
         })
         env.update(extra_env or {})
-        self.log = open(os.environ.get("LIVE_LMS_LOG", os.devnull), "ab")  # pylint: disable=consider-using-with
-        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--timeout", "60", "--graceful-timeout", "5"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=self.log,
-        )
-        self._wait_until_up()
-
-    def _wait_until_up(self):
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError("gunicorn exited at start") from None
-                time.sleep(0.1)
-        raise RuntimeError("gunicorn did not start")
+        log = open(os.environ.get("LIVE_LMS_LOG", os.devnull), "ab")  # pylint: disable=consider-using-with
+        super().__init__(workers, env, log)
 
     def post(self, host, token, body, timeout=60):
         """POST a registration; return (status, parsed JSON body or None, raw body)."""
@@ -98,12 +68,3 @@ class LiveLms:
         for thread in threads:
             thread.join(120)
         return results
-
-    def stop(self):
-        """Stop gunicorn."""
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()

@@ -6,8 +6,9 @@ import threading
 import pytest
 from django.db import connection
 
+from devlms.gunicorn import free_port
 from tests.conftest import Caller, Site, make_user
-from tests.live_lms import LiveLms, database_url, free_port
+from tests.live_lms import LiveLms, database_url
 
 pytestmark = [pytest.mark.mariadb]
 

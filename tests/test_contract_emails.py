@@ -5,8 +5,11 @@ import logging
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import transaction
 
 from devlms import fake_platform
+from tahoe_registration_api import api
+from tahoe_registration_api.data import RegistrationRequest
 from tests.conftest import learner_body
 
 PASSWORD = "Str0ng-enough-pw"
@@ -83,3 +86,21 @@ def test_nothing_is_sent_for_a_refused_registration(alpha, alpha_admin):
     alpha_admin.register(alpha, learner_body(name="<b>Alex</b>"))
     assert mail.outbox == []
     assert fake_platform.ANNOUNCED == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_emails_and_the_event_wait_for_the_commit_of_a_callers_transaction(alpha):
+    """Python callers inside a transaction: nothing leaves for an account that is rolled back."""
+    registration = RegistrationRequest(username="auserton", email="alex.userton@example.com", name="Alex Userton")
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            api.register_user(registration, site=alpha.site, organization=alpha.organization)
+            assert mail.outbox == [] and fake_platform.ANNOUNCED == []  # not committed yet
+            raise RuntimeError("the caller rolls back")
+    assert mail.outbox == [] and fake_platform.ANNOUNCED == []
+    assert not get_user_model().objects.filter(username="auserton").exists()
+    with transaction.atomic():
+        result = api.register_user(registration, site=alpha.site, organization=alpha.organization)
+        assert mail.outbox == []
+    assert [message.subject for message in mail.outbox] == ["Password reset"]
+    assert fake_platform.ANNOUNCED == [result.user_id]

@@ -3,7 +3,10 @@
 import json
 
 import pytest
+from django.test import RequestFactory
 
+from tahoe_registration_api.exceptions import RequestTooLarge
+from tahoe_registration_api.rest_api.parsers import enforce_body_limit
 from tests.conftest import learner_body
 from tests.rows import row_counts
 
@@ -22,7 +25,8 @@ def test_a_body_over_the_limit_is_a_json_413(alpha, alpha_admin, settings):
     assert row_counts() == before
 
 
-def test_a_body_without_a_declared_length_is_bounded_too(alpha, alpha_admin, settings):
+def test_a_body_without_a_declared_length_is_never_read(alpha, alpha_admin, settings):
+    """DRF reads a body only as far as its declared length: none declared, nothing read, nothing large."""
     settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES = 1024
     payload = json.dumps(learner_body(padding="x" * 2000)).encode()
     response = alpha_admin.client.generic("POST", "/tahoe/api/v1/registrations/", payload,
@@ -30,6 +34,20 @@ def test_a_body_without_a_declared_length_is_bounded_too(alpha, alpha_admin, set
                                           CONTENT_LENGTH="")
     assert response.status_code in (400, 413)
     assert response.json()["error_code"] in ("request-too-large", "validation-error")
+    assert response.status_code == 400  # the body was not parsed: every required field is missing
+    assert set(response.json()["field_errors"]) == {"username", "email", "name"}
+
+
+def test_a_length_declared_only_in_the_http_content_length_header_is_limited_too(settings):
+    """DRF falls back to that header when CONTENT_LENGTH is absent; the limit reads the same one."""
+    settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES = 1024
+    request = RequestFactory().post("/tahoe/api/v1/registrations/", data=b"{}", content_type="application/json")
+    del request.META["CONTENT_LENGTH"]
+    request.META["HTTP_CONTENT_LENGTH"] = "1025"
+    with pytest.raises(RequestTooLarge):
+        enforce_body_limit(request)
+    request.META["HTTP_CONTENT_LENGTH"] = "1024"
+    enforce_body_limit(request)  # at the limit: accepted
 
 
 def test_a_body_just_under_the_limit_is_accepted(alpha, alpha_admin, settings):

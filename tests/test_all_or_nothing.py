@@ -1,8 +1,10 @@
 """All or nothing: a failure at any step of a registration leaves no row behind and answers JSON."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import OperationalError, connection
+from django.db.models.signals import post_save
 
 from devlms import fake_platform
 from devlms.models import ActivationRecord, LearnerProfile
@@ -22,7 +24,7 @@ def lost_connection(*args, **kwargs):
 FAULTS = {
     # step -> (object, attribute, replacement, expected status)
     "platform account creation": (fake_platform, "create_account", boom, 500),
-    "the user row": (fake_platform, "get_user_model", lambda: boom, 500),
+    "building the user": (fake_platform, "get_user_model", lambda: boom, 500),
     "the activation record": (ActivationRecord, "save", boom, 500),
     "the profile": (LearnerProfile, "save", boom, 500),
     "the organization membership": (api, "add_user_to_organization", boom, 500),
@@ -48,6 +50,26 @@ def test_a_failure_at_any_step_leaves_nothing_and_answers_json(alpha, alpha_admi
     assert mail.outbox == []
     assert fake_platform.ANNOUNCED == []
     # and the same registration then succeeds: nothing stale blocks it
+    assert alpha_admin.register(alpha, learner_body(password=password)).status_code == 200
+
+
+@pytest.mark.parametrize("password", [None, "Str0ng-enough-pw"])
+def test_a_failure_right_after_the_user_row_is_written_leaves_nothing(alpha, alpha_admin, password):
+    """A receiver of the user's post_save fails: the row was inserted, then the whole transaction goes."""
+    def fail_for_the_learner(sender, instance, created, **kwargs):
+        if created and instance.username == "auserton":
+            raise RuntimeError("injected failure")
+
+    before = row_counts()
+    post_save.connect(fail_for_the_learner, sender=get_user_model(), dispatch_uid="fail-for-the-learner")
+    try:
+        response = alpha_admin.register(alpha, learner_body(password=password))
+    finally:
+        post_save.disconnect(dispatch_uid="fail-for-the-learner", sender=get_user_model())
+    assert response.status_code == 500
+    assert response.json()["error_code"] == "internal-error"
+    assert row_counts() == before
+    assert mail.outbox == []
     assert alpha_admin.register(alpha, learner_body(password=password)).status_code == 200
 
 

@@ -11,6 +11,8 @@ reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 
 import hashlib
 import logging
+import random
+import time
 from importlib import import_module
 
 from django.conf import settings
@@ -29,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # MySQL/MariaDB error numbers after which the whole transaction may simply be retried.
 RETRYABLE_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
+BACK_OFF_BASE_SECONDS = 0.005
+BACK_OFF_CAP_SECONDS = 0.2
 
 
 def platform_adapter():
@@ -59,18 +63,33 @@ def _create_with_retries(adapter, registration, site, organization):
     for attempt in range(1, attempts + 1):
         try:
             return _create_account(adapter, registration, site, organization)
-        except IntegrityError:
+        except IntegrityError as exc:
             # Another registration (maybe outside this API) committed the same username or
             # email after our checks: the next attempt's checks see it and answer 409.
-            log.info("Registration hit a unique constraint; attempt %s of %s.", attempt, attempts)
+            log.warning("Registration hit a unique constraint; attempt %s of %s.", attempt, attempts)
+            last_error = exc
         except OperationalError as exc:
             if not _is_retryable(exc):
                 raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
-            log.info("Registration deadlocked; attempt %s of %s.", attempt, attempts)
+            log.warning("Registration deadlocked (%s); attempt %s of %s.", exc.args[0], attempt, attempts)
             last_error = exc
         except DatabaseError as exc:
             raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
+        if attempt < attempts:
+            _back_off(attempt)
+    log.warning("Registration gave up after %s attempts (%s).", attempts, type(last_error).__name__)
     raise ServiceUnavailable("The database kept refusing the registration; retry later.") from last_error
+
+
+def _back_off(attempt):
+    """
+    Wait a random while, longer after each failed attempt, before trying again.
+
+    Registrations that waited on one claim are released together when its holder commits;
+    InnoDB then lets one of them in and picks deadlock victims among the rest. Retrying at
+    once would line the victims up again; random waits spread them out.
+    """
+    time.sleep(random.uniform(0, min(BACK_OFF_CAP_SECONDS, BACK_OFF_BASE_SECONDS * 2 ** attempt)))
 
 
 def _is_retryable(error):

@@ -26,10 +26,11 @@ DEFAULTS = {
     # .. setting_description: The largest request body accepted; a larger one answers 413.
     "TAHOE_REGISTRATION_API_MAX_BODY_BYTES": 16384,
     # .. setting_name: TAHOE_REGISTRATION_API_DEADLOCK_RETRIES
-    # .. setting_default: 3
-    # .. setting_description: How many times a registration is retried when the database reports a
-    #   deadlock or a lock wait timeout, before the caller gets a 503.
-    "TAHOE_REGISTRATION_API_DEADLOCK_RETRIES": 3,
+    # .. setting_default: 6
+    # .. setting_description: How many times a registration is retried, after a random wait that
+    #   grows with each attempt (at most 0.2 s), when the database reports a deadlock or a lock wait
+    #   timeout, before the caller gets a 503.
+    "TAHOE_REGISTRATION_API_DEADLOCK_RETRIES": 6,
     # .. setting_name: TAHOE_REGISTRATION_API_CACHE_TIMEOUT
     # .. setting_default: 30
     # .. setting_description: Seconds a site's switches (its configuration's

@@ -31,7 +31,7 @@ from tahoe_registration_api.edxapp import (
     email_unique_platform_wide,
     unset_password_value,
 )
-from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
 from tahoe_registration_api.features import feature
 
 ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
@@ -40,9 +40,12 @@ UNICODE_USERNAME = re.compile(r"^[\w .@_+-]+\Z", re.UNICODE)
 ANNOUNCED = []
 
 
-def platform_conflicts(username, email):
+def _platform_conflicts(username, email):
     """
     Apply the platform's global checks: an exact match on any user (MySQL's collation ignores case).
+
+    The platform runs them in its form and in a ``pre_save`` receiver of the user, and the
+    adapter reports them from ``create_account`` as ``DuplicateAccount``.
 
     With ``APPSEMBLER_MULTI_TENANT_EMAILS`` on, the platform is Appsembler's fork, whose email
     check is scoped to the learner's organization: ``api.py`` already checks that scope.
@@ -98,6 +101,8 @@ def _validation_errors(registration):
 
 def create_account(registration, site):  # pylint: disable=unused-argument
     """Create an inactive user with profile and activation key; activate it when no email is wanted."""
+    if conflicts := _platform_conflicts(registration.username.strip(), registration.email.strip()):
+        raise DuplicateAccount(conflicts)
     if errors := _validation_errors(registration):
         raise InvalidRegistration(field_errors=errors)
     user = get_user_model()(
@@ -121,14 +126,15 @@ def announce_registration(account):
     ANNOUNCED.append(account.user.id)
 
 
-def send_activation_email(account):
-    """Send the activation email, as the platform's queued task does."""
+def send_activation_email(account, site):
+    """Send the activation email, as the platform's queued task does, with a link to the learner's site."""
     key = account.platform_records["registration"].activation_key
+    root_url = site_configuration_value(site, "LMS_ROOT_URL", None) or f"http://{site.domain}"
     mail.send_mail(
         subject="Action Required: Activate your account",
         message=(
             f"Hello {account.platform_records['profile'].name},\n\n"
-            f"Activate your account: {settings.LMS_ROOT_URL}/activate/{key}\n"
+            f"Activate your account: {root_url}/activate/{key}\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[account.user.email],

@@ -52,7 +52,7 @@ def register_user(registration, *, site, organization, request=None):
     registration = hooks.run_registration_filter(registration)
     account, event_data = _create_with_retries(adapter, registration, site, organization)
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
-    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, request))
+    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, site, request))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
@@ -105,7 +105,7 @@ def _create_account(adapter, registration, site, organization):
     with transaction.atomic():
         claim_keys = _claim_keys(adapter, registration, organization)
         RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claim_keys])
-        conflicts = _conflicts(adapter, registration, organization)
+        conflicts = _conflicts(registration, organization)
         if conflicts:
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
@@ -125,8 +125,13 @@ def _claim_keys(adapter, registration, organization):
     return sorted(hashlib.sha256(claim.encode("utf-8")).hexdigest() for claim in claims)
 
 
-def _conflicts(adapter, registration, organization):
-    """Return the fields already taken: username platform-wide, email in the organization, platform rules."""
+def _conflicts(registration, organization):
+    """
+    Return the fields already taken: the username platform-wide, the email in the organization.
+
+    The platform's own global checks (an email used on any site, retired usernames and emails)
+    run once, in the adapter's ``create_account``, which reports them as ``DuplicateAccount``.
+    """
     username, email = registration.username.strip(), registration.email.strip()
     # One statement answers both questions, with the database's own notion of case; each half
     # uses an index (auth_user.username; the organization's memberships), none scans all users.
@@ -136,11 +141,10 @@ def _conflicts(adapter, registration, organization):
     taken_email = UserOrganizationMapping.objects.filter(organization=organization, user__email__iexact=email).annotate(
         field=Value("email", output_field=CharField())
     ).values_list("field")
-    conflicts = {field for (field,) in taken_username.union(taken_email)}
-    return conflicts | adapter.platform_conflicts(username, email)
+    return {field for (field,) in taken_username.union(taken_email)}
 
 
-def _after_commit(adapter, account, event_data, registration, request):
+def _after_commit(adapter, account, event_data, registration, site, request):  # pylint: disable=too-many-arguments
     """Announce the learner and send the contract's email; failures are logged, never undone."""
     user_id = account.user.id
     _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
@@ -149,7 +153,7 @@ def _after_commit(adapter, account, event_data, registration, request):
         hooks.emit_registration_completed, event_data,
     )
     if registration.activation_email_wanted:
-        _without_failing("the activation email", user_id, adapter.send_activation_email, account)
+        _without_failing("the activation email", user_id, adapter.send_activation_email, account, site)
     elif not registration.has_password:
         _without_failing("the password-reset email", user_id, adapter.send_password_reset_email, account, request)
 

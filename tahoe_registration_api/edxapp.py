@@ -5,19 +5,19 @@ Every verb imports the platform lazily, so the package imports and its tests run
 without the platform. Written for upstream Open edX, Sumac to Verawood; see
 ``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``.
 
-Verbs called inside the registration's transaction: ``platform_conflicts``,
-``create_account``. Verbs called after it committed: ``announce_registration``,
-``send_activation_email``, ``send_password_reset_email``.
+Verb called inside the registration's transaction: ``create_account``. Verbs called after it
+committed: ``announce_registration``, ``send_activation_email``, ``send_password_reset_email``.
 """
 
 import secrets
+from contextlib import contextmanager
 
 import crum
 from django.conf import settings
 from django.http import HttpRequest
 
 from tahoe_registration_api.data import NewAccount
-from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
 from tahoe_registration_api.features import feature
 
 # A stored password value that is no valid hash and does not start with "!": no password
@@ -36,7 +36,7 @@ def unset_password_value():
     return UNSET_PASSWORD_PREFIX + secrets.token_urlsafe(24)
 
 
-def platform_conflicts(username, email):
+def _platform_conflicts(username, email):
     """Return the fields the platform's own (global) duplicate checks refuse, retired accounts included."""
     from common.djangoapps.student.models import (
         email_exists_or_retired,
@@ -49,6 +49,29 @@ def platform_conflicts(username, email):
     if email_exists_or_retired(email):
         conflicts.add("email")
     return conflicts
+
+
+@contextmanager
+def _current_request_kept():
+    """
+    Keep the current request's ``site`` and ``user`` as they are while the platform sends an email.
+
+    The platform's email tasks run under ``emulate_http_request``, which rewrites the current
+    request's site (to the task's site) and user (to the learner). Where Celery runs tasks
+    eagerly, that request is the API call being answered: without this, the LMS's middleware
+    would see the learner as the caller (and store the learner's email in a session).
+    """
+    request = crum.get_current_request()
+    kept = {name: request.__dict__[name] for name in ("site", "user") if request is not None and name in request.__dict__}
+    try:
+        yield
+    finally:
+        if request is not None:
+            for name in ("site", "user"):
+                if name in kept:
+                    setattr(request, name, kept[name])
+                else:
+                    request.__dict__.pop(name, None)
 
 
 def _site_value(name, default):
@@ -101,13 +124,17 @@ def create_account(registration, site):
     Runs inside the caller's transaction. Hashes the password once when one is given and
     never otherwise; the account is active only when no activation email is wanted.
     """
-    from common.djangoapps.student.helpers import create_or_set_user_attribute_created_on_site
-    from common.djangoapps.student.models import Registration, UserProfile
+    from common.djangoapps.student.helpers import AccountValidationError
+    from common.djangoapps.student.models import Registration, UserAttribute, UserProfile
     from common.djangoapps.util.password_policy_validators import normalize_password
     from django.contrib.auth import get_user_model
 
     form = _account_form(registration)
     if not form.is_valid():
+        # The form refuses an email taken anywhere (retired ones included) among its other
+        # rules; a duplicate is a 409, checked only on this path, where it costs nothing extra.
+        if conflicts := _platform_conflicts(registration.username, registration.email):
+            raise DuplicateAccount(conflicts)
         raise InvalidRegistration(field_errors=_form_errors(form))
 
     user = get_user_model()(
@@ -119,13 +146,19 @@ def create_account(registration, site):
         user.set_password(normalize_password(form.cleaned_data["password"]))
     else:
         user.password = unset_password_value()
-    user.save()
+    try:
+        user.save()  # the platform's pre_save receiver refuses retired usernames and emails
+    except AccountValidationError as exc:
+        raise DuplicateAccount({exc.field}) from exc
 
     activation = Registration()
     activation.register(user)
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
     profile.save()
-    create_or_set_user_attribute_created_on_site(user, site)
+    if site.id != settings.SITE_ID:
+        # As the platform's create_or_set_user_attribute_created_on_site, without its
+        # update_or_create: the user is new, so the attribute cannot exist yet.
+        UserAttribute.objects.create(user=user, name="created_on_site", value=site.domain)
 
     if registration.has_password and not registration.send_activation_email:
         activation.activate()
@@ -141,18 +174,29 @@ def announce_registration(account):
     REGISTER_USER.send(sender=None, user=account.user, registration=account.platform_records["registration"])
 
 
-def send_activation_email(account):
-    """Queue the platform's activation email for a committed, inactive account."""
-    from common.djangoapps.student.views import (
-        compose_and_send_activation_email,
-    )
+def send_activation_email(account, site):
+    """
+    Queue the platform's activation email for a committed, inactive account, branded for ``site``.
 
-    compose_and_send_activation_email(
+    As ``compose_and_send_activation_email`` does, except that the task is told the learner's
+    site (the platform queues it without one, so it renders under the LMS's default site).
+    """
+    from common.djangoapps.student.views.management import compose_activation_email
+    from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
+    from openedx.core.djangoapps.user_authn.tasks import send_activation_email as activation_email_task
+
+    message = compose_activation_email(
         account.user,
-        account.platform_records["profile"],
         account.platform_records["registration"],
+        route_enabled=settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL"),
+        profile_name=account.platform_records["profile"].name,
         registration_flow=True,
     )
+    from_address = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
+        configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)
+    )
+    with _current_request_kept():
+        activation_email_task.delay(str(message), from_address, site.id)
 
 
 def send_password_reset_email(account, request):
@@ -161,7 +205,8 @@ def send_password_reset_email(account, request):
         send_password_reset_email_for_user,
     )
 
-    send_password_reset_email_for_user(account.user, email_request(request))
+    with _current_request_kept():
+        send_password_reset_email_for_user(account.user, email_request(request))
 
 
 def email_unique_platform_wide():
@@ -173,8 +218,10 @@ def site_configuration_value(site, name, default=None):
     """Read ``name`` from ``site``'s configuration (the platform's SiteConfiguration), else ``default``."""
     from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-    configuration = SiteConfiguration.objects.filter(site=site).first()
-    if configuration is None:
+    try:
+        # The LMS's middleware already loaded the request site's configuration onto the site.
+        configuration = site.configuration
+    except SiteConfiguration.DoesNotExist:
         return default
     return configuration.get_value(name, default)
 

@@ -29,7 +29,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.transaction import TransactionManagementError
 from django.test import RequestFactory, TestCase, override_settings
 from django.utils.http import int_to_base36
@@ -380,25 +380,43 @@ def test_platform_create_account_with_params_logs_the_learner_in(tahoe_site, cou
     assert [message.to for message in mail.outbox] == [["alex.userton@example.com"]]
 
 
-# platform_conflicts --------------------------------------------------------------------------
+# The platform's own duplicate checks, reported by create_account ----------------------------
 
 @pytest.mark.django_db
-def test_platform_conflicts_finds_existing_accounts():
-    """The platform's global checks see an existing username and email."""
+@pytest.mark.parametrize("username, email, conflicts", [
+    ("auserton", "taken@example.com", {"email"}),
+    ("taken", "taken@example.com", {"username", "email"}),
+])
+def test_create_account_reports_the_platforms_duplicates(tahoe_site, username, email, conflicts):
+    """The form's global email check and the username check become ``DuplicateAccount``, nothing written."""
     User.objects.create(username="taken", email="taken@example.com")
-    assert edxapp.platform_conflicts("auserton", "alex.userton@example.com") == set()
-    assert edxapp.platform_conflicts("taken", "alex.userton@example.com") == {"username"}
-    assert edxapp.platform_conflicts("auserton", "taken@example.com") == {"email"}
-    assert edxapp.platform_conflicts("taken", "taken@example.com") == {"username", "email"}
+    with pytest.raises(DuplicateAccount) as caught:
+        edxapp.create_account(_registration(username=username, email=email), tahoe_site["site"])
+    assert set(caught.value.field_errors) == conflicts
+    assert User.objects.count() == 1
 
 
 @pytest.mark.django_db
-def test_platform_conflicts_finds_retired_accounts():
+@pytest.mark.parametrize("username, email, field", [
+    ("Gone", "present@example.com", "username"),
+    ("present", "GONE@example.com", "email"),
+])
+def test_create_account_refuses_retired_accounts(tahoe_site, username, email, field):
     """A retired account (renamed to its hashed form) still blocks its username and email."""
     User.objects.create(username=get_retired_username("Gone"), email=get_retired_email("gone@example.com"))
-    assert edxapp.platform_conflicts("Gone", "gone@example.com") == {"username", "email"}
-    assert edxapp.platform_conflicts("gone", "GONE@example.com") == {"username", "email"}
-    assert edxapp.platform_conflicts("present", "present@example.com") == set()
+    with pytest.raises(DuplicateAccount) as caught:
+        edxapp.create_account(_registration(username=username, email=email), tahoe_site["site"])
+    assert set(caught.value.field_errors) == {field}
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_taken_username_alone_reaches_the_databases_unique_constraint(tahoe_site):
+    """The platform's form does not check usernames: the insert fails, and ``api`` retries into a 409."""
+    User.objects.create(username="taken", email="taken@example.com")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        edxapp.create_account(_registration(username="taken"), tahoe_site["site"])
+    assert User.objects.count() == 1
 
 
 # After the commit: signal and emails ---------------------------------------------------------
@@ -426,7 +444,7 @@ def test_announce_registration_sends_register_user_once(tahoe_site):
 def test_send_activation_email_sends_one_email_to_the_learner(tahoe_site):
     """The platform's activation email, with the learner's activation link."""
     account = edxapp.create_account(_registration(password=GOOD_PASSWORD), tahoe_site["site"])
-    edxapp.send_activation_email(account)
+    edxapp.send_activation_email(account, tahoe_site["site"])
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -601,7 +619,7 @@ def _public_functions(module):
 def test_fake_platform_has_every_adapter_verb_with_the_same_signature():
     """``devlms.fake_platform`` offers each public function of the adapter, with the identical signature."""
     verbs = _public_functions(edxapp)
-    assert {"create_account", "platform_conflicts", "announce_registration", "send_activation_email",
+    assert {"create_account", "announce_registration", "send_activation_email",
             "send_password_reset_email", "email_unique_platform_wide"} <= set(verbs)
     for name, func in verbs.items():
         fake = getattr(fake_platform, name, None)

@@ -20,8 +20,21 @@ def request_organization(request):
         try:
             request._tahoe_organization = cached_organization_for_site(site)
         except Organization.DoesNotExist as exc:
-            raise SiteNotFound(f"The site {site.domain!r} has no Tahoe organization.") from exc
+            raise SiteNotFound(_no_organization_message(request, site)) from exc
     return request._tahoe_organization
+
+
+def _no_organization_message(request, site):
+    """Say which site the Host resolved to; a Host that names no site resolves to the LMS's default one."""
+    host = request.META.get("HTTP_HOST", "")
+    if host.lower() == site.domain.lower():
+        return f"The site {site.domain!r} has no Tahoe organization."
+    return (
+        f"The Host {host!r} resolved to the site {site.domain!r}, which has no Tahoe organization. "
+        "The LMS matches the Host against its sites' domains exactly, port included, and falls back "
+        "to its default site when none matches: send the site's domain as it is configured, "
+        "usually without a port."
+    )
 
 
 def is_platform_staff(user):

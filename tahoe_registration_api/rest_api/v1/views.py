@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,13 +29,15 @@ class TahoeApiView(APIView):
     parser_classes = PARSER_CLASSES
     renderer_classes = (JSONRenderer,)
     rate_limit_usage = None
+    lms_user = None
 
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
         return exception_handler
 
     def initial(self, request, *args, **kwargs):
-        """Refuse an oversized body before anything reads it."""
+        """Refuse an oversized body before anything reads it; keep the user the LMS's middleware found."""
+        self.lms_user = getattr(request._request, "user", None)  # unevaluated: the session's user, if any
         enforce_body_limit(request)
         super().initial(request, *args, **kwargs)
 
@@ -54,7 +57,21 @@ class TahoeApiView(APIView):
                 response[header] = value
         response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
         audit.record_attempt(request, response)
+        self.forget_stateless_caller(request)
         return response
+
+    def forget_stateless_caller(self, request):
+        """
+        Give the LMS's request back the user its middleware found, unless the caller used the session.
+
+        DRF puts the caller it authenticated on the LMS's request too. A token, JWT or bearer
+        credential authenticates this one call: left there, the LMS's middleware would treat the
+        caller as signed in and write a session (and its cookie) on the way out.
+        """
+        if isinstance(getattr(request, "_authenticator", None), SessionAuthentication):
+            return
+        if self.lms_user is not None:
+            request._request.user = self.lms_user
 
 
 # The LMS runs ATOMIC_REQUESTS; a registration manages its own transaction so that its

@@ -132,3 +132,20 @@ def username_exists_or_retired(username):
 def email_exists_or_retired(email):
     """Check an email for existence (exact match, as the platform does) or retirement."""
     return User.objects.filter(email=email).exists() or is_email_retired(email)
+
+
+def on_user_updated(sender, instance, **kwargs):  # pylint: disable=unused-argument
+    """
+    As the platform's ``pre_save`` receiver of the user (``student/signals/receivers.py``).
+
+    At creation, a retired username or email is refused with ``AccountValidationError``.
+    """
+    from common.djangoapps.student.helpers import AccountValidationError  # pylint: disable=import-outside-toplevel
+
+    if instance.id or kwargs.get("raw"):
+        return
+    if is_username_retired(instance.username):
+        raise AccountValidationError(f"An account with the Public Username '{instance.username}' already exists.",
+                                     field="username")
+    if is_email_retired(instance.email):
+        raise AccountValidationError(f"An account with the Email '{instance.email}' already exists.", field="email")

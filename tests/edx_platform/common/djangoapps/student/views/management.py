@@ -1,16 +1,16 @@
 """Stand-in for ``common/djangoapps/student/views/management.py``: the queued activation email."""
 
+import json
 import logging
 import urllib.parse
 
 from common.djangoapps.student.models import Registration
 from django.conf import settings
-from django.core import mail
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 log = logging.getLogger(__name__)
 
-__all__ = ["compose_and_send_activation_email"]
+__all__ = ["compose_activation_email", "compose_and_send_activation_email"]
 
 ACTIVATION_EMAIL_SUBJECT = "Action Required: Activate your account"
 
@@ -24,28 +24,44 @@ def _get_activation_confirmation_link(activation_key, redirect_url=None):
     return f"{link}?{urllib.parse.urlencode({'next': redirect_url})}"
 
 
-def _send_activation_email_task(subject, body, from_address, dest_addr):
-    """Deliver the message, as the Celery task ``send_activation_email`` does (run eagerly here)."""
-    mail.send_mail(subject, body, from_address, [dest_addr])
+def compose_activation_email(user, user_registration=None, route_enabled=False, profile_name="", redirect_url=None,
+                             registration_flow=False):
+    """Compose the activation message (an ACE message serialized by ``str`` in the platform: JSON here)."""
+    if user_registration is None:
+        user_registration = Registration.objects.get(user=user)
+    dest_addr = settings.FEATURES["REROUTE_ACTIVATION_EMAIL"] if route_enabled else user.email
+    link = _get_activation_confirmation_link(user_registration.activation_key, redirect_url)
+    body = (
+        f"Hello {profile_name},\n\n"
+        + ("Thanks for registering. " if registration_flow else "")
+        + f"Activate your account: {link}\n"
+    )
+    return ActivationMessage(user.id, dest_addr, ACTIVATION_EMAIL_SUBJECT, body)
+
+
+class ActivationMessage:
+    """The composed message: recipient, subject and body; ``str`` serializes it for the task."""
+
+    def __init__(self, lms_user_id, email_address, subject, body):
+        """Keep the message's parts."""
+        self.parts = {"lms_user_id": lms_user_id, "email_address": email_address, "subject": subject, "body": body}
+
+    def __str__(self):
+        return json.dumps(self.parts)
 
 
 def compose_and_send_activation_email(user, profile, user_registration=None, redirect_url=None,
                                       registration_flow=False):
-    """Compose the activation message and queue it; a failure to queue is logged, never raised."""
-    if user_registration is None:
-        user_registration = Registration.objects.get(user=user)
-    reroute_to = getattr(settings, "FEATURES", {}).get("REROUTE_ACTIVATION_EMAIL")
-    dest_addr = reroute_to or user.email
-    link = _get_activation_confirmation_link(user_registration.activation_key, redirect_url)
-    body = (
-        f"Hello {profile.name},\n\n"
-        + ("Thanks for registering. " if registration_flow else "")
-        + f"Activate your account: {link}\n"
-    )
+    """Compose the activation message and queue it without a site; a failure to queue is logged, never raised."""
+    from openedx.core.djangoapps.user_authn.tasks import send_activation_email  # pylint: disable=import-outside-toplevel
+
+    route_enabled = settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL")
+    msg = compose_activation_email(user, user_registration, route_enabled, profile.name, redirect_url,
+                                   registration_flow)
     from_address = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
         configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)
     )
     try:
-        _send_activation_email_task(ACTIVATION_EMAIL_SUBJECT, body, from_address, dest_addr)
+        send_activation_email.delay(str(msg), from_address)
     except Exception:  # pylint: disable=broad-except
         log.exception("Activation email task failed for user %s.", user.id)

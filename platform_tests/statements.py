@@ -1,0 +1,85 @@
+"""
+Count the SQL statements of a request through the whole LMS, grouped by where they come from.
+
+Each statement is attributed from the Python stack that issued it: the first group (in the order
+of ``GROUPS``) whose marker appears in the stack takes it, so a statement of a signal receiver
+run while the account is saved counts as "signal receivers", not "account".
+"""
+
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+
+from django.db import connections
+
+# (group, markers): a marker is a substring of a stack frame's "file:function".
+GROUPS = (
+    ("session", ("django/contrib/sessions/",)),
+    ("email", ("edx_ace/", "user_authn/tasks.py", "send_password_reset_email", "send_activation_email",
+               "compose_activation_email", "compose_and_send_activation_email")),
+    ("signal receivers", ("django/dispatch/dispatcher.py", "openedx_events/tooling.py")),
+    ("authentication", ("rest_framework/authentication.py", "rest_api/authentication.py",
+                        "edx_rest_framework_extensions/auth/", "oauth2_provider/")),
+    ("permission", ("rest_api/v1/permissions.py", "tahoe_registration_api/lookups.py",
+                    "tahoe_registration_api/switches.py")),
+    ("rate limit", ("rest_api/throttling.py",)),
+    ("checks", ("api.py:_conflicts", "edxapp.py:platform_conflicts", "registration_form.py",
+                "password_validation", "hooks.py:run_registration_filter")),
+    ("account", ("api.py:_create_account", "edxapp.py:create_account", "api.py:register_user")),
+    ("audit", ("tahoe_registration_api/audit.py",)),
+    ("view", ("rest_framework/views.py",)),
+)
+MIDDLEWARE = "LMS middleware"
+
+
+def group_of(stack):
+    """Return the group of a statement issued from ``stack`` (a list of "file:function")."""
+    for group, markers in GROUPS:
+        if any(marker in frame for frame in stack for marker in markers):
+            return group
+    return MIDDLEWARE
+
+
+class StatementLog:
+    """The statements of a block: their SQL and their group."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, execute, sql, params, many, context):
+        stack = [f"{frame.filename}:{frame.name}" for frame in traceback.extract_stack()[:-1]]
+        self.statements.append((group_of(stack), sql))
+        return execute(sql, params, many, context)
+
+    @property
+    def total(self):
+        """How many statements ran."""
+        return len(self.statements)
+
+    def by_group(self):
+        """``{group: count}``, every group that ran a statement."""
+        return dict(Counter(group for group, _ in self.statements))
+
+    def report(self):
+        """One line per group, then the total: what a failing budget shows."""
+        lines = [f"  {group:<18} {count:>3}" for group, count in sorted(self.by_group().items())]
+        lines.append(f"  {'total':<18} {self.total:>3}")
+        return "\n".join(lines)
+
+    def sql_of(self, group):
+        """The SQL of one group's statements, to see what they are."""
+        return [sql for name, sql in self.statements if name == group]
+
+
+@contextmanager
+def statements():
+    """Record every statement on every database connection of the block."""
+    log = StatementLog()
+    wrappers = [connection.execute_wrapper(log) for connection in connections.all()]
+    for wrapper in wrappers:
+        wrapper.__enter__()
+    try:
+        yield log
+    finally:
+        for wrapper in reversed(wrappers):
+            wrapper.__exit__(None, None, None)

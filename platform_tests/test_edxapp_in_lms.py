@@ -11,6 +11,13 @@ from datetime import timedelta
 
 import crum
 import pytest
+from common.djangoapps.student.models import (
+    Registration,
+    UserAttribute,
+    UserProfile,
+    get_retired_email_by_email,
+    get_retired_username_by_username,
+)
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, identify_hasher
@@ -23,23 +30,16 @@ from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 from edx_django_utils.cache import RequestCache
 from oauth2_provider.models import get_access_token_model, get_application_model
-from rest_framework.exceptions import AuthenticationFailed
-
-from common.djangoapps.student.models import (
-    Registration,
-    UserAttribute,
-    UserProfile,
-    get_retired_email_by_email,
-    get_retired_username_by_username,
-)
-from conftest import PASSWORD, links, make_user
 from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 from openedx.core.djangoapps.user_authn.views.password_reset import PasswordResetFormNoActive
 from openedx.core.djangoapps.user_authn.views.register import REGISTER_USER
 from openedx.core.lib.api.authentication import BearerAuthentication
+from rest_framework.exceptions import AuthenticationFailed
 from tahoe_registration_api import edxapp
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
+
+from conftest import PASSWORD, links, make_user
 
 USERNAME = "auserton"
 EMAIL = "alex.userton@example.com"
@@ -137,14 +137,6 @@ def test_create_account_without_a_password_stores_an_unusable_but_resettable_val
     assert list(reset_form.users_cache) == [user]
 
 
-def test_create_account_skips_the_password_policy_only_for_a_passwordless_learner(alpha):
-    """The random password the form validates for a passwordless learner is never stored."""
-    account = create(alpha, username="pw1234")
-
-    assert not reloaded(account.user).check_password("pw1234")
-    assert UserProfile.objects.get(user=account.user).name == NAME
-
-
 def test_create_account_activates_a_learner_with_a_password_and_no_email_wanted(alpha):
     """With a password and ``send_activation_email=False`` the learner is active and the activation recorded."""
     account = create(alpha, password=PASSWORD, send_activation_email=False)
@@ -161,7 +153,7 @@ def test_create_account_never_activates_a_passwordless_learner(alpha):
     assert Registration.objects.get(user=account.user).activation_timestamp is None
 
 
-def test_create_account_on_the_lms_default_site_writes_no_created_on_site(transactional_db):  # pylint: disable=unused-argument
+def test_create_account_on_the_lms_default_site_writes_no_created_on_site(transactional_db):
     """As the platform does, the default site (``SITE_ID``) is not recorded as the site of creation."""
     default_site = Site.objects.get(id=settings.SITE_ID)
     with transaction.atomic():
@@ -279,7 +271,7 @@ def test_announce_registration_sends_the_platforms_register_user_signal_once(alp
         REGISTER_USER.disconnect(receiver)
 
     assert len(received) == 1
-    assert received[0]["user"].pk == account.user.pk
+    assert received[0]["user"] == account.user
     assert received[0]["registration"].activation_key == Registration.objects.get(user=account.user).activation_key
 
 
@@ -377,7 +369,7 @@ def test_email_request_prefers_the_given_request_then_the_current_one_then_a_pla
 # unset_password_value
 
 
-def test_unset_password_value_matches_no_password_and_is_never_the_same(transactional_db):  # pylint: disable=unused-argument
+def test_unset_password_value_matches_no_password_and_is_never_the_same(transactional_db):
     """A value no hasher knows, never starting with "!", different each time, that no password matches."""
     first, second = edxapp.unset_password_value(), edxapp.unset_password_value()
 

@@ -10,6 +10,7 @@ committed: ``announce_registration``, ``send_activation_email``, ``send_password
 """
 
 import secrets
+import uuid
 from contextlib import contextmanager
 
 import crum
@@ -151,17 +152,20 @@ def create_account(registration, site):
     except AccountValidationError as exc:
         raise DuplicateAccount({exc.field}) from exc
 
-    activation = Registration()
-    activation.register(user)
+    # The activation record as Registration.register makes it; an account that wants no
+    # activation email is activated by the platform's own Registration.activate, which saves
+    # the record (once, here) and sends USER_ACCOUNT_ACTIVATED (auto-enrollments follow).
+    activation = Registration(user=user, activation_key=uuid.uuid4().hex)
+    if registration.has_password and not registration.send_activation_email:
+        activation.activate()
+    else:
+        activation.save()
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
     profile.save()
     if site.id != settings.SITE_ID:
         # As the platform's create_or_set_user_attribute_created_on_site, without its
         # update_or_create: the user is new, so the attribute cannot exist yet.
         UserAttribute.objects.create(user=user, name="created_on_site", value=site.domain)
-
-    if registration.has_password and not registration.send_activation_email:
-        activation.activate()
     return NewAccount(user=user, platform_records={"profile": profile, "registration": activation})
 
 

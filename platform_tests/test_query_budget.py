@@ -1,0 +1,50 @@
+"""
+What a registration costs the LMS's database: every statement of the whole request, grouped.
+
+Measured once the LMS is warm (one registration before), as in a running LMS where the
+site's look-ups are cached. The groups show who issued each statement (``statements.py``).
+The budget counts what the request runs; the statements of the platform's email task, which
+``lms.envs.test`` runs eagerly inside the request and a production LMS on a Celery worker, are
+reported beside it.
+"""
+
+import pytest
+
+from conftest import PASSWORD, Caller, learner_body
+from statements import statements
+
+BUDGETS = {
+    "200 without a password": (learner_body(), 200, 30),
+    "200 with a password": (learner_body(password=PASSWORD), 200, 30),
+    "200 with a password, no email": (learner_body(password=PASSWORD, send_activation_email=False), 200, 30),
+    "409": (learner_body(username="first"), 409, 12),
+    "400": (learner_body(email="not-an-email"), 400, 8),
+}
+
+
+@pytest.fixture
+def warm(alpha, alpha_admin):
+    """One registration first: the site's look-ups are cached, as in any running LMS."""
+    response = alpha_admin.register(alpha, learner_body(username="first", email="first@example.com"))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("answer", list(BUDGETS))
+def test_statements_per_answer_in_the_whole_lms(alpha, alpha_admin, warm, answer):
+    """Each answer stays within its budget: at most 30 statements for a 200, 12 for a 409, 8 for a 400."""
+    body, status, budget = BUDGETS[answer]
+    caller = Caller(alpha_admin.user)  # a fresh client: no cookie from an earlier answer
+    with statements() as log:
+        response = caller.register(alpha, body)
+    assert response.status_code == status, response.content
+    print(f"\n{answer}:\n{log.report()}")
+    assert log.request_total <= budget, f"{answer}: {log.request_total} statements over {budget}\n{log.report()}"
+
+
+def test_the_plugin_leaves_the_session_and_the_duplicate_checks_to_nobody_else(alpha, alpha_admin, warm):
+    """No session statement; the platform's global email check runs once (in its form)."""
+    with statements() as log:
+        assert Caller(alpha_admin.user).register(alpha, learner_body()).status_code == 200
+    assert "session" not in log.by_group(), log.report()
+    email_checks = [sql for _, sql in log.statements if 'FROM "auth_accountrecovery"' in sql]
+    assert len(email_checks) == 1, email_checks

@@ -18,6 +18,7 @@ from common.djangoapps.student.models import (
     get_retired_email_by_email,
     get_retired_username_by_username,
 )
+from conftest import PASSWORD, links, make_user
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, identify_hasher
@@ -35,11 +36,10 @@ from openedx.core.djangoapps.user_authn.views.password_reset import PasswordRese
 from openedx.core.djangoapps.user_authn.views.register import REGISTER_USER
 from openedx.core.lib.api.authentication import BearerAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
 from tahoe_registration_api import edxapp
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
-
-from conftest import PASSWORD, links, make_user
 
 USERNAME = "auserton"
 EMAIL = "alex.userton@example.com"
@@ -185,11 +185,9 @@ def test_create_account_refuses_a_taken_username_and_email_together(alpha):
 
 
 def test_create_account_leaves_a_taken_username_alone_to_the_unique_index(alpha):
-    """A taken username with a fresh email passes the form; the user row's unique index refuses it.
-
-    ``api.register_user`` finds such a username first (``_conflicts``) and retries on this
-    IntegrityError, so it reaches the caller as a 409 all the same.
-    """
+    """A taken username with a fresh email passes the platform's form; the user row's unique index refuses it."""
+    # The platform's form checks no username for existence. api.register_user finds such a username
+    # first (``_conflicts``) and retries on this IntegrityError, so the caller gets a 409 all the same.
     make_user(USERNAME, alpha)
 
     with pytest.raises(IntegrityError):

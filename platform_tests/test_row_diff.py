@@ -11,6 +11,7 @@ difference that went away, or one that changed sides fails, naming every differi
 from collections import defaultdict
 
 import pytest
+from conftest import PASSWORD, PLATFORM_REGISTRATION_URL, learner_body
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,8 +21,6 @@ from django.test import Client
 from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
 from openedx.core.djangoapps.user_api.models import UserPreference
 from tahoe_sites.models import UserOrganizationMapping
-
-from conftest import PASSWORD, PLATFORM_REGISTRATION_URL, learner_body
 
 PLATFORM = "platform"
 PLUGIN = "plugin"
@@ -37,10 +36,11 @@ DOCUMENTED_DIFFERENCES = {
     ),
     "user_api_userpreference": (
         PLATFORM,
-        "The platform stores the request's language as the learner's 'pref-lang' preference "
-        "(create_account_with_params: set_user_preference(user, LANGUAGE_KEY, get_language()), 'to record the language used during"
-        " registration'). The plugin sets no preference: its learners' emails use the site's default language until"
-        " they choose one.",
+        "The platform stores the language of the registering request as the learner's 'pref-lang' preference "
+        "(create_account_with_params: set_user_preference(user, LANGUAGE_KEY, get_language()); 'Sites using "
+        "multiple languages need to record the language used during registration'). The plugin sets no preference: "
+        "its learners' emails are rendered in the language active when they are sent (the site's default) until "
+        "they choose one.",
     ),
     "tahoe_sites_userorganizationmapping": (
         PLUGIN,
@@ -93,11 +93,10 @@ def rows_added_by(action):
 
 
 def register_through_the_platform(site, client=None):
-    """POST the platform's own sign-up form for one learner on ``site``, as its registration page does.
-
-    lms.envs.test limits this view to 5 registrations a minute per IP, counted in the default cache,
-    which each test empties first (conftest ``_fresh_start``); each test registers one learner here.
-    """
+    """POST the platform's own sign-up form for one learner on ``site``, as its registration page does."""
+    # lms.envs.test limits this view to 5 registrations a minute per IP, counted in the default cache, which
+    # each test empties first (conftest ``_fresh_start``); a test registers one learner here. (The limit is
+    # read when the view's module is imported, so override_settings could not raise it anyway.)
     client = client or Client()
     response = client.post(PLATFORM_REGISTRATION_URL, data={
         "username": "pat_platform",

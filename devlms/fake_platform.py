@@ -141,7 +141,7 @@ def send_activation_email(account, site):
     )
 
 
-def send_password_reset_email(account, request):
+def send_password_reset_email(account, site, request=None):  # pylint: disable=unused-argument
     """Send the password-reset ("set your password") email with a reset-token link."""
     user = account.user
     request = email_request(request)

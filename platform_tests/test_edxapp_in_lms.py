@@ -297,7 +297,6 @@ def test_send_activation_email_sends_one_email_whose_link_activates_the_learner_
     assert reloaded(account.user).is_active
 
 
-@pytest.mark.xfail(strict=True, reason="possible bug: the email is branded by the current request's site, not `site`")
 def test_send_activation_email_outside_a_request_of_the_site_still_brands_it_for_the_site(alpha):
     """Called with no request of the site (a Python caller of ``register_user``), the email is still the site's."""
     account = create(alpha, password=PASSWORD)
@@ -316,7 +315,7 @@ def test_send_password_reset_email_sends_the_platforms_reset_email_whose_link_wo
     """The reset email's link is the site's; through the LMS it opens, sets a password and activates the learner."""
     account = create(alpha)
     with on_site(alpha) as request:
-        edxapp.send_password_reset_email(account, request)
+        edxapp.send_password_reset_email(account, alpha.site, request)
 
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
@@ -341,11 +340,10 @@ def test_send_password_reset_email_sends_the_platforms_reset_email_whose_link_wo
     assert learner.check_password(NEW_PASSWORD)
 
 
-@pytest.mark.xfail(strict=True, reason="possible bug: a plain HttpRequest has no `site` for the platform's email")
 def test_send_password_reset_email_without_any_request_still_sends_the_email(alpha):
     """Called with no request at all (``register_user(..., request=None)`` from Python), the email still leaves."""
     account = create(alpha)
-    edxapp.send_password_reset_email(account, None)
+    edxapp.send_password_reset_email(account, alpha.site, None)
 
     assert len(mail.outbox) == 1
 

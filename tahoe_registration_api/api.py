@@ -155,7 +155,7 @@ def _after_commit(adapter, account, event_data, registration, site, request):  #
     if registration.activation_email_wanted:
         _without_failing("the activation email", user_id, adapter.send_activation_email, account, site)
     elif not registration.has_password:
-        _without_failing("the password-reset email", user_id, adapter.send_password_reset_email, account, request)
+        _without_failing("the password-reset email", user_id, adapter.send_password_reset_email, account, site, request)
 
 
 def _without_failing(what, user_id, func, *args):

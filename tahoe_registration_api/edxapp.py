@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 import crum
 from django.conf import settings
+from edx_django_utils.cache import RequestCache
 from django.http import HttpRequest
 
 from tahoe_registration_api.data import NewAccount
@@ -25,6 +26,9 @@ from tahoe_registration_api.features import feature
 # ever matches it, yet the platform's reset flows (emailed link and "forgot password")
 # accept the learner. See docs/decisions/0004-passwordless-learners-without-hashing.rst.
 UNSET_PASSWORD_PREFIX = "tahoe-registration-api$unset$"
+# The request cache in which the platform keeps the current site's configuration
+# (``site_configuration.helpers.get_current_site_configuration``).
+SITE_CONFIGURATION_CACHE = "site_config"
 
 
 def email_request(request):
@@ -53,20 +57,34 @@ def _platform_conflicts(username, email):
 
 
 @contextmanager
-def _current_request_kept():
+def _as_a_request_of(site, user):
     """
-    Keep the current request's ``site`` and ``user`` as they are while the platform sends an email.
+    Run platform code that reads "the current site" as a request of ``site`` would, then undo it.
 
-    The platform's email tasks run under ``emulate_http_request``, which rewrites the current
-    request's site (to the task's site) and user (to the learner). Where Celery runs tasks
-    eagerly, that request is the API call being answered: without this, the LMS's middleware
-    would see the learner as the caller (and store the learner's email in a session).
+    The platform builds and sends emails from the current request's site (its configuration:
+    name, sender, links). A Python caller may have no request, or one of another site: then the
+    block runs under the platform's ``emulate_http_request``. That helper rewrites the current
+    request's ``site`` and ``user``, and so do the platform's email tasks where Celery runs them
+    eagerly, inside the API call being answered: without the undo, the LMS's middleware would
+    see the learner as the caller (and store the learner's email in a session).
     """
+    from openedx.core.lib.celery.task_utils import emulate_http_request
+    from openedx.core.lib.request_utils import get_request_or_stub
+
     request = crum.get_current_request()
     kept = {name: request.__dict__[name] for name in ("site", "user") if request is not None and name in request.__dict__}
     try:
-        yield
+        if request is not None and kept.get("site") == site:
+            yield  # the API call itself: already a request of the site
+        else:
+            crum.set_current_request(get_request_or_stub())
+            RequestCache(SITE_CONFIGURATION_CACHE).clear()  # what the platform cached of another site
+            with emulate_http_request(site=site, user=user):
+                yield
     finally:
+        if request is None or kept.get("site") != site:
+            RequestCache(SITE_CONFIGURATION_CACHE).clear()
+        crum.set_current_request(request)
         if request is not None:
             for name in ("site", "user"):
                 if name in kept:
@@ -182,34 +200,34 @@ def send_activation_email(account, site):
     """
     Queue the platform's activation email for a committed, inactive account, branded for ``site``.
 
-    As ``compose_and_send_activation_email`` does, except that the task is told the learner's
-    site (the platform queues it without one, so it renders under the LMS's default site).
+    As ``compose_and_send_activation_email`` does, but composed as a request of ``site``, and the
+    task is told the site (the platform queues it without one: it renders under the default site).
     """
     from common.djangoapps.student.views.management import compose_activation_email
     from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
     from openedx.core.djangoapps.user_authn.tasks import send_activation_email as activation_email_task
 
-    message = compose_activation_email(
-        account.user,
-        account.platform_records["registration"],
-        route_enabled=settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL"),
-        profile_name=account.platform_records["profile"].name,
-        registration_flow=True,
-    )
-    from_address = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
-        configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)
-    )
-    with _current_request_kept():
+    with _as_a_request_of(site, account.user):
+        message = compose_activation_email(
+            account.user,
+            account.platform_records["registration"],
+            route_enabled=settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL"),
+            profile_name=account.platform_records["profile"].name,
+            registration_flow=True,
+        )
+        from_address = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
+            configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)
+        )
         activation_email_task.delay(str(message), from_address, site.id)
 
 
-def send_password_reset_email(account, request):
-    """Send the platform's password-reset ("set your password") email to a committed account."""
+def send_password_reset_email(account, site, request=None):
+    """Send the platform's password-reset ("set your password") email to a committed account of ``site``."""
     from openedx.core.djangoapps.user_authn.views.password_reset import (
         send_password_reset_email_for_user,
     )
 
-    with _current_request_kept():
+    with _as_a_request_of(site, account.user):
         send_password_reset_email_for_user(account.user, email_request(request))
 
 

@@ -460,7 +460,7 @@ def test_send_password_reset_email_sends_one_email_with_a_valid_token(tahoe_site
     """The platform's reset email to the learner, its link carrying a token that validates."""
     account = edxapp.create_account(_registration(), tahoe_site["site"])
     admin = django_user_model.objects.create(username="siteadmin", email="admin@example.com")
-    edxapp.send_password_reset_email(account, _make_request(tahoe_site["site"], admin, secure=True))
+    edxapp.send_password_reset_email(account, tahoe_site["site"], _make_request(tahoe_site["site"], admin, secure=True))
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

@@ -1,0 +1,1 @@
+"""Stand-in for ``openedx/core/lib/celery``."""

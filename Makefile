@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb quality validate requirements upgrade bench clean
+.PHONY: help run test test-sqlite test-mariadb test-platform quality validate requirements upgrade bench clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -30,7 +30,7 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT) --noreload
 
-test: test-sqlite test-mariadb ## run the whole test suite: on sqlite, then on a throwaway MariaDB server
+test: test-sqlite test-mariadb test-platform ## run the whole test suite: on sqlite, on a throwaway MariaDB server, then inside a real LMS
 
 test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
 	$(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml
@@ -46,12 +46,16 @@ test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB ser
 		echo "*** Install it with: sudo apt-get install mariadb-server libmariadb-dev pkg-config ***\n"; \
 	fi
 
+test-platform: ## run the platform suite inside a real Open edX LMS (built once into .platform/; PLATFORM_SRC picks the source)
+	scripts/test-platform.sh
+
 quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests
-	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests
+	@# platform_tests/ imports the LMS, which only its own environment has: style and import order here
+	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests platform_tests
 	$(BIN)/pydocstyle tahoe_registration_api devlms bench
-	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests manage.py setup.py
+	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests manage.py setup.py
 
 validate: quality test ## everything a change must pass before it lands
 
@@ -77,3 +81,4 @@ bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, M
 
 clean: ## remove the virtualenv, the development database and build leftovers
 	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov
+	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

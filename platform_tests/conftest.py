@@ -22,6 +22,7 @@ REGISTRATIONS_URL = "/tahoe/api/v1/registrations/"
 PLATFORM_REGISTRATION_URL = "/api/user/v2/account/registration/"
 PASSWORD = "Str0ng-enough-pw!"
 
+
 # Each site names itself everywhere an email could show a site: a mention of the other site,
 # of the LMS's defaults (example.com, edx.org, localhost:8000) in one site's email is a bug.
 def brand(domain, platform_name, from_address):

@@ -3,19 +3,17 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+from openedx.core.djangoapps.oauth_dispatch.jwt import create_jwt_for_user
 
 
 def jwt_authorization(user):
     """An ``Authorization: JWT`` value signed by the LMS for ``user``."""
-    from openedx.core.djangoapps.oauth_dispatch.jwt import create_jwt_for_user  # pylint: disable=import-outside-toplevel
-
     return f"JWT {create_jwt_for_user(user)}"
 
 
 def bearer_authorization(user):
     """An ``Authorization: Bearer`` value: a django-oauth-toolkit access token of the LMS for ``user``."""
-    from oauth2_provider.models import AccessToken, Application  # pylint: disable=import-outside-toplevel
-
     application = Application.objects.create(
         name="CRM", user=user, client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,

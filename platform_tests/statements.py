@@ -8,7 +8,7 @@ run while the account is saved counts as "signal receivers", not "account".
 
 import traceback
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.db import connections
 
@@ -52,6 +52,7 @@ class StatementLog:
         self.statements = []
 
     def __call__(self, execute, sql, params, many, context):
+        """Record the statement and its group, then run it."""
         stack = [f"{frame.filename}:{frame.name}" for frame in traceback.extract_stack()[:-1]]
         self.statements.append((group_of(stack), sql))
         return execute(sql, params, many, context)
@@ -86,11 +87,7 @@ class StatementLog:
 def statements():
     """Record every statement on every database connection of the block."""
     log = StatementLog()
-    wrappers = [connection.execute_wrapper(log) for connection in connections.all()]
-    for wrapper in wrappers:
-        wrapper.__enter__()
-    try:
+    with ExitStack() as stack:
+        for connection in connections.all():
+            stack.enter_context(connection.execute_wrapper(log))
         yield log
-    finally:
-        for wrapper in reversed(wrappers):
-            wrapper.__exit__(None, None, None)

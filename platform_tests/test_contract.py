@@ -142,8 +142,7 @@ def test_without_a_password_the_set_password_email_whatever_the_flag(alpha, alph
     assert [message.subject for message in mail.outbox] == [RESET_SUBJECT]
 
 
-def test_a_failed_email_keeps_the_account_answers_200_and_logs_the_learner(alpha, alpha_admin, monkeypatch,
-                                                                          caplog):
+def test_a_failed_email_keeps_the_account_answers_200_and_logs_the_learner(alpha, alpha_admin, monkeypatch, caplog):
     """The email cannot be sent: the account stays, the answer is 200, the failure is logged."""
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("SMTP down")

@@ -18,7 +18,6 @@ from common.djangoapps.student.models import (
     get_retired_email_by_email,
     get_retired_username_by_username,
 )
-from conftest import PASSWORD, links, make_user
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import get_hasher, identify_hasher
@@ -40,6 +39,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from tahoe_registration_api import edxapp
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
+
+from conftest import PASSWORD, links, make_user
 
 USERNAME = "auserton"
 EMAIL = "alex.userton@example.com"

@@ -11,7 +11,6 @@ difference that went away, or one that changed sides fails, naming every differi
 from collections import defaultdict
 
 import pytest
-from conftest import PASSWORD, PLATFORM_REGISTRATION_URL, learner_body
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +20,8 @@ from django.test import Client
 from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
 from openedx.core.djangoapps.user_api.models import UserPreference
 from tahoe_sites.models import UserOrganizationMapping
+
+from conftest import PASSWORD, PLATFORM_REGISTRATION_URL, learner_body
 
 PLATFORM = "platform"
 PLUGIN = "plugin"

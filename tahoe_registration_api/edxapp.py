@@ -15,8 +15,8 @@ from contextlib import contextmanager
 
 import crum
 from django.conf import settings
-from edx_django_utils.cache import RequestCache
 from django.http import HttpRequest
+from edx_django_utils.cache import RequestCache
 
 from tahoe_registration_api.data import NewAccount
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
@@ -72,7 +72,8 @@ def _as_a_request_of(site, user):
     from openedx.core.lib.request_utils import get_request_or_stub
 
     request = crum.get_current_request()
-    kept = {name: request.__dict__[name] for name in ("site", "user") if request is not None and name in request.__dict__}
+    attributes = request.__dict__ if request is not None else {}
+    kept = {name: attributes[name] for name in ("site", "user") if name in attributes}
     try:
         if request is not None and kept.get("site") == site:
             yield  # the API call itself: already a request of the site

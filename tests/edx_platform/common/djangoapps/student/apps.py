@@ -13,9 +13,8 @@ class StudentConfig(AppConfig):
     def ready(self):
         """Connect the user's ``pre_save`` receiver, as the platform's student app does."""
         # pylint: disable=import-outside-toplevel
+        from common.djangoapps.student.models import on_user_updated
         from django.contrib.auth.models import User  # pylint: disable=imported-auth-user
         from django.db.models.signals import pre_save
-
-        from common.djangoapps.student.models import on_user_updated
 
         pre_save.connect(on_user_updated, sender=User, dispatch_uid="standin-student-on-user-updated")

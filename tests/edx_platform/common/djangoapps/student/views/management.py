@@ -53,7 +53,9 @@ class ActivationMessage:
 def compose_and_send_activation_email(user, profile, user_registration=None, redirect_url=None,
                                       registration_flow=False):
     """Compose the activation message and queue it without a site; a failure to queue is logged, never raised."""
-    from openedx.core.djangoapps.user_authn.tasks import send_activation_email  # pylint: disable=import-outside-toplevel
+    from openedx.core.djangoapps.user_authn.tasks import (
+        send_activation_email,  # pylint: disable=import-outside-toplevel
+    )
 
     route_enabled = settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL")
     msg = compose_activation_email(user, user_registration, route_enabled, profile.name, redirect_url,

@@ -254,3 +254,16 @@ def test_the_endpoint_is_mounted_by_the_lms_under_its_namespace():
     from django.urls import reverse  # pylint: disable=import-outside-toplevel
 
     assert reverse("tahoe-api:registrations") == REGISTRATIONS_URL
+
+
+def test_a_site_switch_flip_applies_once_the_plugins_cache_expires(alpha, alpha_admin, settings):
+    """Switching the API off in the site's configuration applies after TAHOE_REGISTRATION_API_CACHE_TIMEOUT."""
+    assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    configuration = SiteConfiguration.objects.get(site=alpha.site)
+    configuration.site_values["TAHOE_REGISTRATION_API_ENABLED"] = False
+    configuration.save()
+    from django.core.cache import cache  # pylint: disable=import-outside-toplevel
+
+    cache.clear()  # what the timeout does; the LMS's own Site objects stay cached meanwhile
+    body = learner_body(username="later", email="later@example.com")
+    assert_error(alpha_admin.register(alpha, body), 403, "registration-api-disabled")

@@ -241,10 +241,10 @@ def site_configuration_value(site, name, default=None):
     """Read ``name`` from ``site``'s configuration (the platform's SiteConfiguration), else ``default``."""
     from openedx.core.djangoapps.site_configuration.models import SiteConfiguration
 
-    try:
-        # The LMS's middleware already loaded the request site's configuration onto the site.
-        configuration = site.configuration
-    except SiteConfiguration.DoesNotExist:
+    # Read afresh (the plugin caches the answer for TAHOE_REGISTRATION_API_CACHE_TIMEOUT): the
+    # configuration the LMS loaded onto its cached Site objects is up to SITE_CACHE_TTL old.
+    configuration = SiteConfiguration.objects.filter(site=site).first()
+    if configuration is None:
         return default
     return configuration.get_value(name, default)
 

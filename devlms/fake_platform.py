@@ -141,12 +141,11 @@ def send_activation_email(account, site):
     )
 
 
-def send_password_reset_email(account, site, request=None):  # pylint: disable=unused-argument
-    """Send the password-reset ("set your password") email with a reset-token link."""
+def send_password_reset_email(account, site, request=None):
+    """Send the password-reset ("set your password") email, its link on the site's ``SITE_NAME`` as the LMS does."""
     user = account.user
-    request = email_request(request)
-    scheme = "https" if request.is_secure() else "http"
-    host = request.get_host() if request.META.get("HTTP_HOST") else "localhost"
+    scheme = "https" if email_request(request).is_secure() else "http"
+    host = site_configuration_value(site, "SITE_NAME", None) or site.domain
     link = (
         f"{scheme}://{host}/password_reset_confirm/{int_to_base36(user.id)}-"
         f"{default_token_generator.make_token(user)}/"

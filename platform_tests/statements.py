@@ -78,10 +78,6 @@ class StatementLog:
         lines.append(f"  {'the request':<18} {self.request_total:>3}  (the total less the Celery task's)")
         return "\n".join(lines)
 
-    def sql_of(self, group):
-        """The SQL of one group's statements, to see what they are."""
-        return [sql for name, sql in self.statements if name == group]
-
 
 @contextmanager
 def statements():

@@ -4,7 +4,9 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 from lms.djangoapps.branding.api import get_logo_url_for_email
 
 from conftest import BRANDS, PASSWORD, learner_body, links
@@ -62,9 +64,6 @@ def test_the_activation_link_is_the_learners_sites_and_activates(alpha, alpha_ad
     response = alpha_admin.register(alpha, learner_body(password=PASSWORD))
     (link,) = [url for url in links(mail.outbox[0].body) if "/activate/" in url]
     assert urlparse(link).hostname == "alpha.localhost"
-
-    from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
-    from django.test import Client  # pylint: disable=import-outside-toplevel
 
     Client().get(urlparse(link).path, HTTP_HOST="alpha.localhost")
     assert get_user_model().objects.get(id=response.json()["user_id"]).is_active

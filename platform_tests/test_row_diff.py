@@ -8,20 +8,19 @@ grew. The two sets must differ by exactly ``DOCUMENTED_DIFFERENCES``: a new diff
 difference that went away, or one that changed sides fails, naming every differing table.
 """
 
-from collections import defaultdict
-
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
-from django.db import connections, router
+from django.db import connections
 from django.test import Client
 from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
 from openedx.core.djangoapps.user_api.models import UserPreference
 from tahoe_sites.models import UserOrganizationMapping
 
 from conftest import PASSWORD, PLATFORM_REGISTRATION_URL, learner_body
+from rows import row_counts
 
 PLATFORM = "platform"
 PLUGIN = "plugin"
@@ -64,32 +63,11 @@ EXPECTED_SHARED = {"auth_user", "auth_userprofile", "auth_registration", "studen
 every_database = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
-def model_tables():
-    """``{database alias: tables}`` of every installed model that owns a table, many-to-many tables included."""
-    tables = defaultdict(set)
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.managed and not model._meta.proxy:  # unmanaged: database views, remote catalogs
-            tables[router.db_for_write(model)].add(model._meta.db_table)
-    return tables
-
-
-def row_counts():
-    """``{table: rows}`` for every table of ``model_tables``."""
-    counts = {}
-    for alias, tables in model_tables().items():
-        connection = connections[alias]
-        with connection.cursor() as cursor:
-            for table in sorted(tables):
-                cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
-                counts[table] = cursor.fetchone()[0]
-    return counts
-
-
 def rows_added_by(action):
     """Run ``action``; return ``(its result, {table: rows added})`` for every table that grew."""
-    before = row_counts()
+    before = row_counts(connections)
     result = action()
-    after = row_counts()
+    after = row_counts(connections)
     return result, {table: rows - before[table] for table, rows in after.items() if rows > before[table]}
 
 

@@ -9,7 +9,8 @@
 #   PLATFORM_PYTHON  the interpreter to build the virtualenv with (default: python3.11)
 #
 # The environment is rebuilt when PLATFORM_SRC changes; the plugin is reinstalled on every run
-# (it is cheap), never imported from the source tree.
+# (it is cheap), never imported from the source tree. Exits 3, saying why, when this machine
+# cannot build the LMS (no such Python, no platform source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +23,13 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
 log() { echo "[platform] $*" >&2; }
+cannot() { echo "$1" >&2; exit 3; }
+
+command -v "$python" >/dev/null 2>&1 || cannot "$python is not installed (set PLATFORM_PYTHON)"
+case "$src" in
+    *://*|git@*) ;;
+    *) [ -e "$src" ] || cannot "no platform source at $src (set PLATFORM_SRC)" ;;
+esac
 
 # System packages the platform's requirements build against (mysqlclient, xmlsec).
 need_apt=()

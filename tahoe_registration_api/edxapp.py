@@ -74,16 +74,17 @@ def _as_a_request_of(site, user):
     request = crum.get_current_request()
     attributes = request.__dict__ if request is not None else {}
     kept = {name: attributes[name] for name in ("site", "user") if name in attributes}
+    emulated = request is None or kept.get("site") != site  # else: the API call itself, of this site
     try:
-        if request is not None and kept.get("site") == site:
-            yield  # the API call itself: already a request of the site
-        else:
+        if emulated:
             crum.set_current_request(get_request_or_stub())
             RequestCache(SITE_CONFIGURATION_CACHE).clear()  # what the platform cached of another site
             with emulate_http_request(site=site, user=user):
                 yield
+        else:
+            yield
     finally:
-        if request is None or kept.get("site") != site:
+        if emulated:
             RequestCache(SITE_CONFIGURATION_CACHE).clear()
         crum.set_current_request(request)
         if request is not None:

@@ -26,11 +26,7 @@ from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
 
 # The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
-from tahoe_registration_api.edxapp import (
-    email_request,
-    email_unique_platform_wide,
-    unset_password_value,
-)
+from tahoe_registration_api.edxapp import email_unique_platform_wide, unset_password_value
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
 from tahoe_registration_api.features import feature
 
@@ -126,25 +122,24 @@ def announce_registration(account):
     ANNOUNCED.append(account.user.id)
 
 
-def send_activation_email(account, site):
-    """Send the activation email, as the platform's queued task does, with a link to the learner's site."""
-    key = account.platform_records["registration"].activation_key
+def send_activation_email(user, site):
+    """Send the activation email, as the platform's task does, with a link to the learner's site."""
+    key = ActivationRecord.objects.get(user=user).activation_key
     root_url = site_configuration_value(site, "LMS_ROOT_URL", None) or f"http://{site.domain}"
     mail.send_mail(
         subject="Action Required: Activate your account",
         message=(
-            f"Hello {account.platform_records['profile'].name},\n\n"
+            f"Hello {LearnerProfile.objects.get(user=user).name},\n\n"
             f"Activate your account: {root_url}/activate/{key}\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[account.user.email],
+        recipient_list=[user.email],
     )
 
 
-def send_password_reset_email(account, site, request=None):
+def send_password_reset_email(user, site, secure):
     """Send the password-reset ("set your password") email, its link on the site's ``SITE_NAME`` as the LMS does."""
-    user = account.user
-    scheme = "https" if email_request(request).is_secure() else "http"
+    scheme = "https" if secure else "http"
     host = site_configuration_value(site, "SITE_NAME", None) or site.domain
     link = (
         f"{scheme}://{host}/password_reset_confirm/{int_to_base36(user.id)}-"
@@ -152,7 +147,7 @@ def send_password_reset_email(account, site, request=None):
     )
     mail.send_mail(
         subject="Password reset",
-        message=f"Hello {account.platform_records['profile'].name},\n\nSet your password: {link}\n",
+        message=f"Hello {LearnerProfile.objects.get(user=user).name},\n\nSet your password: {link}\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )

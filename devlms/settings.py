@@ -108,6 +108,13 @@ LOGGING = {
     "loggers": {"tahoe_registration_api": {"handlers": ["console"], "level": "INFO"}},
 }
 
+# Background tasks (the learners' emails): run eagerly, in the web process, after the commit.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_BROKER_URL = "memory://"
+# The LMS's HTTPS setting: links in emails of registrations made outside a request use http here.
+HTTPS = "off"
+
 # `make bench`: per-process counters of queries, password hashes and memory (devlms/metrics.py).
 if os.environ.get("DEVLMS_METRICS_DIR"):
     MIDDLEWARE.insert(0, "devlms.metrics.MetricsMiddleware")

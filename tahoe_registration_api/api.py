@@ -13,8 +13,8 @@ import hashlib
 import logging
 import random
 import time
-from importlib import import_module
 
+import crum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
@@ -23,9 +23,11 @@ from tahoe_sites.api import add_user_to_organization
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import hooks
+from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
 from tahoe_registration_api.exceptions import DuplicateAccount, ServiceUnavailable
 from tahoe_registration_api.models import RegistrationClaim
+from tahoe_registration_api.tasks import ACTIVATION, PASSWORD_RESET, queue_registration_email
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +35,6 @@ log = logging.getLogger(__name__)
 RETRYABLE_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
 BACK_OFF_BASE_SECONDS = 0.005
 BACK_OFF_CAP_SECONDS = 0.2
-
-
-def platform_adapter():
-    """Return the module through which the platform is called (``edxapp`` in an LMS)."""
-    return import_module(settings.TAHOE_REGISTRATION_API_ADAPTER)
 
 
 def register_user(registration, *, site, organization, request=None):
@@ -145,17 +142,29 @@ def _conflicts(registration, organization):
 
 
 def _after_commit(adapter, account, event_data, registration, site, request):  # pylint: disable=too-many-arguments
-    """Announce the learner and send the contract's email; failures are logged, never undone."""
+    """Announce the learner and queue the contract's email; failures are logged, never undone."""
     user_id = account.user.id
     _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
     _without_failing(
         "the STUDENT_REGISTRATION_COMPLETED event", user_id,
         hooks.emit_registration_completed, event_data,
     )
+    email = None
     if registration.activation_email_wanted:
-        _without_failing("the activation email", user_id, adapter.send_activation_email, account, site)
+        email = ACTIVATION
     elif not registration.has_password:
-        _without_failing("the password-reset email", user_id, adapter.send_password_reset_email, account, site, request)
+        email = PASSWORD_RESET
+    if email:
+        _without_failing(f"queueing the {email} email", user_id,
+                         queue_registration_email, user_id, site.id, email, _is_secure(request))
+
+
+def _is_secure(request):
+    """Whether the call came over HTTPS: the caller's request, else the current one, else the LMS's ``HTTPS``."""
+    request = request or crum.get_current_request()
+    if request is not None:
+        return request.is_secure()
+    return getattr(settings, "HTTPS", "on") == "on"
 
 
 def _without_failing(what, user_id, func, *args):

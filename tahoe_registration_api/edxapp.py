@@ -5,8 +5,9 @@ Every verb imports the platform lazily, so the package imports and its tests run
 without the platform. Written for upstream Open edX, Sumac to Verawood; see
 ``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``.
 
-Verb called inside the registration's transaction: ``create_account``. Verbs called after it
-committed: ``announce_registration``, ``send_activation_email``, ``send_password_reset_email``.
+Verb called inside the registration's transaction: ``create_account``. Verb called after it
+committed: ``announce_registration``. Verbs called by the email task on a Celery worker:
+``send_activation_email``, ``send_password_reset_email``.
 """
 
 import secrets
@@ -15,11 +16,11 @@ from contextlib import contextmanager
 
 import crum
 from django.conf import settings
-from django.http import HttpRequest
+from django.test import RequestFactory
 from edx_django_utils.cache import RequestCache
 
 from tahoe_registration_api.data import NewAccount
-from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
+from tahoe_registration_api.exceptions import DuplicateAccount, EmailNotDelivered, InvalidRegistration
 from tahoe_registration_api.features import feature
 
 # A stored password value that is no valid hash and does not start with "!": no password
@@ -29,11 +30,6 @@ UNSET_PASSWORD_PREFIX = "tahoe-registration-api$unset$"
 # The request cache in which the platform keeps the current site's configuration
 # (``site_configuration.helpers.get_current_site_configuration``).
 SITE_CONFIGURATION_CACHE = "site_config"
-
-
-def email_request(request):
-    """Return the request an email is built for: the caller's, the current one, or a plain one."""
-    return request or crum.get_current_request() or HttpRequest()
 
 
 def unset_password_value():
@@ -57,19 +53,19 @@ def _platform_conflicts(username, email):
 
 
 @contextmanager
-def _as_a_request_of(site, user):
+def _as_a_request_of(site, user, secure=False):
     """
     Run platform code that reads "the current site" as a request of ``site`` would, then undo it.
 
     The platform builds and sends emails from the current request's site (its configuration:
     name, sender, links). A Python caller may have no request, or one of another site: then the
-    block runs under the platform's ``emulate_http_request``. That helper rewrites the current
+    block runs under the platform's ``emulate_http_request``, on a request for the site's domain
+    (over HTTPS when ``secure``) where there was none. That helper rewrites the current
     request's ``site`` and ``user``, and so do the platform's email tasks where Celery runs them
     eagerly, inside the API call being answered: without the undo, the LMS's middleware would
     see the learner as the caller (and store the learner's email in a session).
     """
     from openedx.core.lib.celery.task_utils import emulate_http_request
-    from openedx.core.lib.request_utils import get_request_or_stub
 
     request = crum.get_current_request()
     attributes = request.__dict__ if request is not None else {}
@@ -77,7 +73,7 @@ def _as_a_request_of(site, user):
     emulated = request is None or kept.get("site") != site  # else: the API call itself, of this site
     try:
         if emulated:
-            crum.set_current_request(get_request_or_stub())
+            crum.set_current_request(request or RequestFactory().get("/", SERVER_NAME=site.domain, secure=secure))
             RequestCache(SITE_CONFIGURATION_CACHE).clear()  # what the platform cached of another site
             with emulate_http_request(site=site, user=user):
                 yield
@@ -198,39 +194,66 @@ def announce_registration(account):
     REGISTER_USER.send(sender=None, user=account.user, registration=account.platform_records["registration"])
 
 
-def send_activation_email(account, site):
+@contextmanager
+def _delivery_to(user):
     """
-    Queue the platform's activation email for a committed, inactive account, branded for ``site``.
+    Raise ``EmailNotDelivered`` unless an ACE message reached ``user`` during the block.
 
-    As ``compose_and_send_activation_email`` does, but composed as a request of ``site``, and the
-    task is told the site (the platform queues it without one: it renders under the default site).
+    ACE reports a delivery by its ``ACE_MESSAGE_SENT`` signal, and swallows (logs) the SMTP errors
+    of its email channel: without this, a failed send would look like a sent one.
     """
+    from edx_ace.signals import ACE_MESSAGE_SENT
+
+    delivered = []
+
+    def receiver(sender, message, **kwargs):  # pylint: disable=unused-argument
+        if str(message.get("recipient", {}).get("user_id")) == str(user.id):
+            delivered.append(message.get("name"))
+
+    ACE_MESSAGE_SENT.connect(receiver, weak=False)
+    try:
+        yield
+    finally:
+        ACE_MESSAGE_SENT.disconnect(receiver)
+    if not delivered:
+        raise EmailNotDelivered(f"No email reached learner {user.id}.")
+
+
+def send_activation_email(user, site):
+    """
+    Send the platform's activation email to an inactive learner of ``site``, branded for ``site``.
+
+    What ``compose_and_send_activation_email`` and the platform's ``send_activation_email`` task
+    do together, on the plugin's own task: composed and sent as a request of ``site`` (the
+    platform queues its task without a site, so it renders under the default one).
+    """
+    from common.djangoapps.student.models import Registration, UserProfile
     from common.djangoapps.student.views.management import compose_activation_email
+    from edx_ace import ace
     from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
-    from openedx.core.djangoapps.user_authn.tasks import send_activation_email as activation_email_task
 
-    with _as_a_request_of(site, account.user):
+    with _as_a_request_of(site, user), _delivery_to(user):
         message = compose_activation_email(
-            account.user,
-            account.platform_records["registration"],
+            user,
+            Registration.objects.get(user=user),
             route_enabled=settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL"),
-            profile_name=account.platform_records["profile"].name,
+            profile_name=UserProfile.objects.get(user=user).name,
             registration_flow=True,
         )
-        from_address = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
+        message.options["from_address"] = configuration_helpers.get_value("ACTIVATION_EMAIL_FROM_ADDRESS") or (
             configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)
         )
-        activation_email_task.delay(str(message), from_address, site.id)
+        ace.send(message)
 
 
-def send_password_reset_email(account, site, request=None):
-    """Send the platform's password-reset ("set your password") email to a committed account of ``site``."""
+def send_password_reset_email(user, site, secure):
+    """Send the platform's password-reset ("set your password") email to a learner of ``site`` (HTTPS if ``secure``)."""
     from openedx.core.djangoapps.user_authn.views.password_reset import (
         send_password_reset_email_for_user,
     )
 
-    with _as_a_request_of(site, account.user):
-        send_password_reset_email_for_user(account.user, email_request(request))
+    with _as_a_request_of(site, user, secure), _delivery_to(user):
+        send_password_reset_email_for_user(user, crum.get_current_request())
 
 
 def email_unique_platform_wide():

@@ -96,3 +96,7 @@ class ServiceUnavailable(RegistrationError):
 
     error_code = "service-unavailable"
     user_message = "The service is temporarily unavailable. Please try again later."
+
+
+class EmailNotDelivered(Exception):
+    """The platform reported no delivery of a learner's email (the email task retries it)."""

@@ -10,6 +10,7 @@ sign-up is off).
 
 import inspect
 import re
+from smtplib import SMTPRecipientsRefused
 
 import pytest
 from common.djangoapps.student.helpers import do_create_account
@@ -45,7 +46,12 @@ from tahoe_sites.models import UserOrganizationMapping
 from devlms import fake_platform
 from tahoe_registration_api import api, edxapp
 from tahoe_registration_api.data import RegistrationRequest
-from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration, RegistrationPrevented
+from tahoe_registration_api.exceptions import (
+    DuplicateAccount,
+    EmailNotDelivered,
+    InvalidRegistration,
+    RegistrationPrevented,
+)
 
 # NewAccount.user is annotated ``object`` (the adapter returns a User); pylint cannot see its fields.
 # pylint: disable=no-member
@@ -444,7 +450,7 @@ def test_announce_registration_sends_register_user_once(tahoe_site):
 def test_send_activation_email_sends_one_email_to_the_learner(tahoe_site):
     """The platform's activation email, with the learner's activation link."""
     account = edxapp.create_account(_registration(password=GOOD_PASSWORD), tahoe_site["site"])
-    edxapp.send_activation_email(account, tahoe_site["site"])
+    edxapp.send_activation_email(account.user, tahoe_site["site"])
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -456,20 +462,38 @@ def test_send_activation_email_sends_one_email_to_the_learner(tahoe_site):
 
 @pytest.mark.django_db
 @override_settings(STANDIN_SITE_CONFIGURATION={"SITE_NAME": "alpha.example.com"})
-def test_send_password_reset_email_sends_one_email_with_a_valid_token(tahoe_site, django_user_model):
-    """The platform's reset email to the learner, its link carrying a token that validates."""
+@pytest.mark.parametrize("secure, scheme", [(True, "https"), (False, "http")])
+def test_send_password_reset_email_sends_one_email_with_a_valid_token(tahoe_site, secure, scheme):
+    """The platform's reset email to the learner, its link (over the registration's scheme) carrying a valid token."""
     account = edxapp.create_account(_registration(), tahoe_site["site"])
-    admin = django_user_model.objects.create(username="siteadmin", email="admin@example.com")
-    edxapp.send_password_reset_email(account, tahoe_site["site"], _make_request(tahoe_site["site"], admin, secure=True))
+    edxapp.send_password_reset_email(account.user, tahoe_site["site"], secure)
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["alex.userton@example.com"]
     uidb36 = int_to_base36(account.user.pk)
-    link = rf"https://alpha\.example\.com/password_reset_confirm/{uidb36}-([0-9a-z]+-[0-9a-f]+)/"
+    link = rf"{scheme}://alpha\.example\.com/password_reset_confirm/{uidb36}-([0-9a-z]+-[0-9a-f]+)/"
     found = re.search(link, message.body)
     assert found, message.body
     assert default_token_generator.check_token(User.objects.get(pk=account.user.pk), found.group(1))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("send", [
+    edxapp.send_activation_email,
+    lambda user, site: edxapp.send_password_reset_email(user, site, True),
+], ids=["activation", "password-reset"])
+def test_an_smtp_error_that_ace_swallows_is_reported_as_not_delivered(tahoe_site, monkeypatch, send):
+    """ACE's email channel logs an SMTP error and returns; the adapter still reports it, so the task retries."""
+    account = edxapp.create_account(_registration(password=GOOD_PASSWORD), tahoe_site["site"])
+
+    def refused(*args, **kwargs):
+        raise SMTPRecipientsRefused({"alex.userton@example.com": (550, b"mailbox unavailable")})
+
+    monkeypatch.setattr("edx_ace.ace.mail.send_mail", refused)
+    with pytest.raises(EmailNotDelivered):
+        send(account.user, tahoe_site["site"])
+    assert not mail.outbox
 
 
 # email_unique_platform_wide ------------------------------------------------------------------

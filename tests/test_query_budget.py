@@ -8,6 +8,7 @@ from tahoe_sites.api import add_user_to_organization, update_admin_role_in_organ
 from tahoe_sites.models import TahoeSite
 
 from devlms.models import SiteConfiguration
+from tahoe_registration_api import tasks
 from tests.conftest import Caller, learner_body, make_user
 from tests.rows import row_counts
 
@@ -23,6 +24,14 @@ def count_queries(caller, site, body):
         response = caller.register(site, body)
     queries = [q["sql"] for q in captured.captured_queries if not q["sql"].upper().startswith(TRANSACTION_CONTROL)]
     return response, len(queries)
+
+
+@pytest.fixture(autouse=True)
+def _emails_queued_not_sent(monkeypatch):
+    """The email task runs on a Celery worker in the LMS (eagerly in the development LMS): not counted here."""
+    queued = []
+    monkeypatch.setattr(tasks.send_registration_email, "apply_async", lambda args, **options: queued.append(args))
+    return queued
 
 
 @pytest.fixture

@@ -41,6 +41,22 @@ DEFAULTS = {
     # .. setting_description: Dotted path of the module through which the plugin calls the
     #   platform. Only the development LMS and the tests change it.
     "TAHOE_REGISTRATION_API_ADAPTER": "tahoe_registration_api.edxapp",
+    # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_QUEUE
+    # .. setting_default: None
+    # .. setting_description: The Celery queue of the task that sends a new learner's email (the
+    #   activation or "set your password" email). None leaves it to the LMS's routing (its default
+    #   queue). The API call only queues the task, after the registration committed.
+    "TAHOE_REGISTRATION_API_EMAIL_QUEUE": None,
+    # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_RETRIES
+    # .. setting_default: 5
+    # .. setting_description: How many times the email task retries a failed send (as the
+    #   platform's activation email does) before it logs the failure with the learner's id.
+    "TAHOE_REGISTRATION_API_EMAIL_RETRIES": 5,
+    # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY
+    # .. setting_default: 30
+    # .. setting_description: Seconds before the email task's first retry; each later retry waits
+    #   twice as long as the one before (30 s, 1, 2, 4 and 8 minutes by default).
+    "TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY": 30,
 }
 
 # Apps the plugin needs beside the LMS's own: DRF's token table backs ``Authorization: Token``

@@ -6,6 +6,7 @@ import urllib.parse
 
 from common.djangoapps.student.models import Registration
 from django.conf import settings
+from edx_ace.recipient import Recipient
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,21 @@ def compose_activation_email(user, user_registration=None, route_enabled=False, 
 
 
 class ActivationMessage:
-    """The composed message: recipient, subject and body; ``str`` serializes it for the task."""
+    """The composed message (an ACE message in the platform): recipient, subject, body and options."""
+
+    name = "accountactivation"
 
     def __init__(self, lms_user_id, email_address, subject, body):
         """Keep the message's parts."""
-        self.parts = {"lms_user_id": lms_user_id, "email_address": email_address, "subject": subject, "body": body}
+        self.recipient = Recipient(lms_user_id, email_address)
+        self.subject = subject
+        self.body = body
+        self.options = {}
 
     def __str__(self):
-        return json.dumps(self.parts)
+        """Serialize the message for the platform's task (JSON here)."""
+        return json.dumps({"lms_user_id": self.recipient.lms_user_id, "email_address": self.recipient.email_address,
+                           "subject": self.subject, "body": self.body})
 
 
 def compose_and_send_activation_email(user, profile, user_registration=None, redirect_url=None,

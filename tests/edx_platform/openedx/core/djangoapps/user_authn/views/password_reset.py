@@ -1,13 +1,16 @@
 """Stand-in for ``openedx/core/djangoapps/user_authn/views/password_reset.py``: reset email, "forgot password" form."""
 
+from dataclasses import dataclass
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import User  # pylint: disable=imported-auth-user
 from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
 from django.utils.http import int_to_base36
+from edx_ace import ace
+from edx_ace.recipient import Recipient
 from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
 
 PASSWORD_RESET_SUBJECT = "Password reset"
@@ -21,12 +24,23 @@ def send_password_reset_email_for_user(user, request, preferred_email=None):
         uidb36=int_to_base36(user.id),
         token=default_token_generator.make_token(user),
     )
-    mail.send_mail(
-        PASSWORD_RESET_SUBJECT,
-        f"You're receiving this e-mail because you requested a password reset.\n\n{reset_link}\n",
-        configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL),
-        [preferred_email or user.email],
-    )
+    ace.send(PasswordResetMessage(
+        recipient=Recipient(user.id, preferred_email or user.email),
+        subject=PASSWORD_RESET_SUBJECT,
+        body=f"You're receiving this e-mail because you requested a password reset.\n\n{reset_link}\n",
+        options={"from_address": configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL)},
+    ))
+
+
+@dataclass
+class PasswordResetMessage:
+    """The ACE message of the reset email."""
+
+    recipient: Recipient
+    subject: str
+    body: str
+    options: dict
+    name: str = "passwordreset"
 
 
 class PasswordResetFormNoActive(PasswordResetForm):

@@ -1,0 +1,1 @@
+"""Stand-in for edx-ace, the platform's message library: what the adapter uses of it."""

@@ -68,12 +68,15 @@ class LoadResult:
         return self.finished - self.started
 
 
-def _post(connection, host, token, payload):
+def plugin_request(host, token, body):
+    """The plugin's registration: JSON, with the site admin's token. Returns (path, payload, headers)."""
+    return PATH, json.dumps(body), {"Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"}
+
+
+def _post(connection, path, payload, headers):
     """POST one registration; return (status, raw body); a broken connection is an error status."""
     try:
-        connection.request("POST", PATH, payload, {
-            "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json",
-        })
+        connection.request("POST", path, payload, headers)
         response = connection.getresponse()
         return response.status, response.read()
     except (OSError, http.client.HTTPException) as exc:
@@ -81,14 +84,16 @@ def _post(connection, host, token, payload):
         return type(exc).__name__, b""
 
 
-def run_load(port, sites, registrations, flow, concurrency, duration):
+# pylint: disable-next=too-many-arguments
+def run_load(port, sites, registrations, flow, concurrency, duration, request_for=plugin_request):
     """
     Post ``flow`` registrations from ``concurrency`` threads for ``duration`` seconds; return a ``LoadResult``.
 
     Each thread keeps one ``http.client`` connection (kept alive when the server allows it;
     gunicorn's sync workers close it after each answer, and http.client reopens it). A thread
     sends its next request as soon as the previous one answered; requests in flight at the
-    deadline are waited for and counted. ``sites`` is a list of (Host, admin token), used in turn.
+    deadline are waited for and counted. ``sites`` is a list of (Host, admin token), used in turn;
+    ``request_for(host, token, body)`` makes each request (default: the plugin's).
     """
     result = LoadResult()
     barrier = threading.Barrier(concurrency + 1)
@@ -100,9 +105,9 @@ def run_load(port, sites, registrations, flow, concurrency, duration):
         while time.perf_counter() < deadline[0]:
             number, body = registrations.next_body(flow)
             host, token = sites[number % len(sites)]
-            payload = json.dumps(body)
+            path, payload, headers = request_for(host, token, body)
             start = time.perf_counter()
-            status, raw = _post(connection, host, token, payload)
+            status, raw = _post(connection, path, payload, headers)
             result.record(time.perf_counter() - start, status, raw)
         connection.close()
 

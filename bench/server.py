@@ -13,10 +13,10 @@ from devlms.gunicorn import DevLmsServer
 class Gunicorn(DevLmsServer):
     """The development LMS under gunicorn, ready once every worker has booted; its log kept for the bench."""
 
-    def __init__(self, workers, env, log_path):
-        """Start the server on a free port and wait until every worker has booted."""
+    def __init__(self, workers, env, log_path, **options):
+        """Start the server on a free port and wait until every worker has booted (``options``: app, cwd, timeout)."""
         self.log_path = log_path
-        super().__init__(workers, env, open(log_path, "ab"))  # pylint: disable=consider-using-with
+        super().__init__(workers, env, open(log_path, "ab"), **options)  # pylint: disable=consider-using-with
 
     def is_ready(self):
         """Whether it accepts connections and all its workers are up."""
@@ -61,7 +61,7 @@ def read_metrics(directory):
     return metrics
 
 
-COUNTER_NAMES = ("requests", "queries", "queries_excluding_transaction_control", "hashes")
+COUNTER_NAMES = ("requests", "queries", "queries_excluding_transaction_control", "hashes", "emails")
 
 
 def metrics_delta(before, after):
@@ -70,7 +70,7 @@ def metrics_delta(before, after):
     for pid, counters in after.items():
         previous = before.get(pid, {})
         for name in COUNTER_NAMES:
-            total[name] += counters[name] - previous.get(name, 0)
+            total[name] += counters.get(name, 0) - previous.get(name, 0)
     total["max_rss_bytes_by_pid"] = {str(pid): counters["max_rss_bytes"] for pid, counters in after.items()}
     return total
 

@@ -8,3 +8,7 @@ class DevLmsConfig(AppConfig):
 
     name = "devlms"
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self):
+        """Create the Celery app the plugin's tasks run on (as ``lms/celery.py`` does in the LMS)."""
+        from devlms import celery  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import

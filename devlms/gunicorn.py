@@ -19,16 +19,17 @@ def free_port():
 class DevLmsServer:
     """``gunicorn devlms.wsgi`` with sync workers; started on construction, ready when ``is_ready`` says so."""
 
-    def __init__(self, workers, env, log, timeout=60):
-        """Start gunicorn with ``workers`` workers and ``env``, its output to the open file ``log``."""
+    # pylint: disable-next=too-many-arguments
+    def __init__(self, workers, env, log, timeout=60, app="devlms.wsgi", cwd=ROOT):
+        """Start gunicorn serving ``app`` (from ``cwd``) with ``workers`` workers and ``env``, its output to ``log``."""
         self.workers = workers
         self.port = free_port()
         self.log = log
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "gunicorn", "devlms.wsgi", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
              "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         self._wait_until_ready(timeout)
 

@@ -1,11 +1,14 @@
 """
-Per-process counters of the development LMS, read by ``make bench`` (``bench/run.py``).
+Per-process counters of the server a bench drives, read by ``make bench`` (``bench/run.py``) and
+``make bench-platform`` (``bench/platform_run.py``, which serves the real LMS with them).
 
-Active only when ``DEVLMS_METRICS_DIR`` is set: ``devlms/settings.py`` then puts
-``MetricsMiddleware`` first in ``MIDDLEWARE`` and ``CountingPBKDF2PasswordHasher`` first in
-``PASSWORD_HASHERS``. After each request the middleware writes the process's cumulative
-counters to ``<DEVLMS_METRICS_DIR>/<pid>.json``; the bench sums the files of every worker
-before and after a phase and divides the difference by the registrations it sent.
+Active only when ``DEVLMS_METRICS_DIR`` is set: the server's settings then put
+``MetricsMiddleware`` first in ``MIDDLEWARE``, ``CountingPBKDF2PasswordHasher`` first in
+``PASSWORD_HASHERS`` and (in the LMS) ``CountingEmailBackend`` as ``EMAIL_BACKEND``. Only
+Django is imported here, so the LMS's workers can load this module too. After each request the
+middleware writes the process's cumulative counters to ``<DEVLMS_METRICS_DIR>/<pid>.json``; the
+bench sums the files of every worker before and after a phase and divides the difference by the
+registrations it sent.
 
 What is counted as a query: every statement that goes through a Django cursor
 (``connection.execute_wrapper``), ``SAVEPOINT``/``RELEASE`` included. The MySQL backend
@@ -20,13 +23,14 @@ import threading
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.exceptions import MiddlewareNotUsed
+from django.core.mail.backends.dummy import EmailBackend as DummyEmailBackend
 from django.db import connection
 
 METRICS_DIR_VARIABLE = "DEVLMS_METRICS_DIR"
 TRANSACTION_CONTROL = ("BEGIN", "START TRANSACTION", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 _LOCK = threading.Lock()
-_COUNTERS = {"requests": 0, "queries": 0, "queries_excluding_transaction_control": 0, "hashes": 0}
+_COUNTERS = {"requests": 0, "queries": 0, "queries_excluding_transaction_control": 0, "hashes": 0, "emails": 0}
 
 
 def _add(name, amount=1):
@@ -68,6 +72,15 @@ class CountingPBKDF2PasswordHasher(PBKDF2PasswordHasher):
         """Count one hash (``verify`` hashes through here too), then hash as Django does."""
         _add("hashes")
         return super().encode(password, salt, iterations)
+
+
+class CountingEmailBackend(DummyEmailBackend):
+    """An email backend that counts the messages handed to it in this process, and sends none."""
+
+    def send_messages(self, email_messages):
+        """Count the messages."""
+        _add("emails", len(list(email_messages)))
+        return super().send_messages(email_messages)
 
 
 def count_statement(execute, sql, params, many, context):

@@ -5,6 +5,9 @@ Derived from ``lms.envs.test``: the plugin is found through its ``lms.djangoapp`
 (it is pip-installed into the LMS's environment) and its ``test`` settings hook has run.
 """
 # pylint: disable=wildcard-import,unused-wildcard-import
+import os
+import tempfile
+
 from lms.envs.test import *  # noqa: F401,F403
 
 # The operator's one setting (README, "Enabling it").
@@ -39,3 +42,25 @@ class PlatformAppsWithoutMigrations(dict):
 
 
 MIGRATION_MODULES = PlatformAppsWithoutMigrations()
+
+# The LMS's task router reads EXPLICIT_QUEUES and ALTERNATE_ENV_TASKS, which lms.envs.production
+# defines (operators add routes to them) and lms.envs.test, where tasks never leave the process,
+# does not.
+EXPLICIT_QUEUES = {}
+ALTERNATE_ENV_TASKS = {}
+
+# The suite's database is a file, not sqlite's shared memory, so that a Celery worker the suite
+# starts (another process: platform_tests/worker.py) reads what a test committed.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.environ.get("TAHOE_PLATFORM_TEST_DB")
+    or os.path.join("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+                    f"tahoe-platform-tests-{os.getpid()}.sqlite3"),
+}
+
+if os.environ.get("TAHOE_PLATFORM_WORKER_BROKER"):
+    # This process is that worker: the test's database, the test's broker, and mail written to files.
+    DATABASES["default"]["NAME"] = os.environ["TAHOE_PLATFORM_WORKER_DB"]  # noqa: F405
+    CELERY_ALWAYS_EAGER = False
+    BROKER_URL = os.environ["TAHOE_PLATFORM_WORKER_BROKER"]
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["TAHOE_PLATFORM_WORKER_MAIL_DIR"]

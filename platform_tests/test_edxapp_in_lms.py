@@ -8,6 +8,7 @@ these verbs while it answers a request of the learner's site; ``on_site`` stands
 
 from contextlib import contextmanager
 from datetime import timedelta
+from smtplib import SMTPServerDisconnected
 
 import crum
 import pytest
@@ -24,8 +25,8 @@ from django.contrib.auth.hashers import get_hasher, identify_hasher
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sites.models import Site
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 from edx_django_utils.cache import RequestCache
@@ -38,7 +39,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from tahoe_registration_api import edxapp
 from tahoe_registration_api.data import RegistrationRequest
-from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
+from tahoe_registration_api.exceptions import DuplicateAccount, EmailNotDelivered, InvalidRegistration
 
 from conftest import PASSWORD, links, make_user
 
@@ -281,7 +282,7 @@ def test_send_activation_email_sends_one_email_whose_link_activates_the_learner_
     """One email, from the site's address, whose activation link is the site's and activates the learner."""
     account = create(alpha, password=PASSWORD)
     with on_site(alpha):
-        edxapp.send_activation_email(account, alpha.site)
+        edxapp.send_activation_email(account.user, alpha.site)
 
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
@@ -299,9 +300,9 @@ def test_send_activation_email_sends_one_email_whose_link_activates_the_learner_
 
 
 def test_send_activation_email_outside_a_request_of_the_site_still_brands_it_for_the_site(alpha):
-    """Called with no request of the site (a Python caller of ``register_user``), the email is still the site's."""
+    """Called with no request (as on a Celery worker), the email is still the site's."""
     account = create(alpha, password=PASSWORD)
-    edxapp.send_activation_email(account, alpha.site)
+    edxapp.send_activation_email(account.user, alpha.site)
 
     assert len(mail.outbox) == 1
     key = Registration.objects.get(user=account.user).activation_key
@@ -315,8 +316,8 @@ def test_send_activation_email_outside_a_request_of_the_site_still_brands_it_for
 def test_send_password_reset_email_sends_the_platforms_reset_email_whose_link_works(alpha):
     """The reset email's link is the site's; through the LMS it opens, sets a password and activates the learner."""
     account = create(alpha)
-    with on_site(alpha) as request:
-        edxapp.send_password_reset_email(account, alpha.site, request)
+    with on_site(alpha):
+        edxapp.send_password_reset_email(account.user, alpha.site, False)
 
     assert len(mail.outbox) == 1
     email = mail.outbox[0]
@@ -341,26 +342,31 @@ def test_send_password_reset_email_sends_the_platforms_reset_email_whose_link_wo
     assert learner.check_password(NEW_PASSWORD)
 
 
-def test_send_password_reset_email_without_any_request_still_sends_the_email(alpha):
-    """Called with no request at all (``register_user(..., request=None)`` from Python), the email still leaves."""
+def test_send_password_reset_email_without_any_request_links_over_the_scheme_it_is_given(alpha):
+    """Called with no request at all (as on a Celery worker), the email leaves, its link over HTTPS if told so."""
     account = create(alpha)
-    edxapp.send_password_reset_email(account, alpha.site, None)
+    edxapp.send_password_reset_email(account.user, alpha.site, True)
 
     assert len(mail.outbox) == 1
+    reset_links = [link for link in links(mail.outbox[0].body) if "/password_reset_confirm/" in link]
+    assert len(reset_links) == 1 and reset_links[0].startswith("https://alpha.localhost/password_reset_confirm/")
 
 
-# email_request
+@pytest.mark.parametrize("send", [
+    edxapp.send_activation_email,
+    lambda user, site: edxapp.send_password_reset_email(user, site, True),
+], ids=["activation", "password-reset"])
+def test_an_smtp_error_swallowed_by_ace_is_reported_as_not_delivered(alpha, monkeypatch, send):
+    """ACE's email channel logs an SMTP error and returns; the adapter raises, so the email task retries."""
+    account = create(alpha, password=PASSWORD)
 
+    def disconnected(self, messages):
+        raise SMTPServerDisconnected("Connection unexpectedly closed")
 
-def test_email_request_prefers_the_given_request_then_the_current_one_then_a_plain_one(alpha):
-    """The request an email is built for: the caller's, else the LMS's current request, else a bare one."""
-    given = RequestFactory().get("/")
-    with on_site(alpha) as current:
-        assert edxapp.email_request(given) is given
-        assert edxapp.email_request(None) is current
-    plain = edxapp.email_request(None)
-    assert type(plain) is HttpRequest  # pylint: disable=unidiomatic-typecheck
-    assert not hasattr(plain, "site")
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", disconnected)
+    with pytest.raises(EmailNotDelivered):
+        send(account.user, alpha.site)
+    assert not mail.outbox
 
 
 # unset_password_value

@@ -38,6 +38,8 @@ test -e /usr/include/mariadb/mysql.h || need_apt+=(libmariadb-dev)
 test -e /usr/include/xmlsec1/xmlsec/xmlsec.h || need_apt+=(libxmlsec1-dev)
 test -e /usr/include/libxml2/libxml/parser.h || need_apt+=(libxml2-dev)
 test -e /usr/include/libxslt/xslt.h || need_apt+=(libxslt1-dev)
+# The broker of the Celery worker the platform suite starts (the learners' emails go out on it).
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     log "installing Debian packages: ${need_apt[*]}"

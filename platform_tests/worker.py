@@ -1,0 +1,164 @@
+"""
+A real Celery worker of the LMS, on a real broker (a throwaway Redis server), for the platform suite.
+
+The worker is ``celery -A lms.celery worker``, the command an LMS's workers run, with the suite's
+settings (``lms_settings``) in worker mode: the test's database file, the broker, and outgoing
+mail written to files that the test reads. Inside ``queued_to``, the test process queues tasks to
+that broker instead of running them eagerly as ``lms.envs.test`` does.
+"""
+
+import email
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connection
+from lms.celery import APP
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port():
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(predicate, timeout, what):
+    """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
+
+
+@contextmanager
+def redis_server(directory):
+    """Run a throwaway Redis server (Debian's ``redis-server``) on a free port; yield its URL."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    process = subprocess.Popen(  # pylint: disable=consider-using-with
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+
+    def answers():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    try:
+        _wait_for(answers, 20, "redis-server to answer")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+class Worker:
+    """A running ``celery -A lms.celery worker`` process and the mail it sent."""
+
+    def __init__(self, broker_url, mail_dir, log_path):
+        """Start the worker on ``broker_url``, with the test's database; wait until it is ready."""
+        self.broker_url = broker_url
+        self.mail_dir = Path(mail_dir)
+        self.log_path = Path(log_path)
+        env = dict(os.environ)
+        env.update({
+            "DJANGO_SETTINGS_MODULE": "lms_settings",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH", "")])),
+            "TAHOE_PLATFORM_WORKER_BROKER": broker_url,
+            "TAHOE_PLATFORM_WORKER_DB": str(connection.settings_dict["NAME"]),
+            "TAHOE_PLATFORM_WORKER_MAIL_DIR": str(self.mail_dir),
+        })
+        self.log = open(self.log_path, "wb")  # pylint: disable=consider-using-with
+        self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, "-m", "celery", "-A", "lms.celery", "worker", "--pool", "solo", "--loglevel", "INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", "tahoe-tests@%h"],
+            cwd=os.getcwd(), env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        _wait_for(self._ready, 120, f"the Celery worker to be ready (log: {self.log_path})")
+
+    def _ready(self):
+        """Whether the worker said it is ready; fail at once if it died."""
+        if self.process.poll() is not None:
+            raise AssertionError(f"The Celery worker exited ({self.process.returncode}):\n{self.log_text()}")
+        return " ready." in self.log_text()
+
+    def log_text(self):
+        """The worker's output so far."""
+        self.log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def messages(self):
+        """Every email the worker sent so far, parsed."""
+        found = []
+        for path in sorted(self.mail_dir.glob("*.log")):
+            for raw in path.read_text(encoding="utf-8").split("-" * 79 + "\n"):
+                if raw.strip():
+                    found.append(email.message_from_string(raw))
+        return found
+
+    def wait_for_messages(self, count, timeout=60):
+        """Wait until the worker sent ``count`` emails; return them."""
+        try:
+            return _wait_for(lambda: len(self.messages()) >= count and self.messages(), timeout,
+                             f"{count} email(s) from the worker")
+        except AssertionError as exc:
+            tail = "\n".join(self.log_text().splitlines()[-40:])
+            raise AssertionError(f"{exc} It sent {len(self.messages())}. The worker's log ends:\n{tail}") from None
+
+    def stop(self):
+        """Stop the worker (warm shutdown, then by force)."""
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+        self.log.close()
+
+
+@contextmanager
+def queued_to(broker_url):
+    """Make this process queue tasks to ``broker_url`` (not run them eagerly) inside the block."""
+    # pylint: disable=protected-access  # the app caches its broker connections and producers
+    kept = {"task_always_eager": APP.conf.task_always_eager, "broker_url": APP.conf.broker_url}
+    kept_pools = (APP._pool, APP.amqp._producer_pool)
+    APP._pool = APP.amqp._producer_pool = None
+    APP.conf.task_always_eager = False
+    APP.conf.broker_url = broker_url
+    try:
+        yield
+    finally:
+        # kombu keeps the broker's pool for the next block on the same broker (never closed here).
+        APP._pool, APP.amqp._producer_pool = kept_pools
+        APP.conf.update(kept)
+
+
+@contextmanager
+def celery_worker():
+    """A Redis broker and a worker of the LMS on it; yield the ``Worker`` (``queued_to`` its broker_url)."""
+    with tempfile.TemporaryDirectory(prefix="tahoe-worker-") as directory:
+        directory = Path(directory)
+        (directory / "mail").mkdir()
+        with redis_server(directory) as broker_url:
+            worker = Worker(broker_url, directory / "mail", directory / "worker.log")
+            try:
+                yield worker
+            finally:
+                worker.stop()

@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-platform quality validate requirements upgrade bench clean
+.PHONY: help run test test-sqlite test-mariadb test-platform quality validate requirements upgrade bench bench-platform clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -78,6 +78,11 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	scripts/mariadb.sh $(BIN)/python bench/run.py
+
+bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB, PBKDF2, Celery on Redis) against the platform's own view and the floors
+	scripts/platform-env.sh
+	.platform/venv/bin/python -m pip install --quiet -c .platform/constraints.txt pyinstrument matplotlib
+	cd .platform/src && $(CURDIR)/scripts/mariadb.sh $(CURDIR)/.platform/venv/bin/python $(CURDIR)/bench/platform_run.py
 
 clean: ## remove the virtualenv, the development database and build leftovers
 	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov

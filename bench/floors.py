@@ -8,6 +8,7 @@ The floors a registration is compared with, measured in the bench process (Djang
   one registration after another on an open connection.
 """
 
+import itertools
 import multiprocessing
 import time
 import uuid
@@ -87,28 +88,42 @@ def create_rows_directly(username, organization, with_password):
     return user
 
 
-def orm_floor(prefix, organization, with_password, count, warmup=5):
-    """Time ``count`` direct-ORM registrations one after another; return throughput, latency and queries."""
-    flow = "password" if with_password else "passwordless"
-    for number in range(warmup):
-        create_rows_directly(f"{prefix}w{FLOW_TAGS[flow]}{number}", organization, with_password)
+def time_registrations(create, names, count, warmup):
+    """
+    Call ``create(name)`` for ``warmup`` names, then time ``count`` more one after another.
+
+    Returns registrations per second, statements per registration and the latency summary.
+    """
+    for _ in range(warmup):
+        create(next(names))
     counter = QueryCounter(keep=0)
     latencies = []
     start = time.perf_counter()
     with connection.execute_wrapper(counter):
-        for number in range(count):
+        for _ in range(count):
             began = time.perf_counter()
-            create_rows_directly(f"{prefix}o{FLOW_TAGS[flow]}{number}", organization, with_password)
+            create(next(names))
             latencies.append(time.perf_counter() - began)
     elapsed = time.perf_counter() - start
     return {
-        "flow": flow,
         "registrations": count,
         "registrations_per_second": count / elapsed,
         "queries_per_registration": counter.count / count,
+        **latency_summary(latencies),
+    }
+
+
+def orm_floor(prefix, organization, with_password, count, warmup=5):
+    """Time ``count`` direct-ORM registrations one after another; return throughput, latency and queries."""
+    flow = "password" if with_password else "passwordless"
+    names = (f"{prefix}o{FLOW_TAGS[flow]}{number}" for number in itertools.count())
+    timed = time_registrations(lambda name: create_rows_directly(name, organization, with_password),
+                               names, count, warmup)
+    return {
+        "flow": flow,
+        **timed,
         "statements_of_one_registration":
             _statements_of_one(f"{prefix}s{FLOW_TAGS[flow]}", organization, with_password),
-        **latency_summary(latencies),
     }
 
 

@@ -69,7 +69,7 @@ class LoadResult:
 
 
 def plugin_request(host, token, body):
-    """The plugin's registration: JSON, with the site admin's token. Returns (path, payload, headers)."""
+    """Make the plugin's registration: JSON, with the site admin's token. Returns (path, payload, headers)."""
     return PATH, json.dumps(body), {"Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"}
 
 

@@ -38,23 +38,23 @@ CATEGORIES = (
 OTHER = "other (stdlib, third-party)"
 
 
-def category_of(file_path):
+def category_of(file_path, categories=CATEGORIES):
     """Return the category of a source file, or None when it only inherits its caller's."""
     if not file_path:
         return None
-    for name, markers in CATEGORIES:
+    for name, markers in categories:
         if any(marker in file_path for marker in markers):
             return name
     return None
 
 
-def time_by_category(root):
+def time_by_category(root, categories=CATEGORIES):
     """Attribute every frame's self time to its innermost categorised frame; return ``{category: seconds}``."""
     totals = {}
     stack = [(root, OTHER)]
     while stack:
         frame, inherited = stack.pop()
-        own = category_of(frame.file_path) or inherited
+        own = category_of(frame.file_path, categories) or inherited
         self_time = frame.time - sum(child.time for child in frame.children)
         totals[own] = totals.get(own, 0.0) + max(self_time, 0.0)
         stack.extend((child, own) for child in frame.children)
@@ -119,12 +119,15 @@ def quiet_output():
                 handler.setStream(stream)
 
 
-def profile_passwordless(sites, prefix, count=200, warmup=100, interval=0.0005):
+# pylint: disable-next=too-many-arguments,too-many-locals
+def profile_passwordless(sites, prefix, count=200, warmup=100, interval=0.0005, categories=CATEGORIES,
+                         where="devlms.settings"):
     """
     Profile ``count`` passwordless registrations; return the summary lines, the tree, the flat list and figures.
 
     First ``warmup`` registrations run without the profiler: they warm up and time a registration
-    in-process (no HTTP, no gunicorn); then one registration's statements are recorded.
+    in-process (no HTTP, no gunicorn); then one registration's statements are recorded. ``where``
+    names the settings in the printout; ``categories`` sort the time.
     """
     client = Client()
     registrations = Registrations(prefix)
@@ -158,7 +161,7 @@ def profile_passwordless(sites, prefix, count=200, warmup=100, interval=0.0005):
             profiler.stop()
             elapsed = time.perf_counter() - began
     root = profiler.last_session.root_frame()
-    by_category = sorted(time_by_category(root).items(), key=lambda item: -item[1])
+    by_category = sorted(time_by_category(root, categories).items(), key=lambda item: -item[1])
     total = sum(seconds for _, seconds in by_category) or 1.0
     figures = {
         "registrations": count,
@@ -173,7 +176,7 @@ def profile_passwordless(sites, prefix, count=200, warmup=100, interval=0.0005):
         "share_by_category": {name: seconds / total for name, seconds in by_category},
     }
     lines = [
-        f"In-process profile of {count} passwordless registrations (Django test client, devlms.settings, "
+        f"In-process profile of {count} passwordless registrations (Django test client, {where}, "
         f"MariaDB), pyinstrument interval {interval * 1000:g} ms; statuses {figures['statuses']}",
         f"In-process without profiler (second half of {warmup}): p50 {figures['unprofiled']['p50_ms']:.2f} ms, "
         f"mean {figures['unprofiled']['mean_ms']:.2f} ms per registration.",

@@ -221,3 +221,17 @@ def draw_chart(configs, floors, path):
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def say_failures(configs, say, width=100):
+    """Print, loudly, how many requests failed and samples of their answers; return the count."""
+    failed = sum(config["failures"] + config["warmup_failures"] for config in configs)
+    if failed:
+        say()
+        say("!" * width)
+        say(f"!!! {failed} REQUESTS FAILED (not 200): THESE FIGURES ARE NOT VALID")
+        for config in configs:
+            for sample in config["failure_samples"]:
+                say(f"!!!   {config.get('name', 'plugin')} {config['flow']} c={config['concurrency']}: {sample}")
+        say("!" * width)
+    return failed

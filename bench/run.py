@@ -31,7 +31,7 @@ import psutil  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
 from bench import profiling, report  # noqa: E402
-from bench.load import FLOWS, Registrations, run_load  # noqa: E402
+from bench.load import FLOWS, Registrations, plugin_request, run_load  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process, metrics_delta, read_metrics  # noqa: E402
 from bench.stats import latency_summary  # noqa: E402
 
@@ -153,15 +153,16 @@ def count_users():
     return get_user_model().objects.count()
 
 
-def measure_configuration(context, flow, concurrency):
-    """Warm up, then measure ``flow`` at ``concurrency``; return the configuration's figures."""
+# pylint: disable-next=too-many-locals
+def measure_configuration(context, flow, concurrency, request_for=plugin_request, seconds=None):
+    """Warm up, then measure ``flow`` at ``concurrency`` (requests made by ``request_for``); return the figures."""
     server, sites, registrations, metrics_dir, cpu_meter = context
     users_at_start = count_users()
-    warmup = run_load(server.port, sites, registrations, flow, concurrency, WARMUP_SECONDS[flow])
+    warmup = run_load(server.port, sites, registrations, flow, concurrency, WARMUP_SECONDS[flow], request_for)
     before = read_metrics(metrics_dir)
     log_start = server.log_size()
     cpu_meter.begin()
-    result = run_load(server.port, sites, registrations, flow, concurrency, MEASURE_SECONDS)
+    result = run_load(server.port, sites, registrations, flow, concurrency, seconds or MEASURE_SECONDS, request_for)
     cpu = cpu_meter.end()
     delta = metrics_delta(before, read_metrics(metrics_dir))
     retries = server.count_in_log(log_start, RETRY_LOG_LINES.values())
@@ -188,6 +189,7 @@ def measure_configuration(context, flow, concurrency):
             "queries_excluding_transaction_control_per_registration":
                 delta["queries_excluding_transaction_control"] / requests,
             "hashes_per_registration": delta["hashes"] / requests,
+            "emails_in_request_per_registration": delta["emails"] / requests,
             "peak_rss_mb_max_worker": max(rss) / report.MB if rss else None,
             "peak_rss_mb_by_worker": {pid: value / report.MB for pid, value in delta["max_rss_bytes_by_pid"].items()},
         },
@@ -300,15 +302,7 @@ def print_and_save(results, profile_text, started):
     if uncounted:
         say(f"WARNING: the workers' metric files did not count every request in {', '.join(uncounted)}: "
             "the per-registration queries, hashes and memory there are off.")
-    failed = sum(config["failures"] + config["warmup_failures"] for config in configs)
-    if failed:
-        say()
-        say("!" * 100)
-        say(f"!!! {failed} REQUESTS FAILED (not 200): THESE FIGURES ARE NOT VALID")
-        for config in configs:
-            for sample in config["failure_samples"]:
-                say(f"!!!   {config['flow']} c={config['concurrency']}: {sample}")
-        say("!" * 100)
+    failed = report.say_failures(configs, say)
     say()
     say("Targets (reported, not asserted):")
     for target in targets:

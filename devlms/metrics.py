@@ -1,6 +1,8 @@
 """
-Per-process counters of the server a bench drives, read by ``make bench`` (``bench/run.py``) and
-``make bench-platform`` (``bench/platform_run.py``, which serves the real LMS with them).
+Per-process counters of the server a bench drives, read by the benches.
+
+``make bench`` (``bench/run.py``) reads them from the development LMS, and ``make bench-platform``
+(``bench/platform_run.py``) from the real LMS, which it serves with them.
 
 Active only when ``DEVLMS_METRICS_DIR`` is set: the server's settings then put
 ``MetricsMiddleware`` first in ``MIDDLEWARE``, ``CountingPBKDF2PasswordHasher`` first in

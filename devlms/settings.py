@@ -118,10 +118,8 @@ HTTPS = "off"
 # `make bench`: per-process counters of queries, password hashes and memory (devlms/metrics.py).
 if os.environ.get("DEVLMS_METRICS_DIR"):
     MIDDLEWARE.insert(0, "devlms.metrics.MetricsMiddleware")
-    PASSWORD_HASHERS = [
-        "devlms.metrics.CountingPBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    ]
+    # Alone: Django verifies with the last hasher of an algorithm, which must be the counting one.
+    PASSWORD_HASHERS = ["devlms.metrics.CountingPBKDF2PasswordHasher"]
 
 # As lms/envs/common.py does last: let every installed plugin add its settings.
 add_plugins(__name__, "lms.djangoapp", "common")

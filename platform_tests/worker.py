@@ -72,19 +72,20 @@ def redis_server(directory):
 class Worker:
     """A running ``celery -A lms.celery worker`` process and the mail it sent."""
 
-    def __init__(self, broker_url, mail_dir, log_path):
-        """Start the worker on ``broker_url``, with the test's database; wait until it is ready."""
+    def __init__(self, broker_url, mail_dir, log_path, env=None):
+        """Start the worker on ``broker_url`` (``env``: default, the suite's settings in worker mode); wait for it."""
         self.broker_url = broker_url
         self.mail_dir = Path(mail_dir)
         self.log_path = Path(log_path)
-        env = dict(os.environ)
-        env.update({
-            "DJANGO_SETTINGS_MODULE": "lms_settings",
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH", "")])),
-            "TAHOE_PLATFORM_WORKER_BROKER": broker_url,
-            "TAHOE_PLATFORM_WORKER_DB": str(connection.settings_dict["NAME"]),
-            "TAHOE_PLATFORM_WORKER_MAIL_DIR": str(self.mail_dir),
-        })
+        if env is None:
+            env = dict(os.environ)
+            env.update({
+                "DJANGO_SETTINGS_MODULE": "lms_settings",
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH", "")])),
+                "TAHOE_PLATFORM_WORKER_BROKER": broker_url,
+                "TAHOE_PLATFORM_WORKER_DB": str(connection.settings_dict["NAME"]),
+                "TAHOE_PLATFORM_WORKER_MAIL_DIR": str(self.mail_dir),
+            })
         self.log = open(self.log_path, "wb")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "celery", "-A", "lms.celery", "worker", "--pool", "solo", "--loglevel", "INFO",

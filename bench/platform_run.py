@@ -1,0 +1,354 @@
+"""
+``make bench-platform``: the cost of a registration inside the real LMS, against the platform's own view.
+
+Run by ``make bench-platform`` with the LMS environment's Python (``.platform/``, built by
+``scripts/platform-env.sh`` with the plugin pip-installed), from the LMS's source directory, through
+``scripts/mariadb.sh`` (which provides ``DATABASE_URL``). In order:
+
+1. a throwaway Redis server (the Celery broker); the LMS's tables created on MariaDB from its models,
+   as its tests do (its migrations do not run on a fresh database outside its own tooling);
+   two Tahoe sites with their admins' tokens;
+2. the floors: the PBKDF2 hasher alone (1 core, 2 processes), and ``do_create_account`` plus the
+   membership in one transaction (with its hash, and without for the passwordless floor);
+3. a pyinstrument profile of passwordless registrations in-process, and the statements of one
+   registration of each kind grouped as in the platform suite;
+4. ``gunicorn lms.wsgi`` (settings ``bench/in_lms/bench_settings.py``) driven at concurrency 1
+   and 4 with: the plugin passwordless, the plugin with a password, and the platform's
+   ``POST /api/user/v2/account/registration/`` (form-encoded) with the same learners;
+5. a real ``celery -A lms.celery worker`` that sends the emails the registrations queued;
+6. the hasher again; the table, the targets (reported, never asserted), the profile, and
+   ``bench/results/platform.json``, ``platform.png`` and ``platform-profile.txt``.
+"""
+
+# pylint: disable=import-error,no-name-in-module  # runs in the LMS's environment, which the linters lack
+import importlib.util
+import os
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+# The LMS environment has the plugin pip-installed: the project's root goes last on the path (for
+# bench.* and devlms.metrics), so ``tahoe_registration_api`` is still the installed one.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT / "platform_tests"))
+sys.path.insert(0, str(ROOT / "bench" / "in_lms"))
+sys.path.append(str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+
+# pylint: disable=wrong-import-position
+import django  # noqa: E402
+
+from bench import floors as floor_bench  # noqa: E402
+from bench import platform_floors, platform_report, profiling  # noqa: E402
+from bench.load import NAME, Registrations, run_load  # noqa: E402
+from bench.run import machine_info, measure_configuration, remeasure_hasher, say  # noqa: E402
+from bench.server import CpuMeter, Gunicorn, mariadb_process  # noqa: E402
+
+RESULTS_DIR = ROOT / "bench" / "results"
+PLATFORM_PATH = "/api/user/v2/account/registration/"
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+SECONDS = {"passwordless": float(os.environ.get("BENCH_SECONDS", "8")), "password": 12.0}
+CONCURRENCY_LEVELS = (1, 4)
+PROFILE_COUNT = 150
+TIME_LIMIT_SECONDS = 600
+# (name, flow, request maker): what the HTTP phase drives, in order.
+CONFIGURATIONS = (
+    ("plugin", "passwordless"),
+    ("plugin", "password"),
+    ("platform view", "password"),
+)
+LMS_CATEGORIES = (
+    ("password hashing (PBKDF2)", ("/django/contrib/auth/hashers.py", "/django/utils/crypto.py")),
+    ("database driver and round trips (MySQLdb, django.db.backends)", ("/MySQLdb/", "/django/db/backends/")),
+    ("Django ORM (query building, model save)", ("/django/db/",)),
+    ("Celery: queueing the email task (celery, kombu, redis)", ("/celery/", "/kombu/", "/redis/")),
+    ("email rendering and sending (edx_ace, django.core.mail)", ("/edx_ace/", "/django/core/mail/")),
+    ("logging (audit record, tracking log)", ("/logging/", "/eventtracking/", "/track/")),
+    ("openedx hooks (openedx_events, openedx_filters)", ("/openedx_events/", "/openedx_filters/")),
+    ("tahoe_sites and organizations", ("/tahoe_sites/", "/organizations/")),
+    ("tahoe_registration_api (the plugin)", ("/tahoe_registration_api/",)),
+    ("the platform's account code (student, user_authn, user_api)", (
+        "/common/djangoapps/student/", "/openedx/core/djangoapps/user_authn/", "/openedx/core/djangoapps/user_api/")),
+    ("the platform's site configuration and theming", (
+        "/openedx/core/djangoapps/site_configuration/", "/openedx/core/djangoapps/theming/")),
+    ("the LMS's other middleware and apps (openedx, lms, common, edx_django_utils, waffle)", (
+        "/openedx/", "/lms/", "/common/", "/edx_django_utils/", "/waffle/", "/crum/")),
+    ("Django REST framework", ("/rest_framework/", "/edx_rest_framework_extensions/", "/oauth2_provider/")),
+    ("Django test client (not in production)", ("/django/test/",)),
+    ("Django request handling and middleware", ("/django/",)),
+)
+
+
+def platform_request(host, token, body):  # pylint: disable=unused-argument
+    """Make the platform's own registration: form-encoded, anonymous, terms accepted; (path, payload, headers)."""
+    form = dict(body, honor_code="true", terms_of_service="true")
+    return PLATFORM_PATH, urlencode(form), {"Host": host, "Content-Type": "application/x-www-form-urlencoded"}
+
+
+def plugin_origin():
+    """Return where ``tahoe_registration_api`` was imported from (site-packages of the LMS)."""
+    import tahoe_registration_api  # pylint: disable=import-outside-toplevel
+
+    return str(Path(tahoe_registration_api.__file__).parent)
+
+
+def create_schema():
+    """Create the LMS's tables from its models on MariaDB (its migrations only for the plugin); return seconds."""
+    from django.core.management import call_command  # pylint: disable=import-outside-toplevel
+
+    began = time.perf_counter()
+    for database in ("default", "student_module_history"):
+        call_command("migrate", database=database, run_syncdb=True, verbosity=0, interactive=False)
+    return time.perf_counter() - began
+
+
+def seed():
+    """Create the platform suite's two branded Tahoe sites and their admins; return [(host, token)] and an org."""
+    from rest_framework.authtoken.models import Token  # pylint: disable=import-outside-toplevel
+
+    # The platform suite's conftest, by its path: the LMS's source has a conftest module of its own.
+    spec = importlib.util.spec_from_file_location("platform_suite_cast", ROOT / "platform_tests" / "conftest.py")
+    cast = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cast)
+    TahoeSite, make_user = cast.TahoeSite, cast.make_user  # pylint: disable=invalid-name
+    sites = []
+    organization = None
+    for short_name in ("alpha", "beta"):
+        site = TahoeSite(short_name)
+        admin = make_user(f"{short_name}_admin", site, is_admin=True)
+        sites.append((site.domain, Token.objects.create(user=admin).key))
+        organization = organization or site.organization
+    return sites, organization
+
+
+def lms_versions():
+    """Return the LMS's release and the versions of what the measurement depends on."""
+    # pylint: disable=import-outside-toplevel
+    import celery
+    import kombu
+    from openedx.core.release import RELEASE_LINE
+
+    return {"openedx_release_line": RELEASE_LINE, "celery": celery.__version__, "kombu": kombu.__version__,
+            "settings": "bench/in_lms/bench_settings.py (lms.envs.test + the plugin, MariaDB, PBKDF2)"}
+
+
+def statement_groups(sites, prefix):
+    """Return the statements of one registration of each kind (and the platform view's), grouped by origin."""
+    # pylint: disable=import-outside-toplevel
+    from django.test import Client
+
+    from bench.load import PASSWORD, PATH
+
+    from statements import statements
+
+    host, token = sites[0]
+    groups = {}
+    bodies = {
+        "plugin passwordless": (PATH, {"username": f"{prefix}gn", "email": f"{prefix}gn@example.com", "name": NAME}),
+        "plugin password": (PATH, {"username": f"{prefix}gp", "email": f"{prefix}gp@example.com", "name": NAME,
+                                   "password": PASSWORD}),
+    }
+    for label, (path, body) in bodies.items():
+        with profiling.quiet_output(), statements() as log:
+            response = Client().post(path, body, content_type="application/json", HTTP_HOST=host,
+                                     HTTP_AUTHORIZATION=f"Token {token}")
+        groups[label] = {"status": response.status_code, "by_group": log.by_group(), "total": log.total,
+                         "request_total": log.request_total}
+    form = {"username": f"{prefix}gv", "email": f"{prefix}gv@example.com", "name": NAME, "password": PASSWORD,
+            "honor_code": "true", "terms_of_service": "true"}
+    with profiling.quiet_output(), statements() as log:
+        response = Client().post(PLATFORM_PATH, form, HTTP_HOST=host)
+    groups["platform view"] = {"status": response.status_code, "by_group": log.by_group(), "total": log.total,
+                               "request_total": log.request_total}
+    return groups
+
+
+def profile_platform_view(sites, prefix, count=20):
+    """Profile ``count`` registrations through the platform's own view in-process; return ms by category."""
+    # pylint: disable=import-outside-toplevel
+    from django.db import close_old_connections
+    from django.test import Client
+    from pyinstrument import Profiler
+
+    from bench.load import PASSWORD
+
+    host = sites[0][0]
+    profiler = Profiler(interval=0.0005)
+    statuses = {}
+    with profiling.quiet_output():
+        profiler.start()
+        for number in range(count):
+            username = f"{prefix}pv{number}"
+            response = Client().post(PLATFORM_PATH, {
+                "username": username, "email": f"{username}@example.com", "name": NAME, "password": PASSWORD,
+                "honor_code": "true", "terms_of_service": "true"}, HTTP_HOST=host)
+            close_old_connections()
+            statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
+        profiler.stop()
+    by_category = profiling.time_by_category(profiler.last_session.root_frame(), LMS_CATEGORIES)
+    ranked = sorted(by_category.items(), key=lambda item: -item[1])
+    return {"registrations": count, "statuses": statuses,
+            "ms_per_registration_by_category": {name: 1000 * seconds / count for name, seconds in ranked}}
+
+
+def measure_floors(prefix, organization):
+    """Measure the hasher alone, and the platform's account creation with and without its hash."""
+    say("floors: hasher alone (1 core, then 2 processes) ...")
+    floors = {"hasher_before_http": floor_bench.hasher_floor()}
+    hasher = floors["hasher_before_http"]
+    say(f"  {hasher['hasher']} x{hasher['iterations']}: {hasher['single_core_ms_per_hash']:.0f} ms/hash; "
+        f"{hasher['single_core_per_second']:.2f}/s on 1 core, {hasher['parallel_per_second']:.2f}/s in 2 processes")
+    for with_hash, count in ((False, 200), (True, 8)):
+        floor = platform_floors.do_create_account_floor(prefix, organization, with_hash, count)
+        floors[f"do_create_account_{floor['flow']}"] = floor
+        say(f"floors: {floor['what']}: p50 {floor['p50_ms']:.1f} ms, {floor['registrations_per_second']:.1f}/s, "
+            f"{floor['queries_per_registration']:.1f} statements")
+    return floors
+
+
+def server_environment():
+    """Return the environment of the LMS's processes the bench starts: its settings, broker and database."""
+    return dict(os.environ, DJANGO_SETTINGS_MODULE="bench_settings", PYTHONUNBUFFERED="1",
+                PYTHONPATH=os.pathsep.join([str(ROOT / "bench" / "in_lms"), str(ROOT / "platform_tests")]))
+
+
+def run_http(sites, prefix, database_url, temporary):
+    """Serve the LMS under gunicorn and drive every configuration at each concurrency; return the figures."""
+    metrics_dir = temporary / "metrics"
+    metrics_dir.mkdir()
+    env = dict(server_environment(), DEVLMS_METRICS_DIR=str(metrics_dir))
+    log_path = temporary / "gunicorn.log"
+    say(f"gunicorn: starting lms.wsgi with {WORKERS} sync workers (log: {log_path}) ...")
+    server = Gunicorn(WORKERS, env, log_path, app="lms.wsgi:application", cwd=os.getcwd(), timeout=300)
+    configs = []
+    try:
+        registrations = Registrations(prefix)
+        context = (server, sites, registrations, metrics_dir, CpuMeter(server, mariadb_process(database_url)))
+        say("gunicorn: up; warming every worker up ...")
+        run_load(server.port, sites, registrations, "passwordless", 8, 3.0)
+        for name, flow in CONFIGURATIONS:
+            request_for = platform_request if name == "platform view" else None
+            for concurrency in CONCURRENCY_LEVELS:
+                config = measure_configuration(context, flow, concurrency, **(
+                    {"request_for": request_for} if request_for else {}), seconds=SECONDS[flow])
+                config["name"] = name
+                configs.append(config)
+                say(f"  {name:13} {flow:12} c={concurrency}: {config['registrations_per_second']:6.2f} reg/s, "
+                    f"p50 {config['latency']['p50_ms'] or 0:7.1f} ms, {config['ok']} ok, {config['failures']} failed")
+        if any(config["failures"] or config["warmup_failures"] for config in configs):
+            say("gunicorn log tail:\n" + server.log_tail())
+    finally:
+        server.stop()
+    return configs
+
+
+def drain_emails(broker_url, temporary, queued):
+    """Run a Celery worker of the LMS until it ran the ``queued`` tasks (at most 5 minutes); return figures."""
+    # pylint: disable=import-outside-toplevel
+    import psutil
+
+    from worker import Worker
+
+    mail_dir = temporary / "mail"
+    mail_dir.mkdir()
+    say(f"celery: a worker of the LMS runs the {queued} queued tasks ...")
+    began = time.perf_counter()
+    worker = Worker(broker_url, mail_dir, temporary / "celery.log", env=dict(
+        server_environment(), BENCH_MAIL_DIR=str(mail_dir)))  # mail to files
+    try:
+        cpu_before = psutil.Process(worker.process.pid).cpu_times()
+        deadline = time.monotonic() + 300
+        while worker.log_text().count("] succeeded in ") < queued and time.monotonic() < deadline:
+            time.sleep(0.5)
+        cpu_after = psutil.Process(worker.process.pid).cpu_times()
+        log = worker.log_text()
+        sent = len(worker.messages())
+    finally:
+        worker.stop()
+    plugin_task = "Task tahoe_registration_api.send_registration_email["
+    cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+    figures = {
+        "queued_tasks": queued,
+        "tasks_succeeded": log.count("] succeeded in "),
+        "plugin_email_tasks": log.count(plugin_task) // 2,  # "received", then "succeeded" or "raised"
+        "plugin_email_tasks_succeeded": sum(1 for line in log.splitlines()
+                                            if plugin_task in line and "] succeeded in " in line),
+        "emails_sent": sent,
+        "plugin_email_failures_logged": log.count("email failed"),
+        "seconds": time.perf_counter() - began,
+        "worker_cpu_ms_per_email": 1000 * cpu / max(sent, 1),
+    }
+    say(f"  {figures['tasks_succeeded']} of {queued} tasks done in {figures['seconds']:.1f} s; the plugin's email "
+        f"tasks: {figures['plugin_email_tasks_succeeded']} of {figures['plugin_email_tasks']} succeeded; "
+        f"{sent} emails sent; worker CPU {figures['worker_cpu_ms_per_email']:.1f} ms per email")
+    return figures
+
+
+def main():  # pylint: disable=too-many-locals
+    """Run the whole platform bench; return the exit status (1 when any request failed)."""
+    started = time.perf_counter()
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("mysql"):
+        say("bench/platform_run.py needs DATABASE_URL of a MariaDB: run it through `make bench-platform`.")
+        return 2
+    from worker import redis_server  # pylint: disable=import-outside-toplevel
+
+    with tempfile.TemporaryDirectory(prefix="tahoe-bench-platform-") as temporary:
+        temporary = Path(temporary)
+        with redis_server(temporary) as broker_url:
+            os.environ["BENCH_BROKER_URL"] = broker_url
+            django.setup()
+            from django.db import connections  # pylint: disable=import-outside-toplevel
+
+            say(f"the plugin: {plugin_origin()}")
+            say("database: the LMS's tables on MariaDB ...")
+            schema_seconds = create_schema()
+            say(f"  created in {schema_seconds:.0f} s")
+            sites, organization = seed()
+            machine = dict(machine_info(), **lms_versions())
+            prefix = "p" + secrets.token_hex(3)
+            floors = measure_floors(prefix, organization)
+            say(f"profile: {PROFILE_COUNT} passwordless registrations in-process under pyinstrument ...")
+            summary, tree, flat, profile = profiling.profile_passwordless(
+                sites, prefix + "x", count=PROFILE_COUNT, warmup=50, categories=LMS_CATEGORIES,
+                where="the LMS, bench_settings")
+            profile["statement_groups"] = statement_groups(sites, prefix)
+            say("profile: 20 registrations through the platform's view in-process ...")
+            profile["platform_view"] = profile_platform_view(sites, prefix)
+            connections.close_all()
+            configs = run_http(sites, prefix, database_url, temporary)
+            queued = queued_tasks(broker_url)
+            emails = drain_emails(broker_url, temporary, queued)
+            remeasure_hasher(floors)
+        results = {
+            "machine": machine,
+            "server": {"command": f"gunicorn lms.wsgi:application --workers {WORKERS} --worker-class sync",
+                       "workers": WORKERS, "measure_seconds": SECONDS, "schema_seconds": schema_seconds},
+            "floors": floors,
+            "configurations": configs,
+            "profile": profile,
+            "emails": emails,
+        }
+        platform_report.add_ratios(configs, floors)
+        results["targets"] = platform_report.evaluate_targets(configs, floors, profile, emails)
+        failed = platform_report.print_and_save(results, summary, tree, flat, RESULTS_DIR, started, say)
+        verdict = "within" if results["total_seconds"] < TIME_LIMIT_SECONDS else "OVER"
+        say(f"Total time: {results['total_seconds']:.0f} s ({verdict} the {TIME_LIMIT_SECONDS} s budget)")
+    return 1 if failed else 0
+
+
+def queued_tasks(broker_url):
+    """How many tasks wait in the LMS's default queue on the broker (each sends one email)."""
+    # pylint: disable=import-outside-toplevel
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(broker_url).llen(settings.CELERY_DEFAULT_QUEUE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ from rest_framework.authtoken.models import Token
 from tahoe_sites.api import add_user_to_organization, create_tahoe_site
 
 REGISTRATIONS_URL = "/tahoe/api/v1/registrations/"
+REGISTRATIONS_V2_URL = "/tahoe/api/v2/registrations/"
 PLATFORM_REGISTRATION_URL = "/api/user/v2/account/registration/"
 PASSWORD = "Str0ng-enough-pw!"
 
@@ -94,10 +95,10 @@ class Caller:
         headers.update(extra)
         return headers
 
-    def register(self, site, body=None, **extra):
-        """POST a JSON registration to ``site`` (a TahoeSite, or a bare Host header)."""
+    def register(self, site, body=None, url=REGISTRATIONS_URL, **extra):
+        """POST a JSON registration to ``site`` (a TahoeSite, or a bare Host header), to v1 unless ``url``."""
         host = site.domain if isinstance(site, TahoeSite) else site
-        return self.client.post(REGISTRATIONS_URL, body if body is not None else {},
+        return self.client.post(url, body if body is not None else {},
                                 content_type="application/json", **self.headers(host, extra))
 
     def request(self, method, site, path=REGISTRATIONS_URL, **extra):

@@ -8,6 +8,7 @@ app_name = "tahoe-api"
 
 urlpatterns = [
     path("v1/", include("tahoe_registration_api.rest_api.v1.urls")),
+    path("v2/", include("tahoe_registration_api.rest_api.v2.urls")),
     # Anything else under the prefix answers a JSON 404, never the LMS's HTML page.
     re_path(r"^.*$", not_found, name="not-found"),
 ]

@@ -12,6 +12,7 @@ from devlms import fake_platform
 from devlms.middleware import SITES_BY_HOST
 
 REGISTRATIONS_URL = "/tahoe/api/v1/registrations/"
+REGISTRATIONS_V2_URL = "/tahoe/api/v2/registrations/"
 
 
 class Site:
@@ -46,12 +47,12 @@ class Caller:
         if token is not None:
             self.client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
 
-    def register(self, site, body=None, fmt="json", **kwargs):
-        """POST a registration to ``site`` (a Site, or a bare host name)."""
+    def register(self, site, body=None, fmt="json", url=REGISTRATIONS_URL, **kwargs):
+        """POST a registration to ``site`` (a Site, or a bare host name), to v1 unless ``url`` says otherwise."""
         host = site.domain if isinstance(site, Site) else site
         # Inside a test's transaction, run what waits for the commit once the request is done.
         with TestCase.captureOnCommitCallbacks(execute=True):
-            return self.client.post(REGISTRATIONS_URL, body if body is not None else {}, format=fmt,
+            return self.client.post(url, body if body is not None else {}, format=fmt,
                                     HTTP_HOST=host, **kwargs)
 
 

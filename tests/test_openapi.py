@@ -11,7 +11,8 @@ from tahoe_registration_api.rest_api import errors
 from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
-OPERATION = SPEC["paths"]["/registrations/"]["post"]
+OPERATION = SPEC["paths"]["/v1/registrations/"]["post"]
+OPERATION_V2 = SPEC["paths"]["/v2/registrations/"]["post"]
 SCHEMAS = SPEC["components"]["schemas"]
 
 
@@ -48,3 +49,18 @@ def test_every_error_code_the_code_answers_is_documented_and_no_other():
 
 def test_every_status_of_the_contract_is_documented():
     assert {"200", "400", "401", "403", "409", "413", "415", "429", "503"} <= set(OPERATION["responses"])
+
+
+def test_v2_documents_v1_s_answers_with_its_own_409():
+    assert set(OPERATION_V2["responses"]) == set(OPERATION["responses"])
+    assert OPERATION_V2["requestBody"] == OPERATION["requestBody"]
+    conflict = OPERATION_V2["responses"]["409"]["content"]["application/json"]["schema"]
+    assert conflict == {"$ref": "#/components/schemas/ConflictV2"}
+    assert SCHEMAS["ConflictV2"]["allOf"][1]["required"] == ["invalid-params"]
+
+
+def test_the_documented_paths_are_the_mounted_ones():
+    from django.urls import resolve  # pylint: disable=import-outside-toplevel
+
+    for path in SPEC["paths"]:
+        assert resolve(f"/tahoe/api{path}").url_name in ("registrations", "registrations-v2"), path

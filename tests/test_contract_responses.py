@@ -144,7 +144,9 @@ def test_405_in_json_for_any_other_method(alpha, alpha_admin, method):
     assert_error_object(response, 405, "method-not-allowed")
 
 
-@pytest.mark.parametrize("path", ["/tahoe/api/v1/", "/tahoe/api/v1/nothing/", "/tahoe/api/v2/registrations/"])
+@pytest.mark.parametrize("path", [
+    "/tahoe/api/v1/", "/tahoe/api/v1/nothing/", "/tahoe/api/v2/nothing/", "/tahoe/api/v3/registrations/",
+])
 def test_404_in_json_under_the_prefix(alpha, alpha_admin, path):
     assert_error_object(alpha_admin.client.post(path, HTTP_HOST=alpha.domain), 404, "not-found")
 

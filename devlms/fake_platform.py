@@ -95,12 +95,17 @@ def _validation_errors(registration):
     return errors
 
 
-def create_account(registration, site):  # pylint: disable=unused-argument
-    """Create an inactive user with profile and activation key; activate it when no email is wanted."""
+def validate_account(registration):
+    """Run the platform's checks (global duplicates, then the form's rules) and write nothing."""
     if conflicts := _platform_conflicts(registration.username.strip(), registration.email.strip()):
         raise DuplicateAccount(conflicts)
     if errors := _validation_errors(registration):
         raise InvalidRegistration(field_errors=errors)
+
+
+def create_account(registration, site):  # pylint: disable=unused-argument
+    """Create an inactive user with profile and activation key; activate it when no email is wanted."""
+    validate_account(registration)
     user = get_user_model()(
         username=registration.username.strip(), email=registration.email.strip(), is_active=False
     )

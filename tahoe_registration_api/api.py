@@ -53,6 +53,22 @@ def register_user(registration, *, site, organization, request=None):
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
+def check_registration(registration, *, site, organization):  # pylint: disable=unused-argument
+    """
+    Run every check ``register_user`` runs for this registration, and nothing else (a dry run).
+
+    The registration filter, the conflicts on the site and platform-wide, and the platform's
+    own rules; raises what ``register_user`` would raise. Writes nothing, sends nothing, emits
+    no event. Two dry runs (or a dry run and a real call) racing on one username may both pass;
+    only a real call takes the claims.
+    """
+    adapter = platform_adapter()
+    registration = hooks.run_registration_filter(registration)
+    if conflicts := _conflicts(registration, organization):
+        raise DuplicateAccount(conflicts)
+    adapter.validate_account(registration)
+
+
 def _create_with_retries(adapter, registration, site, organization):
     """Run the registration's transaction, again when the database asks for a retry."""
     last_error = None

@@ -5,7 +5,8 @@ Every verb imports the platform lazily, so the package imports and its tests run
 without the platform. Written for upstream Open edX, Sumac to Verawood; see
 ``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``.
 
-Verb called inside the registration's transaction: ``create_account``. Verb called after it
+Verb called inside the registration's transaction: ``create_account``; by a dry run:
+``validate_account``. Verb called after it
 committed: ``announce_registration``. Verbs called by the email task on a Celery worker:
 ``send_activation_email``, ``send_password_reset_email``.
 """
@@ -134,6 +135,30 @@ def _form_errors(form):
     return {field: " ".join(str(message) for message in messages) for field, messages in form.errors.items()}
 
 
+def _valid_form(registration):
+    """Return the platform's bound, valid form; raise ``DuplicateAccount`` or ``InvalidRegistration`` otherwise."""
+    form = _account_form(registration)
+    if not form.is_valid():
+        # The form refuses an email taken anywhere (retired ones included) among its other
+        # rules; a duplicate is a 409, checked only on this path, where it costs nothing extra.
+        if conflicts := _platform_conflicts(registration.username, registration.email):
+            raise DuplicateAccount(conflicts)
+        raise InvalidRegistration(field_errors=_form_errors(form))
+    return form
+
+
+def validate_account(registration):
+    """
+    Run the platform's checks of a registration and write nothing (a dry run).
+
+    The form's rules (password policy included), and the global duplicates with retired
+    usernames and emails, which a real call meets when the user is saved.
+    """
+    _valid_form(registration)
+    if conflicts := _platform_conflicts(registration.username, registration.email):
+        raise DuplicateAccount(conflicts)
+
+
 def create_account(registration, site):
     """
     Create the learner's user, activation record and profile, as ``do_create_account`` does.
@@ -146,14 +171,7 @@ def create_account(registration, site):
     from common.djangoapps.util.password_policy_validators import normalize_password
     from django.contrib.auth import get_user_model
 
-    form = _account_form(registration)
-    if not form.is_valid():
-        # The form refuses an email taken anywhere (retired ones included) among its other
-        # rules; a duplicate is a 409, checked only on this path, where it costs nothing extra.
-        if conflicts := _platform_conflicts(registration.username, registration.email):
-            raise DuplicateAccount(conflicts)
-        raise InvalidRegistration(field_errors=_form_errors(form))
-
+    form = _valid_form(registration)
     user = get_user_model()(
         username=form.cleaned_data["username"],
         email=form.cleaned_data["email"],

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tahoe_registration_api import api, audit
+from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler
 from tahoe_registration_api.rest_api.parsers import PARSER_CLASSES, enforce_body_limit
@@ -18,6 +19,18 @@ from tahoe_registration_api.rest_api.v1.serializers import (
     RegistrationRequestSerializer,
     RegistrationResponseSerializer,
 )
+
+DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+
+def dry_run_requested(request):
+    """Read ``?dry_run=``: true/false (any case) or 1/0; anything else is a 400 naming ``dry_run``."""
+    value = request.query_params.get("dry_run")
+    if value is None:
+        return False
+    if value.strip().lower() not in DRY_RUN_VALUES:
+        raise InvalidRegistration(field_errors={"dry_run": "Must be true or false."})
+    return DRY_RUN_VALUES[value.strip().lower()]
 
 
 class TahoeApiView(APIView):
@@ -98,6 +111,11 @@ class RegistrationView(TahoeApiView):
     Other fields are ignored. The Terms of Use / Privacy Policy (and honor code) are
     accepted on the learner's behalf.
 
+    ``?dry_run=true`` runs every check of a real call (fields, password policy, uniqueness on
+    the site and platform-wide, the registration filter, switches and permissions, the rate
+    limit) and answers 200 ``{"dry_run": true}`` or the very error a real call would give; it
+    writes nothing, sends nothing and emits no event.
+
     Answers 200 ``{"user_id": N}``; otherwise the Open edX error object (``error_code``,
     ``user_message``, ``developer_message``, ``field_errors``) with 400 (invalid fields),
     401 (no or bad credentials), 403 (not an admin of this site, or the API is switched
@@ -106,9 +124,15 @@ class RegistrationView(TahoeApiView):
     """
 
     def post(self, request):
-        """Validate the body, register the learner, answer ``{"user_id": N}``."""
+        """Validate the body, register the learner, answer ``{"user_id": N}`` (``{"dry_run": true}`` for a dry run)."""
+        dry_run = dry_run_requested(request)
         serializer = RegistrationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if dry_run:
+            api.check_registration(
+                serializer.to_registration(), site=request.site, organization=request_organization(request),
+            )
+            return Response({"dry_run": True}, status=status.HTTP_200_OK)
         result = api.register_user(
             serializer.to_registration(),
             site=request.site,

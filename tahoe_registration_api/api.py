@@ -25,7 +25,8 @@ from tahoe_sites.models import UserOrganizationMapping
 from tahoe_registration_api import hooks
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
-from tahoe_registration_api.exceptions import DuplicateAccount, ServiceUnavailable
+from tahoe_registration_api.edxapp import UNSET_PASSWORD_PREFIX
+from tahoe_registration_api.exceptions import DuplicateAccount, LearnerNotFound, NothingToSend, ServiceUnavailable
 from tahoe_registration_api.models import RegistrationClaim
 from tahoe_registration_api.tasks import ACTIVATION, PASSWORD_RESET, queue_registration_email
 
@@ -67,6 +68,32 @@ def check_registration(registration, *, site, organization):  # pylint: disable=
     if conflicts := _conflicts(registration, organization):
         raise DuplicateAccount(conflicts)
     adapter.validate_account(registration)
+
+
+def resend_registration_email(learner_id, *, site, organization, request=None):
+    """
+    Queue the registration email a learner of ``site`` is still waiting for; return which one.
+
+    ``password-reset`` for a learner who never set a password (the "set your password" email),
+    ``activation`` for an inactive learner with one. Raises ``LearnerNotFound`` when
+    ``learner_id`` is no non-admin member of ``organization`` (the same whether or not the id
+    exists elsewhere), ``NothingToSend`` when the learner is active with a password.
+    """
+    membership = UserOrganizationMapping.objects.filter(
+        organization=organization, user_id=learner_id, is_admin=False,
+    ).select_related("user").first()
+    if membership is None:
+        raise LearnerNotFound(f"No learner {learner_id} on this site.")
+    learner = membership.user
+    if learner.password.startswith(UNSET_PASSWORD_PREFIX) or not learner.has_usable_password():
+        email = PASSWORD_RESET
+    elif not learner.is_active:
+        email = ACTIVATION
+    else:
+        raise NothingToSend(f"Learner {learner_id} is active and has set a password.")
+    secure = _is_secure(request)
+    transaction.on_commit(lambda: queue_registration_email(learner.id, site.id, email, secure))
+    return email
 
 
 def _create_with_retries(adapter, registration, site, organization):

@@ -39,18 +39,22 @@ def _caller_id(request):
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def record_attempt(request, response):
-    """Log who tried to register on which site, and how it ended (status, error code, learner id)."""
+OUTCOMES = {"register": "registered", "dry_run": "checked", "resend": "email-queued"}
+
+
+def record_attempt(request, response, action="register"):
+    """Log who tried what (register, dry_run, resend) on which site, and how it ended (status, code, learner)."""
     body = getattr(response, "data", None)
     body = body if isinstance(body, dict) else {}
     record = {
         "event": "registration_attempt",
+        "action": action,
         "request_id": request_id(request),
         "caller_id": _caller_id(request),
         "site": _site_domain(request),
         "method": request.method,
         "status": response.status_code,
-        "outcome": "registered" if response.status_code == 200 else "refused",
+        "outcome": OUTCOMES[action] if 200 <= response.status_code < 300 else "refused",
         "error_code": body.get("error_code"),
         "learner_id": body.get("user_id"),
         "error_fields": sorted(body.get("field_errors") or {}),

@@ -100,3 +100,17 @@ class ServiceUnavailable(RegistrationError):
 
 class EmailNotDelivered(Exception):
     """The platform reported no delivery of a learner's email (the email task retries it)."""
+
+
+class LearnerNotFound(RegistrationError):
+    """The id is not a (non-admin) learner of the caller's site, whether or not it exists elsewhere."""
+
+    error_code = "learner-not-found"
+    user_message = "There is no such learner on this site."
+
+
+class NothingToSend(RegistrationError):
+    """The learner is active and has set a password: there is no registration email to send again."""
+
+    error_code = "nothing-to-send"
+    user_message = "This learner is active and has a password; there is no email to send again."

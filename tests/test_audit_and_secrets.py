@@ -23,7 +23,8 @@ def test_one_audit_record_per_attempt_with_its_outcome(alpha, alpha_admin, caplo
         conflict = alpha_admin.register(alpha, learner_body())
     first, second = audit_records(caplog)
     assert first == {
-        "event": "registration_attempt", "request_id": "req-123", "caller_id": alpha_admin.user.pk,
+        "event": "registration_attempt", "action": "register", "request_id": "req-123",
+        "caller_id": alpha_admin.user.pk,
         "site": "alpha.localhost", "method": "POST", "status": 200, "outcome": "registered",
         "error_code": None, "learner_id": ok.json()["user_id"], "error_fields": [],
     }

@@ -62,5 +62,12 @@ def test_v2_documents_v1_s_answers_with_its_own_409():
 def test_the_documented_paths_are_the_mounted_ones():
     from django.urls import resolve  # pylint: disable=import-outside-toplevel
 
+    names = ("registrations", "registrations-v2", "resend", "resend-v2")
     for path in SPEC["paths"]:
-        assert resolve(f"/tahoe/api{path}").url_name in ("registrations", "registrations-v2"), path
+        assert resolve(f"/tahoe/api{path}".replace("{user_id}", "7")).url_name in names, path
+
+
+def test_the_resend_answers_are_documented():
+    resend = SPEC["paths"]["/v1/registrations/{user_id}/resend/"]["post"]
+    assert set(resend["responses"]) == {"202", "401", "403", "404", "409", "429"}
+    assert SCHEMAS["ResendResult"]["properties"]["email"]["enum"] == ["activation", "password-reset"]

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
+    LearnerNotFound,
+    NothingToSend,
     NotSiteAdmin,
     RegistrationApiDisabled,
     RegistrationError,
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 DOMAIN_STATUS = {
     InvalidRegistration: status.HTTP_400_BAD_REQUEST,
     DuplicateAccount: status.HTTP_409_CONFLICT,
+    NothingToSend: status.HTTP_409_CONFLICT,
+    LearnerNotFound: status.HTTP_404_NOT_FOUND,
     NotSiteAdmin: status.HTTP_403_FORBIDDEN,
     SiteNotFound: status.HTTP_403_FORBIDDEN,
     RegistrationApiDisabled: status.HTTP_403_FORBIDDEN,

@@ -43,6 +43,7 @@ class TahoeApiView(APIView):
     renderer_classes = (JSONRenderer,)
     rate_limit_usage = None
     lms_user = None
+    audit_action = "register"
 
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
@@ -69,7 +70,7 @@ class TahoeApiView(APIView):
             for header, value in rate_limit_headers(self.rate_limit_usage).items():
                 response[header] = value
         response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
-        audit.record_attempt(request, response)
+        audit.record_attempt(request, response, self.audit_action)
         self.forget_stateless_caller(request)
         return response
 
@@ -129,6 +130,7 @@ class RegistrationView(TahoeApiView):
         serializer = RegistrationRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if dry_run:
+            self.audit_action = "dry_run"
             api.check_registration(
                 serializer.to_registration(), site=request.site, organization=request_organization(request),
             )
@@ -140,3 +142,25 @@ class RegistrationView(TahoeApiView):
             request=request,
         )
         return Response(RegistrationResponseSerializer({"user_id": result.user_id}).data, status=status.HTTP_200_OK)
+
+
+class ResendView(TahoeApiView):
+    """
+    Send a learner of the site the registration email they are still waiting for.
+
+    ``POST /tahoe/api/v1/registrations/<user_id>/resend/`` (empty body) by an active admin of the
+    site, with the credentials, switches and rate limit of a registration. A learner who never
+    set a password gets the "set your password" email again, an inactive learner with a password
+    the activation email: 202 ``{"user_id": N, "email": "password-reset"}`` (or ``"activation"``).
+    409 ``nothing-to-send`` for an active learner with a password; 404 ``learner-not-found``
+    for an id that is not a non-admin learner of this site, whether or not it exists elsewhere.
+    """
+
+    audit_action = "resend"
+
+    def post(self, request, user_id):
+        """Queue the email; answer which one."""
+        email = api.resend_registration_email(
+            user_id, site=request.site, organization=request_organization(request), request=request,
+        )
+        return Response({"user_id": user_id, "email": email}, status=status.HTTP_202_ACCEPTED)

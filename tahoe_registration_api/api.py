@@ -38,17 +38,18 @@ BACK_OFF_BASE_SECONDS = 0.005
 BACK_OFF_CAP_SECONDS = 0.2
 
 
-def register_user(registration, *, site, organization, request=None):
+def register_user(registration, *, site, organization, request=None, on_created=None):
     """
     Register one learner on ``site`` (whose organization is ``organization``).
 
     Returns a ``RegistrationResult``; raises a ``RegistrationError`` subclass otherwise,
     having written nothing. Emails and events leave only after the account committed.
-    Call it outside a transaction so that deadlocks can be retried.
+    Call it outside a transaction so that deadlocks can be retried. ``on_created(user)``, if
+    given, runs inside the registration's transaction, once the account and membership exist.
     """
     adapter = platform_adapter()
     registration = hooks.run_registration_filter(registration)
-    account, event_data = _create_with_retries(adapter, registration, site, organization)
+    account, event_data = _create_with_retries(adapter, registration, site, organization, on_created)
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, site, request))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
@@ -96,13 +97,13 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
     return email
 
 
-def _create_with_retries(adapter, registration, site, organization):
+def _create_with_retries(adapter, registration, site, organization, on_created=None):
     """Run the registration's transaction, again when the database asks for a retry."""
     last_error = None
     attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
     for attempt in range(1, attempts + 1):
         try:
-            return _create_account(adapter, registration, site, organization)
+            return _create_account(adapter, registration, site, organization, on_created)
         except IntegrityError as exc:
             # Another registration (maybe outside this API) committed the same username or
             # email after our checks: the next attempt's checks see it and answer 409.
@@ -140,7 +141,7 @@ def _is_retryable(error):
     return "database is locked" in str(error)  # sqlite's busy writer
 
 
-def _create_account(adapter, registration, site, organization):
+def _create_account(adapter, registration, site, organization, on_created=None):
     """Create the account and its membership in one transaction, or nothing at all."""
     with transaction.atomic():
         claim_keys = _claim_keys(adapter, registration, organization)
@@ -150,6 +151,8 @@ def _create_account(adapter, registration, site, organization):
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_user_to_organization(account.user, organization, is_admin=False)
+        if on_created is not None:
+            on_created(account.user)
         event_data = hooks.registration_completed_data(account.user, registration.name)
         RegistrationClaim.objects.filter(key__in=claim_keys).delete()
     return account, event_data

@@ -114,3 +114,24 @@ class NothingToSend(RegistrationError):
 
     error_code = "nothing-to-send"
     user_message = "This learner is active and has a password; there is no email to send again."
+
+
+class IdempotencyKeyReused(RegistrationError):
+    """The key was first used for another request."""
+
+    error_code = "idempotency-key-reused"
+    user_message = "This Idempotency-Key was already used for a different request."
+    status_code = 422
+
+    def __init__(self):
+        """Name nothing else: not the other request, not its answer."""
+        super().__init__("This Idempotency-Key belongs to another request of yours; use a new key.")
+
+
+class IdempotencyKeyInFlight(RegistrationError):
+    """The first request of the key is still running."""
+
+    error_code = "idempotency-key-in-flight"
+    user_message = "A request with this Idempotency-Key is still being processed; retry shortly."
+    status_code = 409
+    retry_after_seconds = 1

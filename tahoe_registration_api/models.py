@@ -26,3 +26,32 @@ class RegistrationClaim(models.Model):
     def __str__(self):
         """Name the claim by its key."""
         return f"RegistrationClaim<{self.key}>"
+
+
+class IdempotencyRecord(models.Model):
+    """
+    The answer to a registration sent with an ``Idempotency-Key``, kept to be given again.
+
+    One row per key of a caller on a site. It is inserted (``status`` empty: in flight) before
+    the registration runs, so concurrent requests of the key see it; the answer is written in the
+    registration's own transaction for a 200, after it for a 400 or 409, and the row is deleted
+    for any other outcome so that a retry runs anew. Rows older than
+    ``TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL`` seconds are purged as new keys arrive.
+    """
+
+    # SHA-256 of (caller id, site id, key): the key itself is the caller's and never stored.
+    key = models.CharField(max_length=64, primary_key=True)
+    # SHA-256 of the request: its path and its parsed body, keys sorted.
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.TextField(blank=True, default="")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+
+    def __str__(self):
+        """Name the record by its key and status."""
+        return f"IdempotencyRecord<{self.key}:{self.status}>"

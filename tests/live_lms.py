@@ -36,12 +36,13 @@ class LiveLms(DevLmsServer):
         log = open(os.environ.get("LIVE_LMS_LOG", os.devnull), "ab")  # pylint: disable=consider-using-with
         super().__init__(workers, env, log)
 
-    def post(self, host, token, body, timeout=60):
-        """POST a registration; return (status, parsed JSON body or None, raw body)."""
+    def post(self, host, token, body, headers=None, timeout=60):
+        """POST a registration (with extra ``headers``); return (status, parsed JSON body or None, raw body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             conn.request("POST", "/tahoe/api/v1/registrations/", json.dumps(body), {
                 "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json",
+                **(headers or {}),
             })
             response = conn.getresponse()
             raw = response.read()
@@ -54,7 +55,7 @@ class LiveLms(DevLmsServer):
         return response.status, parsed, raw
 
     def post_all_at_once(self, requests):
-        """Send ``[(host, token, body), ...]`` in parallel, released together; return the results in order."""
+        """Send ``[(host, token, body[, headers]), ...]`` in parallel, released together; return the results."""
         barrier = threading.Barrier(len(requests))
         results = [None] * len(requests)
 

@@ -93,3 +93,26 @@ def test_a_mixed_burst_of_duplicates_and_distinct_learners(live_lms, two_sites):
         ])
         assert statuses(results) == {200: 9, 409: 7}
     assert UserOrganizationMapping.objects.filter(organization=alpha.organization, is_admin=False).count() == 27
+
+
+def test_16_requests_of_one_idempotency_key_make_one_learner_and_one_email(two_sites, tmp_path):
+    """Every answer is the first one's 200 (replayed) or 409 idempotency-key-in-flight; one learner, one email."""
+    alpha, _, tokens = two_sites
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    server = LiveLms(workers=4, extra_env={"DEVLMS_EMAIL_FILE_PATH": str(mail_dir)})
+    try:
+        body = {"username": "once", "email": "once@example.com", "name": "Only Once"}
+        results = server.post_all_at_once([
+            (alpha.domain, tokens[alpha.domain], body, {"Idempotency-Key": "crm-sync-42"}) for _ in range(16)
+        ])
+    finally:
+        server.stop()
+    counts = statuses(results)
+    assert set(counts) <= {200, 409} and counts[200] >= 1, counts
+    created = [body for status, body, _ in results if status == 200]
+    assert all(answer == created[0] for answer in created)
+    assert all(body["error_code"] == "idempotency-key-in-flight" for status, body, _ in results if status == 409)
+    assert get_user_model().objects.filter(username="once").count() == 1
+    sent = "".join(path.read_text(encoding="utf-8") for path in mail_dir.iterdir())
+    assert sent.count("To: once@example.com") == 1

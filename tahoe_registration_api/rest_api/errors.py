@@ -117,6 +117,8 @@ def _domain_response(exc):
     status_code = getattr(exc, "status_code", None) or DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
     body = error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
     headers = {"Retry-After": "30"} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    if getattr(exc, "retry_after_seconds", None):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     return Response(body, status=status_code, headers=headers)
 
 

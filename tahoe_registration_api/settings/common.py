@@ -47,6 +47,11 @@ DEFAULTS = {
     #   activation or "set your password" email). None leaves it to the LMS's routing (its default
     #   queue). The API call only queues the task, after the registration committed.
     "TAHOE_REGISTRATION_API_EMAIL_QUEUE": None,
+    # .. setting_name: TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL
+    # .. setting_default: 86400
+    # .. setting_description: Seconds a registration's answer is kept for its Idempotency-Key; older
+    #   keys are purged as new ones arrive (no cron job needed) and may then be used again.
+    "TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL": 86400,
     # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_RETRIES
     # .. setting_default: 5
     # .. setting_description: How many times the email task retries a failed send (as the

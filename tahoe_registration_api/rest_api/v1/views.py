@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from tahoe_registration_api import api, audit
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler
 from tahoe_registration_api.rest_api.parsers import PARSER_CLASSES, enforce_body_limit
@@ -44,6 +45,7 @@ class TahoeApiView(APIView):
     rate_limit_usage = None
     lms_user = None
     audit_action = "register"
+    idempotency = None  # the request's Idempotency-Key in use, if any
 
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
@@ -64,7 +66,9 @@ class TahoeApiView(APIView):
         """Do nothing here: DRF would throttle after the permission; ``check_permissions`` did it before."""
 
     def finalize_response(self, request, response, *args, **kwargs):
-        """Add the rate-limit and request-id headers, and write the attempt to the audit trail."""
+        """Keep an idempotent answer; add the rate-limit and request-id headers; write the audit record."""
+        if self.idempotency is not None:  # keep the answer (a 200, 400 or 409) for the key, or give the key up
+            self.idempotency.store(response.status_code, getattr(response, "data", None))
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.rate_limit_usage is not None:
             for header, value in rate_limit_headers(self.rate_limit_usage).items():
@@ -127,7 +131,13 @@ class RegistrationView(TahoeApiView):
     def post(self, request):
         """Validate the body, register the learner, answer ``{"user_id": N}`` (``{"dry_run": true}`` for a dry run)."""
         dry_run = dry_run_requested(request)
-        serializer = RegistrationRequestSerializer(data=request.data)
+        key = None if dry_run else idempotency.key_of(request)
+        serializer = RegistrationRequestSerializer(data=request.data)  # parsed here: a 415 keeps no key
+        if key is not None:
+            self.idempotency = idempotency.Idempotency(request, key)
+            replay = self.idempotency.replay_or_claim()
+            if replay is not None:
+                return replay
         serializer.is_valid(raise_exception=True)
         if dry_run:
             self.audit_action = "dry_run"
@@ -140,8 +150,13 @@ class RegistrationView(TahoeApiView):
             site=request.site,
             organization=request_organization(request),
             request=request,
+            on_created=self._store_with_registration if self.idempotency else None,
         )
         return Response(RegistrationResponseSerializer({"user_id": result.user_id}).data, status=status.HTTP_200_OK)
+
+    def _store_with_registration(self, user):
+        """Keep the 200's answer for the Idempotency-Key in the registration's transaction."""
+        self.idempotency.store_with_registration(RegistrationResponseSerializer({"user_id": user.id}).data)
 
 
 class ResendView(TahoeApiView):

@@ -1,0 +1,109 @@
+"""
+``Idempotency-Key`` on registrations, as the IETF httpapi draft "The Idempotency-Key HTTP Header Field" describes.
+
+A key belongs to one caller on one site. The first request with a key runs; its answer, when
+it is a 200, 400 or 409, is stored and given again (with ``Idempotent-Replayed: true``) to any
+later request of the same key and the same request (path and parsed body). The same key with
+another request is a 422; a request of a key whose first request is still running, a 409 with
+``Retry-After``. Other answers (401, 403, 413, 415, 429, 5xx, a filter's refusal) are not stored:
+a retry runs anew. Keys are kept ``TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL`` seconds.
+"""
+
+import hashlib
+import json
+import re
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.response import Response
+
+from tahoe_registration_api.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidRegistration
+from tahoe_registration_api.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+STORED_STATUSES = {200, 400, 409}
+_VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
+PURGE_EVERY_SECONDS = 60
+_last_purge = [0.0]
+
+
+def key_of(request):
+    """Return the request's ``Idempotency-Key`` (None without one); a malformed key is a 400 naming it."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not _VALID_KEY.match(key):
+        raise InvalidRegistration(field_errors={HEADER: "Must be 1 to 255 printable ASCII characters."})
+    return key
+
+
+def _digest(*parts):
+    """SHA-256 of the parts, each as JSON."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+class Idempotency:
+    """One request's use of its key: claim it, give the stored answer, or store the new one."""
+
+    def __init__(self, request, key):
+        """Name the key (caller, site, key) and the request (path, parsed body)."""
+        self.record_key = _digest(request.user.pk, request.site.pk, key)
+        self.fingerprint = _digest(request.path.rstrip("/"), request.data)
+        self.claimed = False
+
+    def replay_or_claim(self):
+        """Return the stored answer of this key's first request, or None once this request holds the key."""
+        _purge_expired()
+        for _ in range(3):
+            try:
+                with transaction.atomic():
+                    IdempotencyRecord.objects.create(key=self.record_key, fingerprint=self.fingerprint)
+                self.claimed = True
+                return None
+            except IntegrityError:
+                record = IdempotencyRecord.objects.filter(key=self.record_key).first()
+            if record is None:
+                continue  # its first request ended with an answer that is not kept: claim again
+            if record.created < _cutoff():
+                IdempotencyRecord.objects.filter(key=self.record_key, created=record.created).delete()
+                continue
+            if record.fingerprint != self.fingerprint:
+                raise IdempotencyKeyReused()
+            if record.status is None:
+                raise IdempotencyKeyInFlight()
+            response = Response(json.loads(record.body), status=record.status)
+            response[REPLAYED_HEADER] = "true"
+            return response
+        raise IdempotencyKeyInFlight()
+
+    def store_with_registration(self, body):
+        """Keep a 200's answer inside the registration's transaction: it commits with the account, or not at all."""
+        IdempotencyRecord.objects.filter(key=self.record_key).update(status=200, body=json.dumps(body))
+
+    def store(self, status, body):
+        """Keep the answer (a 200, 400 or 409) for this key; for another status, give the key up."""
+        if not self.claimed:
+            return
+        if status in STORED_STATUSES:
+            IdempotencyRecord.objects.filter(key=self.record_key).update(status=status, body=json.dumps(body))
+        else:
+            IdempotencyRecord.objects.filter(key=self.record_key, status__isnull=True).delete()
+        self.claimed = False
+
+
+def _cutoff():
+    """Return the creation time before which a record has expired."""
+    return timezone.now() - timedelta(seconds=int(settings.TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL))
+
+
+def _purge_expired():
+    """Delete expired records, at most once a minute per process: no cron job to remember."""
+    now = time.monotonic()
+    if now - _last_purge[0] < PURGE_EVERY_SECONDS:
+        return
+    _last_purge[0] = now
+    IdempotencyRecord.objects.filter(created__lt=_cutoff()).delete()

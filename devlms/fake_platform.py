@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db.models import CharField, Value
 from django.utils.http import int_to_base36
+from django.utils.translation import get_language
 
 from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
@@ -115,7 +116,9 @@ def create_account(registration, site):  # pylint: disable=unused-argument
         user.password = unset_password_value()
     user.save()
     activation = ActivationRecord.objects.create(user=user, activation_key=uuid.uuid4().hex)
-    profile = LearnerProfile.objects.create(user=user, name=registration.name.strip())
+    profile = LearnerProfile.objects.create(
+        user=user, name=registration.name.strip(), language=registration.language or get_language(),
+    )
     if registration.has_password and not registration.send_activation_email:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -156,6 +159,11 @@ def send_password_reset_email(user, site, secure):
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+def language_choices(site):  # pylint: disable=unused-argument
+    """Return the codes of the development LMS's languages (``settings.LANGUAGES``)."""
+    return {code for code, _name in settings.LANGUAGES}
 
 
 def site_configuration_value(site, name, default=None):

@@ -9,6 +9,8 @@ class LearnerProfile(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devlms_profile")
     name = models.CharField(max_length=255, blank=True)
+    # The platform keeps it as the learner's "pref-lang" preference.
+    language = models.CharField(max_length=16, blank=True, default="")
 
     def __str__(self):
         """Name the profile by its user."""

@@ -24,6 +24,12 @@ SITE_ID = 1  # the LMS's main site; Tahoe sites are the others
 ROOT_URLCONF = "devlms.urls"
 USE_TZ = True
 TIME_ZONE = "UTC"
+# As the LMS: English by default, and some of the languages of lms/envs/common.py's LANGUAGES.
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"), ("ar", "Arabic"), ("de-de", "German (Germany)"), ("es-419", "Spanish (Latin America)"),
+    ("fr", "French"), ("pt-br", "Portuguese (Brazil)"), ("zh-cn", "Chinese (China)"),
+]
 LMS_ROOT_URL = f"http://localhost:{os.environ.get('PORT', '8000')}"
 
 # As lms/envs/common.py: FEATURES must exist before the plugins' settings run.

@@ -34,14 +34,6 @@ DOCUMENTED_DIFFERENCES = {
         "(production.py: in the cache, so there it is a cache entry). The plugin never logs the learner in, and its "
         "view gives the LMS's request back the user the middleware found, so a token caller leaves no session.",
     ),
-    "user_api_userpreference": (
-        PLATFORM,
-        "The platform stores the language of the registering request as the learner's 'pref-lang' preference "
-        "(create_account_with_params: set_user_preference(user, LANGUAGE_KEY, get_language()); 'Sites using "
-        "multiple languages need to record the language used during registration'). The plugin sets no preference: "
-        "its learners' emails are rendered in the language active when they are sent (the site's default) until "
-        "they choose one.",
-    ),
     "tahoe_sites_userorganizationmapping": (
         PLUGIN,
         "The plugin makes the learner a member (is_admin false) of the site's organization, with tahoe-sites' "
@@ -58,7 +50,7 @@ PLUGIN_FLOWS = {
 
 # Rows every registration leaves, on both sides: what the comparison of counts must at least cover.
 EXPECTED_SHARED = {"auth_user", "auth_userprofile", "auth_registration", "student_userattribute",
-                   "student_usersignupsource"}
+                   "student_usersignupsource", "user_api_userpreference"}
 
 every_database = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -150,7 +142,7 @@ def test_each_learner_has_as_many_rows_in_each_table_both_write(alpha, alpha_adm
 
 @every_database
 def test_each_documented_difference_is_what_its_reason_says(alpha, alpha_admin):
-    """The session is the platform learner's login, the preference its pref-lang, the membership the plugin's."""
+    """The session is the platform learner's login; the membership the plugin's; both learners get pref-lang."""
     browser = Client()
     platform_learner = register_through_the_platform(alpha, browser)
     plugin_learner = register_through_the_plugin(alpha_admin, alpha, "password and activation email")
@@ -159,8 +151,9 @@ def test_each_documented_difference_is_what_its_reason_says(alpha, alpha_admin):
     assert session.get_decoded()["_auth_user_id"] == str(platform_learner.pk)
     assert session.session_key in browser.cookies[settings.SESSION_COOKIE_NAME].value  # safe-sessions wraps the key
 
-    assert list(UserPreference.objects.values_list("user", "key", "value")) == [
-        (platform_learner.pk, LANGUAGE_KEY, settings.LANGUAGE_CODE)
+    assert sorted(UserPreference.objects.values_list("user", "key", "value")) == [
+        (platform_learner.pk, LANGUAGE_KEY, settings.LANGUAGE_CODE),
+        (plugin_learner.pk, LANGUAGE_KEY, settings.LANGUAGE_CODE),
     ]
 
     assert list(UserOrganizationMapping.objects.filter(user__in=[platform_learner, plugin_learner]).values_list(

@@ -19,14 +19,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.db.models import CharField, Value
-from tahoe_sites.api import add_user_to_organization
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import hooks
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
 from tahoe_registration_api.edxapp import UNSET_PASSWORD_PREFIX
-from tahoe_registration_api.exceptions import DuplicateAccount, LearnerNotFound, NothingToSend, ServiceUnavailable
+from tahoe_registration_api.exceptions import (
+    DuplicateAccount,
+    InvalidRegistration,
+    LearnerNotFound,
+    NothingToSend,
+    ServiceUnavailable,
+)
 from tahoe_registration_api.models import RegistrationClaim
 from tahoe_registration_api.tasks import ACTIVATION, PASSWORD_RESET, queue_registration_email
 
@@ -48,6 +53,7 @@ def register_user(registration, *, site, organization, request=None, on_created=
     given, runs inside the registration's transaction, once the account and membership exist.
     """
     adapter = platform_adapter()
+    _check_language(adapter, registration, site)
     registration = hooks.run_registration_filter(registration)
     account, event_data = _create_with_retries(adapter, registration, site, organization, on_created)
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
@@ -55,7 +61,7 @@ def register_user(registration, *, site, organization, request=None, on_created=
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
-def check_registration(registration, *, site, organization):  # pylint: disable=unused-argument
+def check_registration(registration, *, site, organization):
     """
     Run every check ``register_user`` runs for this registration, and nothing else (a dry run).
 
@@ -65,6 +71,7 @@ def check_registration(registration, *, site, organization):  # pylint: disable=
     only a real call takes the claims.
     """
     adapter = platform_adapter()
+    _check_language(adapter, registration, site)
     registration = hooks.run_registration_filter(registration)
     if conflicts := _conflicts(registration, organization):
         raise DuplicateAccount(conflicts)
@@ -95,6 +102,15 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
     secure = _is_secure(request)
     transaction.on_commit(lambda: queue_registration_email(learner.id, site.id, email, secure))
     return email
+
+
+def _check_language(adapter, registration, site):
+    """Refuse a language the LMS does not offer on ``site`` (a 400 naming ``language``)."""
+    if registration.language is None:
+        return
+    choices = adapter.language_choices(site)
+    if registration.language not in choices:
+        raise InvalidRegistration(field_errors={"language": f"Must be one of: {', '.join(sorted(choices))}."})
 
 
 def _create_with_retries(adapter, registration, site, organization, on_created=None):
@@ -150,12 +166,24 @@ def _create_account(adapter, registration, site, organization, on_created=None):
         if conflicts:
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
-        add_user_to_organization(account.user, organization, is_admin=False)
+        add_membership(account.user, organization)
         if on_created is not None:
             on_created(account.user)
         event_data = hooks.registration_completed_data(account.user, registration.name)
         RegistrationClaim.objects.filter(key__in=claim_keys).delete()
     return account, event_data
+
+
+def add_membership(user, organization):
+    """
+    Make a user created in this transaction a learner (not an admin) of ``organization``.
+
+    tahoe-sites' ``add_user_to_organization`` without its pre_save check that the user belongs
+    to no other organization: a user created in this very transaction cannot.
+    """
+    UserOrganizationMapping.objects.bulk_create(
+        [UserOrganizationMapping(user=user, organization=organization, is_admin=False)]
+    )
 
 
 def _claim_keys(adapter, registration, organization):

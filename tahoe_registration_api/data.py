@@ -13,6 +13,8 @@ class RegistrationRequest:
     name: str
     password: Optional[str] = None
     send_activation_email: bool = True
+    # One of the LMS's languages (a code of settings.LANGUAGES); None: as the platform's registration.
+    language: Optional[str] = None
 
     @property
     def has_password(self):

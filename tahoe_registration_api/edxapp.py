@@ -170,6 +170,9 @@ def create_account(registration, site):
     from common.djangoapps.student.models import Registration, UserAttribute, UserProfile
     from common.djangoapps.util.password_policy_validators import normalize_password
     from django.contrib.auth import get_user_model
+    from django.utils.translation import get_language
+    from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+    from openedx.core.djangoapps.user_api.models import UserPreference
 
     form = _valid_form(registration)
     user = get_user_model()(
@@ -196,6 +199,12 @@ def create_account(registration, site):
         activation.save()
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
     profile.save()
+    # As create_account_with_params: the learner's language, or the one of the registering request.
+    # One INSERT: the user is new, so there is no old value for the preference's save receivers
+    # to look up or report (they would emit edx.user.settings.changed, from nothing to this value).
+    UserPreference.objects.bulk_create(
+        [UserPreference(user=user, key=LANGUAGE_KEY, value=registration.language or get_language())]
+    )
     if site.id != settings.SITE_ID:
         # As the platform's create_or_set_user_attribute_created_on_site, without its
         # update_or_create: the user is new, so the attribute cannot exist yet.
@@ -272,6 +281,16 @@ def send_password_reset_email(user, site, secure):
 
     with _as_a_request_of(site, user, secure), _delivery_to(user):
         send_password_reset_email_for_user(user, crum.get_current_request())
+
+
+def language_choices(site):  # pylint: disable=unused-argument
+    """Return the codes of the languages a learner may be given: the released ones where dark-lang limits them."""
+    from openedx.core.djangoapps.dark_lang.models import DarkLangConfig
+    from openedx.core.djangoapps.lang_pref.api import released_languages
+
+    if DarkLangConfig.current().enabled:
+        return {language.code for language in released_languages()}
+    return {code for code, _name in settings.LANGUAGES}
 
 
 def email_unique_platform_wide():

@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "edx_platform"))
 INSTALLED_APPS += [  # noqa: F405
     "common.djangoapps.student",  # the platform's apps (stand-ins)
     "openedx.core.djangoapps.site_configuration",
+    "openedx.core.djangoapps.user_api",
     "oauth2_provider",  # the real django-oauth-toolkit, behind the platform's BearerAuthentication
 ]
 

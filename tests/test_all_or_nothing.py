@@ -27,10 +27,10 @@ FAULTS = {
     "building the user": (fake_platform, "get_user_model", lambda: boom, 500),
     "the activation record": (ActivationRecord, "save", boom, 500),
     "the profile": (LearnerProfile, "save", boom, 500),
-    "the organization membership": (api, "add_user_to_organization", boom, 500),
+    "the organization membership": (api, "add_membership", boom, 500),
     "the event payload": (hooks, "registration_completed_data", boom, 500),
     "releasing the claims": (api.RegistrationClaim.objects, "filter", boom, 500),
-    "a lost database connection (membership)": (api, "add_user_to_organization", lost_connection, 503),
+    "a lost database connection (membership)": (api, "add_membership", lost_connection, 503),
     "a lost database connection (platform)": (fake_platform, "create_account", lost_connection, 503),
 }
 
@@ -113,7 +113,7 @@ def test_a_lock_wait_timeout_that_persists_is_a_503(alpha, alpha_admin, monkeypa
 def test_a_connection_killed_mid_registration_leaves_nothing(alpha, alpha_admin, monkeypatch):
     """On MariaDB, really kill the registration's connection between the user and its membership."""
     assert on_mariadb()
-    real_add = api.add_user_to_organization
+    real_add = api.add_membership
 
     def kill_my_connection(*args, **kwargs):
         with connection.cursor() as cursor:
@@ -130,7 +130,7 @@ def test_a_connection_killed_mid_registration_leaves_nothing(alpha, alpha_admin,
         return real_add(*args, **kwargs)
 
     before = row_counts()
-    monkeypatch.setattr(api, "add_user_to_organization", kill_my_connection)
+    monkeypatch.setattr(api, "add_membership", kill_my_connection)
     response = alpha_admin.register(alpha, learner_body())
     monkeypatch.undo()
     assert response.status_code == 503

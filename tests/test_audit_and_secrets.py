@@ -64,7 +64,7 @@ def error_paths(alpha, beta, admin, settings, monkeypatch):
     monkeypatch.setattr(fake_platform, "create_account", _raise_with_secret)
     yield admin.register(alpha, {**body, "username": "cc1", "email": "c@example.com"})  # 500
     monkeypatch.undo()
-    monkeypatch.setattr(api, "add_user_to_organization", _lose_connection_with_secret)
+    monkeypatch.setattr(api, "add_membership", _lose_connection_with_secret)
     yield admin.register(alpha, {**body, "username": "dd1", "email": "d@example.com"})  # 503
     monkeypatch.undo()
     monkeypatch.setattr(fake_platform.mail, "send_mail", _raise_with_secret)

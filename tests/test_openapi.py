@@ -25,7 +25,7 @@ def test_the_request_schema_matches_the_serializer():
     schema = SCHEMAS["RegistrationRequest"]
     assert set(schema["properties"]) == set(fields)
     assert set(schema["required"]) == {name for name, field in fields.items() if field.required}
-    for name in ("username", "email", "name", "password"):
+    for name in ("username", "email", "name", "password", "language"):
         assert schema["properties"][name]["maxLength"] == fields[name].max_length, name
 
 

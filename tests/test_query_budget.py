@@ -102,8 +102,8 @@ def test_the_real_adapter_adds_only_the_platforms_own_queries(alpha, alpha_admin
     """
     With the real adapter (against the platform stand-ins): 15 / 4 / 2, reported, not a budget.
 
-    Over the fake's: the form's own email check (two), the registration and profile rows and
-    the ``created_on_site`` attribute, less the fake's activation email reading the site.
+    Over the fake's: the form's own email check (two), the registration and profile rows, the
+    ``created_on_site`` attribute and the ``pref-lang`` preference.
     """
     settings.TAHOE_REGISTRATION_API_ADAPTER = "tahoe_registration_api.edxapp"
     bodies = (learner_body(), learner_body(), learner_body(email="not-an-email"))

@@ -121,6 +121,9 @@ class EmailField(StrictCharField):
         )
 
 
+LANGUAGE_MAX_LENGTH = 16  # the longest of the LMS's language codes is 7 ("zh-hans")
+
+
 class PasswordField(StrictCharField):
     """
     An optional password, checked against the platform's password policy (AUTH_PASSWORD_VALIDATORS).
@@ -152,6 +155,8 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
     name = NameField(max_length=NAME_MAX_LENGTH)
     password = PasswordField()
     send_activation_email = LenientBooleanField(required=False, default=True)
+    # Checked against the LMS's languages by the API (the platform decides which it has).
+    language = serializers.CharField(required=False, allow_null=True, max_length=LANGUAGE_MAX_LENGTH)
 
     def get_fields(self):
         """Build the username field per request: its length and alphabet are operator settings."""
@@ -168,6 +173,7 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
             name=data["name"],
             password=data.get("password") or None,
             send_activation_email=data["send_activation_email"],
+            language=data.get("language"),
         )
 
 

@@ -1,0 +1,3 @@
+"""Stand-in for ``openedx/core/djangoapps/lang_pref``: the key of the language preference."""
+
+LANGUAGE_KEY = "pref-lang"

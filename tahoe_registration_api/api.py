@@ -110,7 +110,10 @@ def _check_language(adapter, registration, site):
         return
     choices = adapter.language_choices(site)
     if registration.language not in choices:
-        raise InvalidRegistration(field_errors={"language": f"Must be one of: {', '.join(sorted(choices))}."})
+        examples = [code for code in ("en", "es-419", "fr") if code in choices] or sorted(choices)[:3]
+        raise InvalidRegistration(field_errors={"language": (
+            f"Not one of this site's {len(choices)} languages (their codes, e.g. {', '.join(examples)})."
+        )})
 
 
 def _create_with_retries(adapter, registration, site, organization, on_created=None):

@@ -135,3 +135,16 @@ def test_the_record_holds_neither_the_key_nor_the_body(alpha, alpha_admin):
     record = IdempotencyRecord.objects.get()
     stored = f"{record.key} {record.fingerprint} {record.body}"
     assert KEY not in stored and "Str0ng-enough-pw" not in stored and "alex.userton" not in stored
+
+
+def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_five_minutes(alpha, alpha_admin):
+    # What a request of KEY that died before answering (a killed worker) leaves behind.
+    IdempotencyRecord.objects.create(
+        key=idempotency._digest(alpha_admin.user.pk, alpha.site.pk, KEY),
+        fingerprint=idempotency._digest(REGISTRATIONS_URL.rstrip("/"), learner_body()),
+    )
+    assert post(alpha_admin, alpha, learner_body()).status_code == 409  # as if still running
+    IdempotencyRecord.objects.update(created=timezone.now() - timedelta(minutes=6))
+    retry = post(alpha_admin, alpha, learner_body())
+    assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
+    assert learners() == 1

@@ -28,6 +28,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 STORED_STATUSES = {200, 400, 409}
 _VALID_KEY = re.compile(r"^[\x20-\x7e]{1,255}$")
 PURGE_EVERY_SECONDS = 60
+# Longer than any request may run (the LMS's gunicorn timeout is far shorter): a key in flight
+# for longer belongs to a request that died without an answer, and a retry may take it.
+IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
 _last_purge = [0.0]
 
 
@@ -73,6 +76,10 @@ class Idempotency:
                 continue
             if record.fingerprint != self.fingerprint:
                 raise IdempotencyKeyReused()
+            if record.status is None and record.created < timezone.now() - IN_FLIGHT_TIMEOUT:
+                # Its request died (a killed worker) without an answer: no request lives this long.
+                IdempotencyRecord.objects.filter(key=self.record_key, status__isnull=True).delete()
+                continue
             if record.status is None:
                 raise IdempotencyKeyInFlight()
             response = Response(json.loads(record.body), status=record.status)

@@ -16,6 +16,7 @@ from edx_django_utils.plugins import add_plugins, get_plugin_apps
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DEVLMS_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)  # DEVLMS_VAR_DIR may name a directory not made yet
 
 SECRET_KEY = os.environ.get("DEVLMS_SECRET_KEY", "development-only-secret-key-never-used-in-production")
 DEBUG = os.environ.get("DEVLMS_DEBUG", "false").lower() == "true"

@@ -27,7 +27,11 @@ from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
 from tahoe_registration_api.data import NewAccount
 
 # The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
-from tahoe_registration_api.edxapp import email_unique_platform_wide, unset_password_value
+from tahoe_registration_api.edxapp import (  # pylint: disable=unused-import  # password_was_set: a verb as is
+    email_unique_platform_wide,
+    password_was_set,
+    unset_password_value,
+)
 from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration
 from tahoe_registration_api.features import feature
 

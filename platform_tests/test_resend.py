@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.test import override_settings
 
 from conftest import PASSWORD, learner_body, links
 
@@ -50,3 +51,15 @@ def test_a_learner_of_another_site_or_no_one_is_the_same_404(alpha, beta, alpha_
     assert [response.status_code for response in answers] == [404, 404, 404]
     assert {response.json()["user_message"] for response in answers} == {"There is no such learner on this site."}
     assert mail.outbox == []
+
+
+@override_settings(TAHOE_REGISTRATION_API_RATE="3/m")
+def test_registrations_dry_runs_and_resends_share_the_callers_rate(alpha, alpha_admin):
+    user_id = registered(alpha_admin, alpha)
+    dry = alpha_admin.register(alpha, learner_body(username="dry", email="dry@example.com"),
+                               url="/tahoe/api/v1/registrations/?dry_run=true")
+    assert dry.status_code == 200
+    assert resend(alpha_admin, alpha, user_id).status_code == 202
+    refused = resend(alpha_admin, alpha, user_id)
+    assert (refused.status_code, refused.json()["error_code"]) == (429, "rate-limited")
+    assert int(refused["Retry-After"]) > 0

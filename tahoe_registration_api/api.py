@@ -24,7 +24,6 @@ from tahoe_sites.models import UserOrganizationMapping
 from tahoe_registration_api import hooks
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
-from tahoe_registration_api.edxapp import UNSET_PASSWORD_PREFIX
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
@@ -93,7 +92,7 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
     if membership is None:
         raise LearnerNotFound(f"No learner {learner_id} on this site.")
     learner = membership.user
-    if learner.password.startswith(UNSET_PASSWORD_PREFIX) or not learner.has_usable_password():
+    if not platform_adapter().password_was_set(learner):
         email = PASSWORD_RESET
     elif not learner.is_active:
         email = ACTIVATION

@@ -38,6 +38,11 @@ def unset_password_value():
     return UNSET_PASSWORD_PREFIX + secrets.token_urlsafe(24)
 
 
+def password_was_set(user):
+    """Whether the learner has a password of their own (not the unset value, nor an unusable one)."""
+    return user.has_usable_password() and not user.password.startswith(UNSET_PASSWORD_PREFIX)
+
+
 def _platform_conflicts(username, email):
     """Return the fields the platform's own (global) duplicate checks refuse, retired accounts included."""
     from common.djangoapps.student.models import (

@@ -92,10 +92,12 @@ class Idempotency:
         IdempotencyRecord.objects.filter(key=self.record_key).update(status=200, body=json.dumps(body))
 
     def store(self, status, body):
-        """Keep the answer (a 200, 400 or 409) for this key; for another status, give the key up."""
+        """Keep the answer (a 400 or 409) for this key; a 200's is kept already; for another status, give the key up."""
         if not self.claimed:
             return
-        if status in STORED_STATUSES:
+        if status == 200:
+            pass  # written by store_with_registration, in the registration's transaction
+        elif status in STORED_STATUSES:
             IdempotencyRecord.objects.filter(key=self.record_key).update(status=status, body=json.dumps(body))
         else:
             IdempotencyRecord.objects.filter(key=self.record_key, status__isnull=True).delete()

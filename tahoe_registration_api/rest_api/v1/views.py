@@ -113,8 +113,16 @@ class RegistrationView(TahoeApiView):
       any case are accepted): with a password, ``false`` creates an active account and
       sends no email. Without a password it is forced to false.
 
+    * ``language`` (string, optional): one of the LMS's languages (its released ones where
+      dark-lang is on), kept as the learner's ``pref-lang``; without it, the request's language.
+
     Other fields are ignored. The Terms of Use / Privacy Policy (and honor code) are
     accepted on the learner's behalf.
+
+    ``Idempotency-Key`` (header, 1-255 printable ASCII characters): the same key and request
+    again gets the first 200, 400 or 409 again with ``Idempotent-Replayed: true``; the key with
+    another request is a 422 ``idempotency-key-reused``; while its first request runs, a 409
+    ``idempotency-key-in-flight`` with ``Retry-After``.
 
     ``?dry_run=true`` runs every check of a real call (fields, password policy, uniqueness on
     the site and platform-wide, the registration filter, switches and permissions, the rate
@@ -124,8 +132,8 @@ class RegistrationView(TahoeApiView):
     Answers 200 ``{"user_id": N}``; otherwise the Open edX error object (``error_code``,
     ``user_message``, ``developer_message``, ``field_errors``) with 400 (invalid fields),
     401 (no or bad credentials), 403 (not an admin of this site, or the API is switched
-    off for it), 409 (username or email taken), 413 (body too large), 429 (over the rate
-    limit, with ``Retry-After``) or 503 (database unavailable).
+    off for it), 409 (username or email taken), 413 (body too large), 422 (an Idempotency-Key
+    reused), 429 (over the rate limit, with ``Retry-After``) or 503 (database unavailable).
     """
 
     def post(self, request):

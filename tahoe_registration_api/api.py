@@ -42,7 +42,8 @@ BACK_OFF_BASE_SECONDS = 0.005
 BACK_OFF_CAP_SECONDS = 0.2
 
 
-def register_user(registration, *, site, organization, request=None, on_created=None):
+def register_user(registration, *, site, organization, request=None, on_created=None,  # pylint: disable=too-many-arguments
+                  send_emails=True, secure=None):
     """
     Register one learner on ``site`` (whose organization is ``organization``).
 
@@ -50,13 +51,17 @@ def register_user(registration, *, site, organization, request=None, on_created=
     having written nothing. Emails and events leave only after the account committed.
     Call it outside a transaction so that deadlocks can be retried. ``on_created(user)``, if
     given, runs inside the registration's transaction, once the account and membership exist.
+    ``send_emails=False`` queues no email at all (an import whose learners are told otherwise);
+    ``secure`` gives the scheme of the email's links when there is no request (default: the request's).
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
     registration = hooks.run_registration_filter(registration)
     account, event_data = _create_with_retries(adapter, registration, site, organization, on_created)
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
-    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, registration, site, request))
+    email = registration_email(registration) if send_emails else None
+    secure = is_secure(request) if secure is None else secure
+    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, email, site, secure))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
@@ -98,7 +103,7 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
         email = ACTIVATION
     else:
         raise NothingToSend(f"Learner {learner_id} is active and has set a password.")
-    secure = _is_secure(request)
+    secure = is_secure(request)
     transaction.on_commit(lambda: queue_registration_email(learner.id, site.id, email, secure))
     return email
 
@@ -217,25 +222,29 @@ def _conflicts(registration, organization):
     return {field for (field,) in taken_username.union(taken_email)}
 
 
-def _after_commit(adapter, account, event_data, registration, site, request):  # pylint: disable=too-many-arguments
-    """Announce the learner and queue the contract's email; failures are logged, never undone."""
+def registration_email(registration):
+    """Return the email the contract gives this registration: ``activation``, ``password-reset`` or None."""
+    if registration.activation_email_wanted:
+        return ACTIVATION
+    if not registration.has_password:
+        return PASSWORD_RESET
+    return None
+
+
+def _after_commit(adapter, account, event_data, email, site, secure):  # pylint: disable=too-many-arguments
+    """Announce the learner and queue its ``email`` (if any); failures are logged, never undone."""
     user_id = account.user.id
     _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
     _without_failing(
         "the STUDENT_REGISTRATION_COMPLETED event", user_id,
         hooks.emit_registration_completed, event_data,
     )
-    email = None
-    if registration.activation_email_wanted:
-        email = ACTIVATION
-    elif not registration.has_password:
-        email = PASSWORD_RESET
     if email:
         _without_failing(f"queueing the {email} email", user_id,
-                         queue_registration_email, user_id, site.id, email, _is_secure(request))
+                         queue_registration_email, user_id, site.id, email, secure)
 
 
-def _is_secure(request):
+def is_secure(request):
     """Whether the call came over HTTPS: the caller's request, else the current one, else the LMS's ``HTTPS``."""
     request = request or crum.get_current_request()
     if request is not None:

@@ -39,7 +39,11 @@ def _caller_id(request):
     return user.pk if user is not None and user.is_authenticated else None
 
 
-OUTCOMES = {"register": "registered", "dry_run": "checked", "resend": "email-queued"}
+OUTCOMES = {
+    "register": "registered", "dry_run": "checked", "resend": "email-queued",
+    "bulk_register": "bulk-processed", "bulk_dry_run": "bulk-checked",
+    "job_create": "job-queued", "job_results": "job-results-read",
+}
 
 
 def record_attempt(request, response, action="register"):

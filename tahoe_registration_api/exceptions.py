@@ -91,6 +91,40 @@ class RequestTooLarge(RegistrationError):
     user_message = "The request body is too large."
 
 
+class TooManyLearners(RequestTooLarge):
+    """A bulk call or a job holds more learners than the settings allow."""
+
+    error_code = "too-many-learners"
+    user_message = "There are too many learners in this request."
+
+
+class InvalidJobFile(RegistrationError):
+    """A job's CSV cannot be read: no header, a required column missing, undecodable bytes."""
+
+    error_code = "invalid-file"
+    user_message = "The file cannot be read as a CSV of learners."
+
+    def __init__(self, line, problem):
+        """Name the line (1 is the header) and what is wrong with it."""
+        self.line = line
+        super().__init__(f"Line {line}: {problem}", field_errors={"file": f"Line {line}: {problem}"})
+
+
+class InternalError(RegistrationError):
+    """Something unexpected failed; nothing was written for this learner."""
+
+    error_code = "internal-error"
+    user_message = "Something went wrong; the learner was not registered."
+    status_code = 500
+
+
+class JobNotFound(RegistrationError):
+    """No job of this id on the site, for this caller (the same whether or not it exists elsewhere)."""
+
+    error_code = "job-not-found"
+    user_message = "There is no such registration job on this site."
+
+
 class ServiceUnavailable(RegistrationError):
     """The database is unreachable or kept refusing the registration; retrying later may work."""
 

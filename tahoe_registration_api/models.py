@@ -55,3 +55,77 @@ class IdempotencyRecord(models.Model):
     def __str__(self):
         """Name the record by its key and status."""
         return f"IdempotencyRecord<{self.key}:{self.status}>"
+
+
+class RegistrationJob(models.Model):
+    """
+    An import of many learners into one site, run in the background by the LMS's Celery workers.
+
+    Its rows (``RegistrationJobRow``) are written when the job is created; the task registers
+    the pending ones in order, a slice at a time. A task whose worker died leaves a heartbeat
+    that grows old: the next delivery of the task then takes the job over where it stopped.
+    """
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATUSES = ((QUEUED, QUEUED), (RUNNING, RUNNING), (DONE, DONE), (FAILED, FAILED))
+
+    id = models.UUIDField(primary_key=True)
+    site_id = models.PositiveIntegerField()
+    organization_id = models.PositiveIntegerField()
+    caller_id = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=STATUSES, default=QUEUED)
+    # How the request came (for the learners' emails: the scheme of the reset link).
+    secure = models.BooleanField(default=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    # Why a job failed as a whole (never a learner's data).
+    failure = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    # The task running the job and when it last showed progress: a task is taken for dead (and
+    # the job may be resumed by another) once its heartbeat is older than the job heartbeat timeout.
+    runner = models.CharField(max_length=64, blank=True, default="")
+    heartbeat = models.DateTimeField(null=True)
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+
+    def __str__(self):
+        """Name the job by its id and status."""
+        return f"RegistrationJob<{self.id}:{self.status}>"
+
+
+class RegistrationJobRow(models.Model):
+    """
+    One learner of a job: its input until it is processed, then its outcome (the results CSV).
+
+    ``payload`` holds the learner's fields (the password among them) encrypted with a key
+    derived from the LMS's ``SECRET_KEY``, and is emptied as soon as the row is processed.
+    """
+
+    job = models.ForeignKey(RegistrationJob, on_delete=models.CASCADE, related_name="rows")
+    number = models.PositiveIntegerField()  # the row's line in the CSV (the header is line 1), or its index + 1
+    ref = models.CharField(max_length=255, blank=True, default="")
+    username = models.CharField(max_length=255, blank=True, default="")
+    email = models.CharField(max_length=255, blank=True, default="")
+    payload = models.TextField(blank=True, default="")
+    status = models.PositiveSmallIntegerField(null=True)  # the HTTP status a single call would have given
+    user_id = models.PositiveIntegerField(null=True)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    fields = models.CharField(max_length=255, blank=True, default="")  # the fields in error, space-separated
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        constraints = [models.UniqueConstraint(fields=("job", "number"), name="tahoe_reg_job_row_number")]
+        indexes = [models.Index(fields=("job", "status", "number"), name="tahoe_reg_job_row_pending")]
+
+    def __str__(self):
+        """Name the row by its job and number."""
+        return f"RegistrationJobRow<{self.job_id}:{self.number}>"

@@ -16,12 +16,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 
 from tahoe_registration_api.adapter import platform_adapter
+from tahoe_registration_api.exceptions import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
 ACTIVATION = "activation"
 PASSWORD_RESET = "password-reset"
 EMAILS = (ACTIVATION, PASSWORD_RESET)
+
+
+JOB_RETRY_SECONDS = 30
 
 
 def queue_registration_email(user_id, site_id, email, secure):
@@ -64,3 +68,24 @@ def send_registration_email(self, user_id, site_id, email, secure):
         log.warning("The %s email of learner %s failed (%s); retry %s of %s in %s s.",
                     email, user_id, type(exc).__name__, retries + 1, limit, delay)
         raise self.retry(countdown=delay, max_retries=limit) from exc
+
+
+# acks_late: the broker keeps the message until the slice ends, and delivers it again when the
+# worker dies mid-slice (reject_on_worker_lost: at once when only the pool's process died).
+@shared_task(bind=True, name="tahoe_registration_api.run_registration_job", ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_registration_job(self, job_id):
+    """Register the next slice of registration job ``job_id``; queue the next slice, or wait for the job's holder."""
+    from tahoe_registration_api import jobs  # pylint: disable=import-outside-toplevel
+
+    try:
+        outcome = jobs.run_slice(job_id, runner=self.request.id or f"eager-{job_id}")
+    except ServiceUnavailable as exc:
+        log.warning("Registration job %s: the database failed (%s); retrying in %s s.",
+                    job_id, exc.developer_message, JOB_RETRY_SECONDS)
+        raise self.retry(countdown=JOB_RETRY_SECONDS) from exc
+    if outcome.finished:
+        return
+    if outcome.again_in:  # another task holds the job: look again once its heartbeat could be stale
+        raise self.retry(countdown=outcome.again_in)
+    jobs.queue_job(job_id)

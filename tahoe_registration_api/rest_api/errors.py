@@ -17,7 +17,9 @@ from rest_framework.response import Response
 
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
+    InvalidJobFile,
     InvalidRegistration,
+    JobNotFound,
     LearnerNotFound,
     NothingToSend,
     NotSiteAdmin,
@@ -35,6 +37,8 @@ DOMAIN_STATUS = {
     DuplicateAccount: status.HTTP_409_CONFLICT,
     NothingToSend: status.HTTP_409_CONFLICT,
     LearnerNotFound: status.HTTP_404_NOT_FOUND,
+    JobNotFound: status.HTTP_404_NOT_FOUND,
+    InvalidJobFile: status.HTTP_400_BAD_REQUEST,
     NotSiteAdmin: status.HTTP_403_FORBIDDEN,
     SiteNotFound: status.HTTP_403_FORBIDDEN,
     RegistrationApiDisabled: status.HTTP_403_FORBIDDEN,
@@ -112,10 +116,23 @@ def _as_known_error(exc):
     return exc
 
 
+def status_of(exc):
+    """Return the HTTP status of a domain error (a refusing filter names its own)."""
+    status_code = getattr(exc, "status_code", None)
+    if status_code:
+        return status_code
+    return next((code for cls, code in DOMAIN_STATUS.items() if isinstance(exc, cls)), status.HTTP_400_BAD_REQUEST)
+
+
+def domain_error_body(exc):
+    """Return the error object of a domain error."""
+    return error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
+
+
 def _domain_response(exc):
-    """Answer a domain error with its status (a refusing filter names its own)."""
-    status_code = getattr(exc, "status_code", None) or DOMAIN_STATUS.get(type(exc), status.HTTP_400_BAD_REQUEST)
-    body = error_body(exc.error_code, exc.user_message, exc.developer_message, exc.field_errors)
+    """Answer a domain error with its status and error object."""
+    status_code = status_of(exc)
+    body = domain_error_body(exc)
     headers = {"Retry-After": "30"} if status_code == status.HTTP_503_SERVICE_UNAVAILABLE else None
     if getattr(exc, "retry_after_seconds", None):
         headers = {"Retry-After": str(exc.retry_after_seconds)}

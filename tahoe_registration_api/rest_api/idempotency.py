@@ -57,6 +57,7 @@ class Idempotency:
         self.record_key = _digest(request.user.pk, request.site.pk, key)
         self.fingerprint = _digest(request.path.rstrip("/"), request.data)
         self.claimed = False
+        self.stored_with_registration = False
 
     def replay_or_claim(self):
         """Return the stored answer of this key's first request, or None once this request holds the key."""
@@ -90,12 +91,13 @@ class Idempotency:
     def store_with_registration(self, body):
         """Keep a 200's answer inside the registration's transaction: it commits with the account, or not at all."""
         IdempotencyRecord.objects.filter(key=self.record_key).update(status=200, body=json.dumps(body))
+        self.stored_with_registration = True
 
     def store(self, status, body):
-        """Keep the answer (a 400 or 409) for this key; a 200's is kept already; for another status, give the key up."""
+        """Keep the answer (a 200, 400 or 409) for this key unless it is kept already; for another status, give the key up."""
         if not self.claimed:
             return
-        if status == 200:
+        if status == 200 and self.stored_with_registration:
             pass  # written by store_with_registration, in the registration's transaction
         elif status in STORED_STATUSES:
             IdempotencyRecord.objects.filter(key=self.record_key).update(status=status, body=json.dumps(body))

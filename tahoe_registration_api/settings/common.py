@@ -62,6 +62,57 @@ DEFAULTS = {
     # .. setting_description: Seconds before the email task's first retry; each later retry waits
     #   twice as long as the one before (30 s, 1, 2, 4 and 8 minutes by default).
     "TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY": 30,
+    # .. setting_name: TAHOE_REGISTRATION_API_BULK_MAX
+    # .. setting_default: 500
+    # .. setting_description: The most learners one bulk call (POST .../registrations/bulk/) may hold;
+    #   more answers 413 ``too-many-learners`` and registers nobody.
+    "TAHOE_REGISTRATION_API_BULK_MAX": 500,
+    # .. setting_name: TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES
+    # .. setting_default: 1048576
+    # .. setting_description: The largest body of a bulk call (1 MiB: about 2 KB per learner at 500
+    #   learners); a larger one answers 413.
+    "TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES": 1048576,
+    # .. setting_name: TAHOE_REGISTRATION_API_BULK_RATE
+    # .. setting_default: "5/m"
+    # .. setting_description: Bulk calls and job submissions allowed per caller and site (the syntax of
+    #   TAHOE_REGISTRATION_API_RATE, counted apart from single registrations, in the same shared cache).
+    #   None switches this limit off.
+    "TAHOE_REGISTRATION_API_BULK_RATE": "5/m",
+    # .. setting_name: TAHOE_REGISTRATION_API_BULK_LEARNER_RATE
+    # .. setting_default: "10000/h"
+    # .. setting_description: Learners that bulk calls (dry runs included) may hold per caller and site
+    #   in a fixed window (count/period, period s, m, h or d, e.g. "10000/h" or "500/10m"). A call whose
+    #   learners do not fit in what is left answers 429 and registers nobody. Jobs are not counted here:
+    #   they run at the pace of the LMS's workers. None switches this limit off.
+    "TAHOE_REGISTRATION_API_BULK_LEARNER_RATE": "10000/h",
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_MAX_ROWS
+    # .. setting_default: 100000
+    # .. setting_description: The most learners (CSV rows after the header, or JSON items) one
+    #   registration job may hold; more answers 413 ``too-many-learners`` and creates no job.
+    "TAHOE_REGISTRATION_API_JOB_MAX_ROWS": 100000,
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES
+    # .. setting_default: 67108864
+    # .. setting_description: The largest body of a job submission (64 MiB); a larger one answers 413.
+    #   The CSV is read line by line, never held whole in memory. The web server in front of the LMS
+    #   may have a lower limit of its own (Tutor's Caddy, nginx's client_max_body_size).
+    "TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES": 67108864,
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_QUEUE
+    # .. setting_default: None
+    # .. setting_description: The Celery queue of the task that runs registration jobs. None leaves it
+    #   to the LMS's routing (its default queue).
+    "TAHOE_REGISTRATION_API_JOB_QUEUE": None,
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS
+    # .. setting_default: 30
+    # .. setting_description: Days a finished job, its status and its results (usernames and emails,
+    #   never passwords) are kept; older jobs are deleted as new ones are created (no cron job needed).
+    "TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS": 30,
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT
+    # .. setting_default: 120
+    # .. setting_description: Seconds a job's task may show no progress (it writes a heartbeat after
+    #   every 100 rows) before it is taken for dead: the job's next task delivery then resumes it at
+    #   its first pending row. Celery's broker redelivers the task of a worker that died (with Redis,
+    #   after its visibility_timeout).
+    "TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT": 120,
 }
 
 # Apps the plugin needs beside the LMS's own: DRF's token table backs ``Authorization: Token``

@@ -2,14 +2,21 @@
 
 from django.urls import path
 
+from tahoe_registration_api.rest_api.v1.bulk_views import BulkRegistrationView
+from tahoe_registration_api.rest_api.v1.job_views import JobResultsView, JobsView, JobView
 from tahoe_registration_api.rest_api.v1.views import RegistrationView, ResendView
 
-registrations = RegistrationView.as_view()
+
+def both(route, view, name=None):
+    """Route ``route`` and, since Django cannot redirect a POST to add it, the same without its trailing slash."""
+    return [path(route, view, name=name), path(route.rstrip("/"), view)]
+
 
 urlpatterns = [
-    path("registrations/", registrations, name="registrations"),
-    # Also without the trailing slash: Django cannot redirect a POST to add it.
-    path("registrations", registrations),
-    path("registrations/<int:user_id>/resend/", ResendView.as_view(), name="resend"),
-    path("registrations/<int:user_id>/resend", ResendView.as_view()),
+    *both("registrations/", RegistrationView.as_view(), name="registrations"),
+    *both("registrations/bulk/", BulkRegistrationView.as_view(), name="bulk"),
+    *both("registrations/<int:user_id>/resend/", ResendView.as_view(), name="resend"),
+    *both("registration-jobs/", JobsView.as_view(), name="jobs"),
+    *both("registration-jobs/<uuid:job_id>/", JobView.as_view(), name="job"),
+    *both("registration-jobs/<uuid:job_id>/results/", JobResultsView.as_view(), name="job-results"),
 ]

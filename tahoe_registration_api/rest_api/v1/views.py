@@ -46,6 +46,7 @@ class TahoeApiView(APIView):
     lms_user = None
     audit_action = "register"
     idempotency = None  # the request's Idempotency-Key in use, if any
+    body_limit_setting = "TAHOE_REGISTRATION_API_MAX_BODY_BYTES"
 
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
@@ -54,7 +55,7 @@ class TahoeApiView(APIView):
     def initial(self, request, *args, **kwargs):
         """Refuse an oversized body before anything reads it; keep the user the LMS's middleware found."""
         self.lms_user = getattr(request._request, "user", None)  # unevaluated: the session's user, if any
-        enforce_body_limit(request)
+        enforce_body_limit(request, self.body_limit_setting)
         super().initial(request, *args, **kwargs)
 
     def check_permissions(self, request):
@@ -74,7 +75,8 @@ class TahoeApiView(APIView):
             for header, value in rate_limit_headers(self.rate_limit_usage).items():
                 response[header] = value
         response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
-        audit.record_attempt(request, response, self.audit_action)
+        if self.audit_action:
+            audit.record_attempt(request, response, self.audit_action)
         self.forget_stateless_caller(request)
         return response
 

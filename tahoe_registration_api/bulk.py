@@ -1,0 +1,160 @@
+"""
+Register many learners in one go: what the bulk call, the registration jobs and the import command share.
+
+Each learner is registered exactly as a single call registers one (``api.register_user``): its
+own checks, its own transaction, all or nothing. A learner whose username or email (case
+aside) is that of an earlier valid learner of the same batch is refused with a 409, so that a
+dry run and a real run of a batch give the same answers.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Optional
+
+from tahoe_sites.models import UserOrganizationMapping
+
+from tahoe_registration_api import api
+from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, InvalidRegistration, RegistrationError
+from tahoe_registration_api.rest_api.errors import status_of
+from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
+
+log = logging.getLogger(__name__)
+
+REF_MAX_LENGTH = 255
+EXISTS = "exists"  # the status of a learner an import finds already registered (a resumed import)
+
+
+class Abandon(Exception):
+    """Raised by an ``on_created`` callback to roll the learner back and stop: it reaches the caller as it is."""
+
+
+@dataclass(frozen=True)
+class LearnerOutcome:
+    """What became of one learner of a batch: the status a single call would have answered."""
+
+    ref: Optional[str]
+    status: object  # 200, 400, 409 (as a single call), 503 or 500; ``"exists"`` for a resumed import
+    user_id: Optional[int] = None
+    error: Optional[RegistrationError] = None
+
+    @property
+    def created(self):
+        """Whether this learner was registered now (or would be, in a dry run)."""
+        return self.status == 200
+
+
+def learner_ref(item):
+    """Return the item's ``ref`` (the caller's own id) as a string, or None; refuse anything but a short string or number."""
+    ref = item.get("ref") if isinstance(item, dict) else None
+    if ref is None:
+        return None
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:
+        raise InvalidRegistration(field_errors={"ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
+    return str(ref)
+
+
+def parse_learner(item):
+    """Validate one learner's fields by the v1 rules; return its ``RegistrationRequest`` or raise ``InvalidRegistration``."""
+    if not isinstance(item, dict):
+        raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
+    serializer = RegistrationRequestSerializer(data=item)
+    if not serializer.is_valid():
+        raise InvalidRegistration(
+            "Invalid fields: " + ", ".join(sorted(serializer.errors)) + ".",
+            field_errors=_flatten(serializer.errors),
+        )
+    return serializer.to_registration()
+
+
+def _flatten(errors):
+    """Turn DRF's validation detail into ``{field: message}``."""
+    return {
+        field: " ".join(str(item) for item in messages) if isinstance(messages, list) else str(messages)
+        for field, messages in errors.items()
+    }
+
+
+class BatchDuplicates:
+    """The usernames and emails (case aside) of the batch's valid learners so far: the first one wins."""
+
+    def __init__(self):
+        """Start with an empty batch."""
+        self.usernames = set()
+        self.emails = set()
+
+    def check_and_add(self, registration):
+        """Raise ``DuplicateAccount`` naming the fields an earlier learner of the batch holds; else remember these."""
+        username, email = registration.username.strip().lower(), registration.email.strip().lower()
+        fields = {name for name, taken in (("username", username in self.usernames),
+                                           ("email", email in self.emails)) if taken}
+        if fields:
+            raise DuplicateAccount(fields, developer_message=(
+                f"An earlier learner of this batch has the same {' and '.join(sorted(fields))}."
+            ))
+        self.usernames.add(username)
+        self.emails.add(email)
+
+
+def existing_learner_id(registration, organization):
+    """Return the id of the learner of ``organization`` with this username and email (case aside), else None."""
+    return UserOrganizationMapping.objects.filter(
+        organization=organization,
+        user__username__iexact=registration.username.strip(),
+        user__email__iexact=registration.email.strip(),
+    ).values_list("user_id", flat=True).first()
+
+
+class BatchRegistration:  # pylint: disable=too-few-public-methods
+    """
+    Register (or, in a dry run, check) the learners of one batch on one site, one at a time.
+
+    ``send_emails=False`` queues no email for anyone; ``existing_ok=True`` reports a learner
+    already registered on the site with the same username and email as ``"exists"`` instead of
+    a 409 (an import run again after an interruption).
+    """
+
+    def __init__(self, *, site, organization, request=None, dry_run=False,  # pylint: disable=too-many-arguments
+                 send_emails=True, existing_ok=False, secure=None):
+        """Name the site and how to register."""
+        self.site = site
+        self.organization = organization
+        self.request = request
+        self.dry_run = dry_run
+        self.send_emails = send_emails
+        self.existing_ok = existing_ok
+        self.secure = secure
+        self.duplicates = BatchDuplicates()
+
+    def register(self, item, on_created=None, check_batch_duplicates=True):
+        """
+        Register one item (a dict of a single call's fields, with an optional ``ref``); return its ``LearnerOutcome``.
+
+        ``on_created(user)`` runs in the learner's transaction. ``check_batch_duplicates=False``
+        leaves duplicates within the batch to the site's own conflict check (a job, whose rows
+        are not all in memory: the first row registered wins).
+        """
+        ref = None
+        try:
+            ref = learner_ref(item)
+            registration = parse_learner(item)
+            if check_batch_duplicates:
+                self.duplicates.check_and_add(registration)
+            if self.existing_ok and (user_id := existing_learner_id(registration, self.organization)):
+                return LearnerOutcome(ref=ref, status=EXISTS, user_id=user_id)
+            if self.dry_run:
+                api.check_registration(registration, site=self.site, organization=self.organization)
+                return LearnerOutcome(ref=ref, status=200)
+            result = api.register_user(
+                registration, site=self.site, organization=self.organization, request=self.request,
+                on_created=on_created, send_emails=self.send_emails, secure=self.secure,
+            )
+            return LearnerOutcome(ref=ref, status=200, user_id=result.user_id)
+        except RegistrationError as exc:
+            return LearnerOutcome(ref=ref, status=status_of(exc), error=exc)
+        except Abandon:
+            raise
+        except Exception:  # pylint: disable=broad-except
+            # One learner's unexpected failure (written nothing: its transaction rolled back) must not
+            # lose the answers of the learners registered before it.
+            log.exception("Registering learner %s of a batch failed unexpectedly.", ref)
+            return LearnerOutcome(ref=ref, status=500, error=InternalError())

@@ -1,0 +1,246 @@
+"""
+Registration jobs: many learners registered in the background by the LMS's own Celery workers.
+
+``create_job`` writes the job and its rows in one transaction and queues the task once it
+commits. The task (``tasks.run_registration_job``) calls ``run_slice``: it takes the job over
+(unless another live task holds it), registers the next pending rows in order for at most
+``SLICE_SECONDS``, and queues itself again until no row is left. Each learner is registered as
+a single call registers one; a row is marked in the learner's own transaction, so a worker that
+dies mid-job leaves every row either registered and marked, or neither: the job resumes at the
+first unmarked row, and no learner is registered or emailed twice.
+"""
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cryptography.fernet import InvalidToken
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from organizations.models import Organization
+
+from tahoe_registration_api import bulk
+from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
+from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
+from tahoe_registration_api.sealing import seal, unseal
+
+log = logging.getLogger(__name__)
+
+INSERT_BATCH = 1000
+CHUNK = 100  # rows read at a time
+SLICE_SECONDS = 30  # then the task queues itself again: a worker's warm shutdown never waits longer
+FIELD_MAX = 255
+
+
+class RowTaken(bulk.Abandon):
+    """Another task marked this row first (it took the job over): this registration must not commit."""
+
+
+def heartbeat_timeout():
+    """Return how long a job's task may show no progress before another may take the job over."""
+    return timedelta(seconds=int(settings.TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT))
+
+
+def _short(value):
+    """Return a value as stored in a row's columns: a string of at most 255 characters."""
+    return str(value)[:FIELD_MAX] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+
+def create_job(items, *, site, organization, caller, secure):
+    """
+    Create a job of ``items`` (an iterable of ``(row, learner dict)``) and queue it once it commits.
+
+    Raises ``TooManyLearners`` past ``TAHOE_REGISTRATION_API_JOB_MAX_ROWS``, ``InvalidJobFile``
+    for a file without learners (or as the items raise it); nothing is then written.
+    """
+    _purge_old_jobs()
+    limit = int(settings.TAHOE_REGISTRATION_API_JOB_MAX_ROWS)
+    job = RegistrationJob(id=uuid.uuid4(), site_id=site.pk, organization_id=organization.pk, caller_id=caller.pk,
+                          secure=secure)
+    total = 0
+    with transaction.atomic():
+        job.save(force_insert=True)
+        pending = []
+        for number, item in items:
+            total += 1
+            if total > limit:
+                raise TooManyLearners(
+                    f"Row {number} is learner {total}; a job holds at most {limit} (TAHOE_REGISTRATION_API_JOB_MAX_ROWS).",
+                    field_errors={"file": f"More than {limit} learners."},
+                )
+            pending.append(RegistrationJobRow(
+                job=job, number=number, ref=_short(item.get("ref")), username=_short(item.get("username")),
+                email=_short(item.get("email")), payload=seal(item),
+            ))
+            if len(pending) >= INSERT_BATCH:
+                RegistrationJobRow.objects.bulk_create(pending)
+                pending = []
+        RegistrationJobRow.objects.bulk_create(pending)
+        if total == 0:
+            raise InvalidJobFile(2, "the file has no learners after its header.")
+        RegistrationJob.objects.filter(pk=job.pk).update(total=total)
+        job.total = total
+        transaction.on_commit(lambda: queue_job(job.pk))
+    log.info("Registration job %s of %s learners queued for site %s by user %s.", job.pk, total, site.pk, caller.pk)
+    return job
+
+
+def queue_job(job_id, countdown=None):
+    """Queue the job's task on ``TAHOE_REGISTRATION_API_JOB_QUEUE`` (else the LMS's own routing)."""
+    from tahoe_registration_api.tasks import run_registration_job  # pylint: disable=import-outside-toplevel
+
+    options = {"countdown": countdown} if countdown else {}
+    if settings.TAHOE_REGISTRATION_API_JOB_QUEUE:
+        options["queue"] = settings.TAHOE_REGISTRATION_API_JOB_QUEUE
+    run_registration_job.apply_async(args=(str(job_id),), **options)
+
+
+def _purge_old_jobs():
+    """Delete jobs (and their rows) older than ``TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS``: no cron job needed."""
+    cutoff = timezone.now() - timedelta(days=int(settings.TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS))
+    RegistrationJob.objects.filter(created_at__lt=cutoff).delete()
+
+
+@dataclass(frozen=True)
+class SliceOutcome:
+    """What a slice of a job did: ``finished``, or the seconds to wait before the task runs again."""
+
+    finished: bool
+    again_in: int = 0
+
+
+def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
+    """
+    Take job ``job_id`` over for ``runner`` (a task id) and register its pending rows for up to ``slice_seconds``.
+
+    Returns whether the job is finished, or when to run again: at once when rows are left, later
+    when another live task holds the job. Raises ``ServiceUnavailable`` when the database fails.
+    """
+    job = RegistrationJob.objects.filter(pk=job_id).first()
+    if job is None or job.status in (RegistrationJob.DONE, RegistrationJob.FAILED):
+        return SliceOutcome(finished=True)
+    if not _take_over(job, runner):
+        return SliceOutcome(finished=False, again_in=int(heartbeat_timeout().total_seconds()))
+    job.refresh_from_db()
+    _recount(job)  # exact counts after any interruption
+    site = Site.objects.filter(pk=job.site_id).first()
+    organization = Organization.objects.filter(pk=job.organization_id).first()
+    if site is None or organization is None:
+        _finish(job, RegistrationJob.FAILED, "The job's site or organization no longer exists.")
+        return SliceOutcome(finished=True)
+    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure)
+    deadline = time.monotonic() + slice_seconds
+    while time.monotonic() < deadline:
+        rows = list(RegistrationJobRow.objects.filter(job=job, status__isnull=True).order_by("number")[:CHUNK])
+        if not rows:
+            _recount(job)
+            _finish(job, RegistrationJob.DONE)
+            return SliceOutcome(finished=True)
+        processed, created = _register_rows(batch, rows)
+        still_ours = RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(
+            processed=F("processed") + processed, created_count=F("created_count") + created,
+            failed_count=F("failed_count") + processed - created, heartbeat=timezone.now(),
+        )
+        if not still_ours:
+            log.warning("Registration job %s was taken over by another task; this one stops.", job.pk)
+            return SliceOutcome(finished=True)
+    RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(runner="")  # hand over to the next slice
+    return SliceOutcome(finished=False, again_in=0)
+
+
+def _take_over(job, runner):
+    """Make ``runner`` the job's task unless another live one holds it; return whether it did."""
+    now = timezone.now()
+    free = Q(runner="") | Q(runner=runner) | Q(heartbeat__lt=now - heartbeat_timeout())
+    taken = RegistrationJob.objects.filter(
+        Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), free,
+    ).update(status=RegistrationJob.RUNNING, runner=runner, heartbeat=now)
+    if taken and job.started_at is None:
+        RegistrationJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+    if taken and job.runner and job.runner != runner and job.status == RegistrationJob.RUNNING:
+        log.warning("Registration job %s: its task showed no progress for %s; resuming it.", job.pk, heartbeat_timeout())
+    return bool(taken)
+
+
+def _register_rows(batch, rows):
+    """Register each row, marking it with its outcome; return how many rows this task marked, and how many were created."""
+    processed = created = 0
+    for row in rows:
+        try:
+            item = unseal(row.payload)
+        except (InvalidToken, ValueError):
+            log.error("Registration job %s: row %s cannot be read (was the LMS's SECRET_KEY changed?).",
+                      row.job_id, row.number)
+            outcome = bulk.LearnerOutcome(ref=row.ref or None, status=500, error=InternalError())
+        else:
+            try:
+                outcome = batch.register(item, on_created=_marker(row), check_batch_duplicates=False)
+            except RowTaken:
+                continue
+        if outcome.status == 503:  # the database: stop here, this row stays pending
+            raise ServiceUnavailable("The database refused a registration of the job.")
+        if outcome.created:
+            created += 1
+            processed += 1
+        elif _mark(row, outcome):
+            processed += 1
+    return processed, created
+
+
+def _marker(row):
+    """Return the ``on_created`` that marks ``row`` registered, in the learner's own transaction."""
+    def mark(user):
+        marked = RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
+            status=200, user_id=user.pk, payload="",
+        )
+        if not marked:
+            raise RowTaken()
+    return mark
+
+
+def _mark(row, outcome):
+    """Write a refused row's outcome (and drop its fields); return whether this task marked it."""
+    error = outcome.error
+    return bool(RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
+        status=outcome.status, payload="", error_code=getattr(error, "error_code", "")[:64],
+        fields=" ".join(sorted(getattr(error, "field_errors", {}) or {}))[:FIELD_MAX],
+    ))
+
+
+def _recount(job):
+    """Set the job's counts from its rows (after an interruption, the increments may have missed a chunk)."""
+    counts = RegistrationJobRow.objects.filter(job=job).aggregate(
+        processed=Count("pk", filter=Q(status__isnull=False)), created=Count("pk", filter=Q(status=200)),
+    )
+    RegistrationJob.objects.filter(pk=job.pk).update(
+        processed=counts["processed"], created_count=counts["created"],
+        failed_count=counts["processed"] - counts["created"],
+    )
+
+
+def _finish(job, status, failure=""):
+    """Mark the job finished."""
+    RegistrationJob.objects.filter(pk=job.pk).update(
+        status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now(), runner="",
+    )
+    log.info("Registration job %s %s.", job.pk, status)
+
+
+def job_for(job_id, site):
+    """Return the job ``job_id`` of ``site``, or None (the same whether or not it exists on another site)."""
+    return RegistrationJob.objects.filter(pk=job_id, site_id=site.pk).first()
+
+
+def result_rows(job):
+    """Yield the results CSV's rows of a job in input order (pending rows have an empty status)."""
+    rows = RegistrationJobRow.objects.filter(job=job).order_by("number").values_list(
+        "number", "ref", "username", "email", "status", "user_id", "error_code", "fields",
+    )
+    for number, ref, username, email, status, user_id, error_code, fields in rows.iterator(chunk_size=2000):
+        yield (number, ref, username, email, "" if status is None else status, user_id or "", error_code, fields)
+

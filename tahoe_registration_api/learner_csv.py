@@ -1,0 +1,79 @@
+"""
+Read a CSV of learners line by line (never whole): what a registration job and the import command take.
+
+A header row names the columns: ``username``, ``email`` and ``name`` are required;
+``password``, ``send_activation_email``, ``language`` and ``ref`` are optional; others are
+ignored. A file that cannot be read as such (no header, a required column missing, bytes that
+are not UTF-8, a row with more fields than the header) raises ``InvalidJobFile`` naming the line.
+"""
+
+import csv
+
+from tahoe_registration_api.exceptions import InvalidJobFile
+
+REQUIRED_COLUMNS = ("username", "email", "name")
+OPTIONAL_COLUMNS = ("password", "send_activation_email", "language", "ref")
+RESULT_COLUMNS = ("row", "ref", "username", "email", "status", "user_id", "error_code", "fields")
+
+
+def _text_lines(stream):
+    """Yield the stream's lines decoded as UTF-8 (a BOM at the start is dropped); refuse other bytes naming the line."""
+    number = 0
+    while True:
+        raw = stream.readline()
+        if not raw:
+            return
+        number += 1
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidJobFile(number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}).") from exc
+        yield text
+
+
+def _header(reader):
+    """Read the header row and return the column names in order, checked."""
+    try:
+        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
+    except csv.Error as exc:
+        raise InvalidJobFile(reader.line_num or 1, f"not CSV ({exc}).") from exc
+    if header is None:
+        raise InvalidJobFile(1, "the file is empty; it needs a header row naming the columns "
+                                f"{', '.join(REQUIRED_COLUMNS)}.")
+    names = [cell.strip().lower() for cell in header]
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
+    if missing:
+        raise InvalidJobFile(reader.line_num, (
+            f"the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; it needs "
+            f"{', '.join(REQUIRED_COLUMNS)} and may have {', '.join(OPTIONAL_COLUMNS)}."
+        ))
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise InvalidJobFile(reader.line_num, f"the header names {', '.join(repeated)} more than once.")
+    return names
+
+
+def read_learners(stream):
+    """
+    Yield ``(line, item)`` for each learner of a CSV read from the binary ``stream`` (anything with ``readline``).
+
+    ``line`` is the line the learner starts on (the header is line 1); ``item`` holds the
+    learner's non-empty values of the known columns, as a single call's body would.
+    """
+    reader = csv.reader(_text_lines(stream), strict=True)
+    names = _header(reader)
+    known = [(index, name) for index, name in enumerate(names) if name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InvalidJobFile(line, f"not CSV ({exc}).") from exc
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        if len(row) > len(names):
+            raise InvalidJobFile(line, f"it has {len(row)} fields; the header names {len(names)} columns.")
+        item = {name: row[index] for index, name in known if index < len(row) and row[index] != ""}
+        yield line, item

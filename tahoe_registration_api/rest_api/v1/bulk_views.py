@@ -1,0 +1,100 @@
+"""The bulk endpoint: many learners in one call, each registered as a single call would."""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.decorators import method_decorator
+from rest_framework import status
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+
+from tahoe_registration_api import bulk
+from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
+from tahoe_registration_api.rest_api import idempotency
+from tahoe_registration_api.rest_api.errors import domain_error_body
+from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, charge_learners
+from tahoe_registration_api.rest_api.v1.permissions import request_organization
+from tahoe_registration_api.rest_api.v1.views import TahoeApiView, dry_run_requested
+
+
+def bulk_learners(data, limit, setting="TAHOE_REGISTRATION_API_BULK_MAX"):
+    """Return the body's ``learners`` (a list of objects, 1 to ``limit``); a 400 or 413 naming the field otherwise."""
+    if not isinstance(data, dict) or "learners" not in data:
+        raise InvalidRegistration(field_errors={"learners": "Required: a list of learners (objects)."})
+    learners = data["learners"]
+    if not isinstance(learners, list):
+        raise InvalidRegistration(field_errors={"learners": "Must be a list of learners (objects)."})
+    if not learners:
+        raise InvalidRegistration(field_errors={"learners": "Must hold at least one learner."})
+    if len(learners) > limit:
+        message = f"Holds {len(learners)} learners; at most {limit} are accepted ({setting})."
+        raise TooManyLearners(message, field_errors={"learners": message})
+    not_objects = [index for index, item in enumerate(learners) if not isinstance(item, dict)]
+    if not_objects:
+        raise InvalidRegistration(field_errors={
+            f"learners[{index}]": "Must be an object with a registration's fields." for index in not_objects[:10]
+        })
+    return learners
+
+
+def outcome_body(outcome, dry_run=False):
+    """One learner's entry of the answer: its ``ref``, ``status`` and ``user_id`` or error object."""
+    body = {"ref": outcome.ref, "status": outcome.status}
+    if outcome.error is not None:
+        body.update(domain_error_body(outcome.error))
+    elif not dry_run:
+        body["user_id"] = outcome.user_id
+    return body
+
+
+def batch_body(outcomes, dry_run=False):
+    """The answer of a bulk call: how many were created and how many failed, then each learner in order."""
+    results = [outcome_body(outcome, dry_run) for outcome in outcomes]
+    created = sum(1 for outcome in outcomes if outcome.created)
+    body = {"created": created, "failed": len(outcomes) - created, "results": results}
+    if dry_run:
+        body = {"dry_run": True, **body}
+    return body
+
+
+# Each learner is its own transaction (as a single call), never one for the whole request.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class BulkRegistrationView(TahoeApiView):
+    """
+    Register up to ``TAHOE_REGISTRATION_API_BULK_MAX`` learners on the site named by the request's Host.
+
+    ``POST /tahoe/api/v1/registrations/bulk/`` with ``{"learners": [{...}, ...]}``: each item has
+    the fields of a single registration (the v1 rules) and an optional ``ref`` (the caller's own
+    id, echoed back). Each learner is all or nothing, as a single call; a learner with the
+    username or email of an earlier valid learner of the call is a 409. Answers 200
+    ``{"created": n, "failed": m, "results": [...]}`` in input order; each result has ``ref``,
+    ``status`` (200, 400 or 409, as a single call) and ``user_id`` or the error object. The call
+    itself answers 400 (not that shape), 413 (too many learners or too large), 429 (over
+    ``TAHOE_REGISTRATION_API_BULK_RATE`` calls or ``TAHOE_REGISTRATION_API_BULK_LEARNER_RATE``
+    learners) and the credentials' and switches' 401 and 403. ``Idempotency-Key`` and
+    ``?dry_run=true`` work as on the single endpoint.
+    """
+
+    audit_action = "bulk_register"
+    throttle_classes = (BulkCallRateThrottle,)
+    parser_classes = (JSONParser,)
+    body_limit_setting = "TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES"
+
+    def post(self, request):
+        """Check the body's shape and the learner rate, then register each learner in order."""
+        dry_run = dry_run_requested(request)
+        key = None if dry_run else idempotency.key_of(request)
+        learners = bulk_learners(request.data, int(settings.TAHOE_REGISTRATION_API_BULK_MAX))
+        if key is not None:
+            self.idempotency = idempotency.Idempotency(request, key)
+            replay = self.idempotency.replay_or_claim()
+            if replay is not None:
+                return replay
+        organization = request_organization(request)
+        usage = charge_learners(request, len(learners))
+        if usage is not None:
+            self.rate_limit_usage = usage
+        if dry_run:
+            self.audit_action = "bulk_dry_run"
+        batch = bulk.BatchRegistration(site=request.site, organization=organization, request=request, dry_run=dry_run)
+        outcomes = [batch.register(item) for item in learners]
+        return Response(batch_body(outcomes, dry_run), status=status.HTTP_200_OK)

@@ -73,7 +73,7 @@ class JobAccessMixin:  # pylint: disable=too-few-public-methods
         """Return the job of this site, or raise ``JobNotFound``."""
         job = jobs.job_for(job_id, request.site)
         if job is None:
-            raise JobNotFound(f"No registration job {job_id} on this site.")
+            raise JobNotFound()
         return job
 
 

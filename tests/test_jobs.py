@@ -1,0 +1,217 @@
+"""Registration jobs: a CSV (or a bulk body) registered in the background, its status and its results."""
+
+import csv
+import io
+import uuid
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.test import TestCase, override_settings
+from django.utils import timezone
+
+from tahoe_registration_api import jobs, tasks
+from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
+from tests.conftest import Caller, make_user
+from tests.rows import row_counts
+
+JOBS_URL = "/tahoe/api/v1/registration-jobs/"
+PASSWORD = "Str0ng-enough-pw"
+
+
+def csv_of(*lines):
+    """A CSV body from lines."""
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def post_csv(caller, site, body, **extra):
+    """POST a CSV job (its task runs at the commit: the development LMS's Celery is eager)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return caller.client.post(JOBS_URL, body, content_type="text/csv", HTTP_HOST=site.domain, **extra)
+
+
+def get(caller, site, url):
+    """GET a job's URL."""
+    return caller.client.get(url, HTTP_HOST=site.domain)
+
+
+def results_of(caller, site, job_id):
+    """The job's results CSV as a list of dicts."""
+    response = get(caller, site, f"{JOBS_URL}{job_id}/results/")
+    assert response.status_code == 200, response
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8"))))
+
+
+def test_a_csv_job_runs_to_the_end_and_reports_every_row(alpha, alpha_admin):
+    make_user("taken", alpha)
+    response = post_csv(alpha_admin, alpha, csv_of(
+        "username,email,name,password,send_activation_email,language,ref",
+        "ada,ada@example.com,Ada Lovelace,,,,crm-1",
+        "bob,taken@example.com,Bob Taken,,,,crm-2",
+        "cy,not-an-email,Cy Invalid,,,,crm-3",
+        f"dee,dee@example.com,Dee Active,{PASSWORD},false,fr,crm-4",
+    ))
+    assert response.status_code == 202, response.content
+    job_id = response.json()["job_id"]
+    assert response.json()["status"] == "queued"
+    assert response["Location"] == f"http://{alpha.domain}{JOBS_URL}{job_id}/"
+    status = get(alpha_admin, alpha, response["Location"]).json()
+    assert {key: status[key] for key in ("status", "total", "processed", "created", "failed")} == {
+        "status": "done", "total": 4, "processed": 4, "created": 2, "failed": 2}
+    assert status["created_at"] <= status["started_at"] <= status["finished_at"]
+    rows = results_of(alpha_admin, alpha, job_id)
+    users = get_user_model().objects
+    assert [(row["row"], row["ref"], row["username"], row["status"], row["error_code"], row["fields"]) for row in rows] == [
+        ("2", "crm-1", "ada", "200", "", ""),
+        ("3", "crm-2", "bob", "409", "duplicate-email", "email"),
+        ("4", "crm-3", "cy", "400", "validation-error", "email"),
+        ("5", "crm-4", "dee", "200", "", ""),
+    ]
+    assert rows[0]["user_id"] == str(users.get(username="ada").pk)
+    assert users.get(username="dee").is_active
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+
+
+def test_a_json_body_makes_a_job_too(alpha, alpha_admin):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = alpha_admin.client.post(JOBS_URL, {"learners": [
+            {"username": "ada", "email": "ada@example.com", "name": "Ada", "ref": "a"},
+            {"username": "ada", "email": "ada2@example.com", "name": "Ada Again", "ref": "b"},
+        ]}, format="json", HTTP_HOST=alpha.domain)
+    assert response.status_code == 202
+    rows = results_of(alpha_admin, alpha, response.json()["job_id"])
+    assert [(row["row"], row["ref"], row["status"], row["error_code"]) for row in rows] == [
+        ("1", "a", "200", ""), ("2", "b", "409", "duplicate-username")]
+
+
+@pytest.mark.parametrize("body, line, words", [
+    (b"", 1, "empty"),
+    (csv_of(""), 1, "empty"),
+    (csv_of("username,name", "ada,Ada"), 1, "lacks the column email"),
+    (csv_of("user,mail", "ada,ada@example.com"), 1, "lacks the columns username, email, name"),
+    (csv_of("username,email,name,email", "a,b,c,d"), 1, "email more than once"),
+    (csv_of("username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob,extra"), 3, "4 fields"),
+    (csv_of("username,email,name", "ada,ada@example.com,Ada") + b"bob,b\xff@example.com,Bob\n", 3, "not UTF-8"),
+    (csv_of("username,email,name", 'ada,"ada@example.com,Ada'), 2, "not CSV"),
+    (csv_of("username,email,name"), 2, "no learners"),
+])
+def test_a_malformed_csv_is_a_400_naming_the_line_and_makes_no_job(alpha, alpha_admin, body, line, words):
+    before = row_counts()
+    response = post_csv(alpha_admin, alpha, body)
+    assert response.status_code == 400, response.content
+    assert response.json()["error_code"] in ("invalid-file", "validation-error")
+    message = response.json()["field_errors"]["file"]["user_message"]
+    assert message.startswith(f"Line {line}:") and words in message, message
+    assert RegistrationJob.objects.count() == 0 and row_counts() == before
+
+
+def test_a_bom_and_blank_lines_and_other_columns_are_accepted(alpha, alpha_admin):
+    body = "\ufeffUsername, Email ,NAME,department\n\nada,ada@example.com,Ada,R&D\n\n".encode("utf-8")
+    response = post_csv(alpha_admin, alpha, body)
+    assert response.status_code == 202, response.content
+    assert [row["status"] for row in results_of(alpha_admin, alpha, response.json()["job_id"])] == ["200"]
+
+
+@override_settings(TAHOE_REGISTRATION_API_JOB_MAX_ROWS=2)
+def test_more_rows_than_the_setting_allows_is_a_413_and_makes_no_job(alpha, alpha_admin):
+    response = post_csv(alpha_admin, alpha, csv_of(
+        "username,email,name", "a1,a1@example.com,A", "a2,a2@example.com,A", "a3,a3@example.com,A"))
+    assert response.status_code == 413 and response.json()["error_code"] == "too-many-learners"
+    assert RegistrationJob.objects.count() == 0 and RegistrationJobRow.objects.count() == 0
+
+
+def test_only_the_admins_of_the_jobs_site_see_it_and_everyone_else_gets_the_same_404(
+    alpha, beta, alpha_admin, beta_admin, alpha_learner, anonymous
+):
+    job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    other_admin = Caller(make_user("alpha_admin2", alpha, is_admin=True))
+    for url in (f"{JOBS_URL}{job_id}/", f"{JOBS_URL}{job_id}/results/"):
+        assert get(alpha_admin, alpha, url).status_code == 200
+        assert get(other_admin, alpha, url).status_code == 200
+        unknown = get(alpha_admin, alpha, url.replace(job_id, str(uuid.uuid4())))
+        for caller, site in ((beta_admin, beta), (beta_admin, alpha), (alpha_learner, alpha)):
+            response = get(caller, site, url)
+            assert response.status_code == 404, (caller.user.username, site.domain, url)
+            assert response.json() == unknown.json()
+        assert get(anonymous, alpha, url).status_code == 401
+
+
+def test_the_results_csv_never_holds_a_password_and_cells_are_spreadsheet_safe(alpha, alpha_admin):
+    response = post_csv(alpha_admin, alpha, csv_of(
+        "username,email,name,password,ref", f"ada,ada@example.com,Ada,{PASSWORD},=HYPERLINK(1)"))
+    content = get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/results/")
+    text = b"".join(content.streaming_content).decode("utf-8")
+    assert PASSWORD not in text
+    assert "'=HYPERLINK(1)" in text
+    assert RegistrationJobRow.objects.get().payload == ""
+
+
+def test_a_waiting_rows_password_is_sealed_in_the_database(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):  # no worker: the job waits
+        response = post_csv(alpha_admin, alpha, csv_of("username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}"))
+    row = RegistrationJobRow.objects.get()
+    assert PASSWORD not in row.payload and "Ada" not in row.payload and row.status is None
+    assert get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/").json()["status"] == "queued"
+
+
+def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, alpha_admin):
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(250)]
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    # A task that died after two chunks: its rows are marked, its heartbeat is old, its counts lag.
+    with mock.patch.object(jobs, "CHUNK", 100):
+        first = jobs.run_slice(job_id, runner="dead-task", slice_seconds=0.000001)
+    assert not first.finished
+    RegistrationJob.objects.filter(pk=job_id).update(
+        runner="dead-task", heartbeat=timezone.now() - timedelta(hours=1), processed=0)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert jobs.run_slice(job_id, runner="live-task").finished
+    job = RegistrationJob.objects.get(pk=job_id)
+    assert (job.status, job.total, job.processed, job.created_count, job.failed_count) == ("done", 250, 250, 250, 0)
+    assert get_user_model().objects.filter(username__startswith="l").count() == 250
+    assert len(mail.outbox) == 150  # the resumed task's learners; the dead task's had theirs queued
+
+
+def test_a_live_task_keeps_its_job_and_another_delivery_waits(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    RegistrationJob.objects.filter(pk=job_id).update(runner="live-task", heartbeat=timezone.now(), status="running")
+    outcome = jobs.run_slice(job_id, runner="second-delivery")
+    assert not outcome.finished and outcome.again_in == 120
+    assert RegistrationJobRow.objects.get().status is None
+
+
+def test_a_row_another_task_marked_first_is_rolled_back_not_registered_twice(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    row = RegistrationJobRow.objects.get()
+    real_marker = jobs._marker  # pylint: disable=protected-access
+
+    def marked_elsewhere(target):
+        RegistrationJobRow.objects.filter(pk=target.pk).update(status=200, user_id=999)
+        return real_marker(target)
+
+    with mock.patch.object(jobs, "_marker", marked_elsewhere):
+        jobs.run_slice(job_id, runner="task")
+    assert not get_user_model().objects.filter(username="ada").exists()
+    assert RegistrationJobRow.objects.get(pk=row.pk).user_id == 999
+
+
+def test_the_job_task_goes_to_the_operators_queue(alpha, alpha_admin, settings):
+    settings.TAHOE_REGISTRATION_API_JOB_QUEUE = "tahoe.jobs"
+    with mock.patch.object(tasks.run_registration_job, "apply_async") as apply_async:
+        post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada"))
+    (args, kwargs), = [(call.kwargs["args"], call.kwargs) for call in apply_async.call_args_list]
+    assert kwargs["queue"] == "tahoe.jobs" and args == (str(RegistrationJob.objects.get().pk),)
+
+
+def test_old_jobs_are_deleted_as_new_ones_are_created(alpha, alpha_admin):
+    old_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    RegistrationJob.objects.filter(pk=old_id).update(created_at=timezone.now() - timedelta(days=31))
+    post_csv(alpha_admin, alpha, csv_of("username,email,name", "bob,bob@example.com,Bob"))
+    assert not RegistrationJob.objects.filter(pk=old_id).exists()
+    assert RegistrationJobRow.objects.filter(job_id=old_id).count() == 0
+    assert RegistrationJob.objects.count() == 1

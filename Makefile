@@ -28,7 +28,7 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py devlms_seed
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
-	$(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
+	DEVLMS_CELERY_WORKER=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
 test: test-sqlite test-mariadb test-platform ## run the whole test suite: on sqlite, on a throwaway MariaDB server, then inside a real LMS
 

@@ -118,10 +118,23 @@ LOGGING = {
     "loggers": {"tahoe_registration_api": {"handlers": ["console"], "level": "INFO"}},
 }
 
-# Background tasks (the learners' emails): run eagerly, in the web process, after the commit.
+# Background tasks (the learners' emails, registration jobs): by default, run eagerly in the web
+# process after the commit (the tests). `make run` sets DEVLMS_CELERY_WORKER=1: devlms_serve then
+# starts a Celery worker beside the server, and tasks reach it through a broker of plain files
+# (kombu's filesystem transport; the LMS's broker is Redis), so a job runs while its status is read.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_BROKER_URL = "memory://"
+if os.environ.get("DEVLMS_CELERY_WORKER") == "1":
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_URL = "filesystem://"
+    _BROKER_DIR = VAR_DIR / "celery-broker"
+    for _folder in ("queue", "processed"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_BROKER_DIR / "queue"), "data_folder_out": str(_BROKER_DIR / "queue"),
+        "processed_folder": str(_BROKER_DIR / "processed"), "store_processed": False, "polling_interval": 0.2,
+    }
 # The LMS's HTTPS setting: links in emails of registrations made outside a request use http here.
 HTTPS = "off"
 

@@ -1,8 +1,11 @@
 """``devlms_serve``: serve the development LMS under gunicorn (what ``make run`` starts)."""
 
+import atexit
 import os
+import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import connection
 from gunicorn.app.base import BaseApplication
@@ -67,6 +70,7 @@ class Command(BaseCommand):
             f"\nServing the development LMS at http://{address}/ "
             f"(gunicorn, {WORKERS} worker process with {THREADS} threads). Quit the server with CONTROL-C.\n"
         )
+        self._start_celery_worker()
         DevLmsApplication({
             "bind": address,
             "workers": WORKERS,
@@ -78,3 +82,18 @@ class Command(BaseCommand):
             "access_log_format": '%(t)s "%(r)s" %(s)s %(b)s',
             "control_socket_disable": True,  # else ~/.gunicorn/gunicorn.ctl, shared with any other gunicorn
         }).run()
+
+    def _start_celery_worker(self):
+        """With DEVLMS_CELERY_WORKER=1 (``make run``), start a Celery worker beside the server; say where tasks run."""
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            self.stdout.write("Background tasks (emails, registration jobs) run eagerly, in the web process.\n")
+            return
+        worker = subprocess.Popen([  # pylint: disable=consider-using-with
+            sys.executable, "-m", "celery", "-A", "devlms.celery", "worker", "--pool=solo", "--loglevel=WARNING",
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+        ])
+        atexit.register(worker.terminate)
+        self.stdout.write(
+            f"Background tasks (emails, registration jobs) run on a Celery worker beside the server (pid {worker.pid}), "
+            f"through a broker of files in {settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']}.\n"
+        )

@@ -64,3 +64,8 @@ if os.environ.get("TAHOE_PLATFORM_WORKER_BROKER"):
     BROKER_URL = os.environ["TAHOE_PLATFORM_WORKER_BROKER"]
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = os.environ["TAHOE_PLATFORM_WORKER_MAIL_DIR"]
+    # A test that kills a worker mid-job has the broker hand its task to the next worker within
+    # seconds (Redis keeps an unacknowledged task an hour by default), and the job resumed at once.
+    if os.environ.get("TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"):
+        BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])}
+        TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT = int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])

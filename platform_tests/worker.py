@@ -72,8 +72,8 @@ def redis_server(directory):
 class Worker:
     """A running ``celery -A lms.celery worker`` process and the mail it sent."""
 
-    def __init__(self, broker_url, mail_dir, log_path, env=None):
-        """Start the worker on ``broker_url`` (``env``: default, the suite's settings in worker mode); wait for it."""
+    def __init__(self, broker_url, mail_dir, log_path, env=None, extra_env=None):  # pylint: disable=too-many-arguments
+        """Start the worker on ``broker_url`` (``env``: default, the suite's settings in worker mode, with ``extra_env``)."""
         self.broker_url = broker_url
         self.mail_dir = Path(mail_dir)
         self.log_path = Path(log_path)
@@ -86,7 +86,8 @@ class Worker:
                 "TAHOE_PLATFORM_WORKER_DB": str(connection.settings_dict["NAME"]),
                 "TAHOE_PLATFORM_WORKER_MAIL_DIR": str(self.mail_dir),
             })
-        self.log = open(self.log_path, "wb")  # pylint: disable=consider-using-with
+            env.update(extra_env or {})
+        self.log = open(self.log_path, "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "celery", "-A", "lms.celery", "worker", "--pool", "solo", "--loglevel", "INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", "tahoe-tests@%h"],
@@ -102,7 +103,8 @@ class Worker:
 
     def log_text(self):
         """The worker's output so far."""
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def messages(self):
@@ -122,6 +124,12 @@ class Worker:
         except AssertionError as exc:
             tail = "\n".join(self.log_text().splitlines()[-40:])
             raise AssertionError(f"{exc} It sent {len(self.messages())}. The worker's log ends:\n{tail}") from None
+
+    def kill(self):
+        """Kill the worker at once (SIGKILL), as a machine or container that dies: no warm shutdown."""
+        self.process.kill()
+        self.process.wait(10)
+        self.log.close()
 
     def stop(self):
         """Stop the worker (warm shutdown, then by force)."""
@@ -152,13 +160,25 @@ def queued_to(broker_url):
 
 
 @contextmanager
-def celery_worker():
-    """A Redis broker and a worker of the LMS on it; yield the ``Worker`` (``queued_to`` its broker_url)."""
+def celery_worker(extra_env=None, broker_url=None, mail_dir=None):
+    """
+    A Redis broker and a worker of the LMS on it; yield the ``Worker`` (``queued_to`` its broker_url).
+
+    Given ``broker_url`` (and ``mail_dir``), a new worker joins that broker instead: the next worker
+    after one that died.
+    """
     with tempfile.TemporaryDirectory(prefix="tahoe-worker-") as directory:
         directory = Path(directory)
+        if broker_url is not None:
+            worker = Worker(broker_url, mail_dir, directory / "worker.log", extra_env=extra_env)
+            try:
+                yield worker
+            finally:
+                worker.stop()
+            return
         (directory / "mail").mkdir()
-        with redis_server(directory) as broker_url:
-            worker = Worker(broker_url, directory / "mail", directory / "worker.log")
+        with redis_server(directory) as url:
+            worker = Worker(url, directory / "mail", directory / "worker.log", extra_env=extra_env)
             try:
                 yield worker
             finally:

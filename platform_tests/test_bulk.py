@@ -1,0 +1,56 @@
+"""Bulk registration inside the LMS: each learner registered by the platform's own account creation."""
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openedx.core.djangoapps.user_api.models import UserPreference
+from tahoe_sites.models import UserOrganizationMapping
+
+from conftest import PASSWORD, make_user
+
+BULK_URL = "/tahoe/api/v1/registrations/bulk/"
+
+
+def learner(number, **overrides):
+    """Learner ``number`` of a batch, with its ref."""
+    return {"ref": f"crm-{number}", "username": f"learner{number}", "email": f"learner{number}@example.com",
+            "name": f"Learner {number}", **overrides}
+
+
+def test_a_bulk_call_with_mixed_results_registers_each_valid_learner_as_the_platform_does(alpha, alpha_admin):
+    make_user("taken", alpha)
+    response = alpha_admin.register(alpha, {"learners": [
+        learner(1),
+        learner(2, email="taken@example.org"),
+        learner(3, password="short"),
+        learner(4, password=PASSWORD, send_activation_email=False, language="fr"),
+        learner(5, username="LEARNER1"),
+    ]}, url=BULK_URL)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["created"], body["failed"]) == (2, 3)
+    results = body["results"]
+    assert [(result["ref"], result["status"], result.get("error_code")) for result in results] == [
+        ("crm-1", 200, None), ("crm-2", 409, "duplicate-email"), ("crm-3", 400, "validation-error"),
+        ("crm-4", 200, None), ("crm-5", 409, "duplicate-username")]
+    assert list(results[2]["field_errors"]) == ["password"]
+    users = get_user_model().objects
+    first, fourth = users.get(username="learner1"), users.get(username="learner4")
+    assert (results[0]["user_id"], results[3]["user_id"]) == (first.pk, fourth.pk)
+    assert first.profile.name == "Learner 1" and not first.is_active
+    assert fourth.is_active and fourth.check_password(PASSWORD)
+    assert UserPreference.get_value(fourth, "pref-lang") == "fr"
+    assert UserOrganizationMapping.objects.filter(
+        organization=alpha.organization, user__in=[first, fourth], is_admin=False).count() == 2
+    assert not users.filter(username__in=["learner2", "learner3"]).exists()
+
+
+def test_a_bulk_call_costs_far_fewer_statements_per_learner_than_single_calls(alpha, alpha_admin):
+    with CaptureQueriesContext(connection) as single:
+        assert alpha_admin.register(alpha, learner(0)).status_code == 200
+    with CaptureQueriesContext(connection) as batch:
+        response = alpha_admin.register(alpha, {"learners": [learner(n) for n in range(1, 21)]}, url=BULK_URL)
+    assert response.json()["created"] == 20
+    per_learner = len(batch.captured_queries) / 20
+    # The request's own statements (middleware, authentication, the admin check) are paid once.
+    assert per_learner < len(single.captured_queries), (per_learner, len(single.captured_queries))

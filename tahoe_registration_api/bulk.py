@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Optional
 
+from rest_framework.exceptions import ValidationError
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import api
@@ -53,17 +54,25 @@ def learner_ref(item):
     return str(ref)
 
 
-def parse_learner(item):
-    """Validate one learner's fields by the v1 rules; return its ``RegistrationRequest`` or raise ``InvalidRegistration``."""
-    if not isinstance(item, dict):
-        raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
-    serializer = RegistrationRequestSerializer(data=item)
-    if not serializer.is_valid():
-        raise InvalidRegistration(
-            "Invalid fields: " + ", ".join(sorted(serializer.errors)) + ".",
-            field_errors=_flatten(serializer.errors),
-        )
-    return serializer.to_registration()
+class LearnerParser:  # pylint: disable=too-few-public-methods
+    """Validates learners by the v1 rules, with one serializer for the whole batch (building one per learner costs)."""
+
+    def __init__(self):
+        """Build the batch's serializer."""
+        self.serializer = RegistrationRequestSerializer()
+
+    def parse(self, item):
+        """Return the learner's ``RegistrationRequest``, or raise ``InvalidRegistration`` naming the fields."""
+        if not isinstance(item, dict):
+            raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
+        try:
+            data = self.serializer.run_validation(item)
+        except ValidationError as exc:
+            errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise InvalidRegistration(
+                "Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=_flatten(errors),
+            ) from exc
+        return RegistrationRequestSerializer.registration_from(data)
 
 
 def _flatten(errors):
@@ -124,6 +133,7 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
         self.existing_ok = existing_ok
         self.secure = secure
         self.duplicates = BatchDuplicates()
+        self.parser = LearnerParser()
 
     def register(self, item, on_created=None, check_batch_duplicates=True):
         """
@@ -133,14 +143,33 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
         leaves duplicates within the batch to the site's own conflict check (a job, whose rows
         are not all in memory: the first row registered wins).
         """
-        ref = None
+        prepared = self.prepare(item, check_batch_duplicates)
+        if isinstance(prepared, LearnerOutcome):
+            return prepared
+        return self.complete(prepared, on_created)
+
+    def prepare(self, item, check_batch_duplicates=True):
+        """
+        Validate an item and check it against the batch's earlier learners, in the batch's order.
+
+        Returns the ``(ref, registration)`` to ``complete``, or the ``LearnerOutcome`` of a refusal.
+        """
+        ref = registration = None
         try:
             ref = learner_ref(item)
-            registration = parse_learner(item)
+            registration = self.parser.parse(item)
             if check_batch_duplicates:
                 self.duplicates.check_and_add(registration)
-            if self.existing_ok and (user_id := existing_learner_id(registration, self.organization)):
-                return LearnerOutcome(ref=ref, status=EXISTS, user_id=user_id)
+            return ref, registration
+        except DuplicateAccount as exc:
+            return self._duplicate(ref, registration, exc)
+        except RegistrationError as exc:
+            return LearnerOutcome(ref=ref, status=status_of(exc), error=exc)
+
+    def complete(self, prepared, on_created=None):
+        """Register (or, in a dry run, check) a prepared learner; return its ``LearnerOutcome``. Safe in any thread."""
+        ref, registration = prepared
+        try:
             if self.dry_run:
                 api.check_registration(registration, site=self.site, organization=self.organization)
                 return LearnerOutcome(ref=ref, status=200)
@@ -149,6 +178,8 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
                 on_created=on_created, send_emails=self.send_emails, secure=self.secure,
             )
             return LearnerOutcome(ref=ref, status=200, user_id=result.user_id)
+        except DuplicateAccount as exc:
+            return self._duplicate(ref, registration, exc)
         except RegistrationError as exc:
             return LearnerOutcome(ref=ref, status=status_of(exc), error=exc)
         except Abandon:
@@ -158,3 +189,10 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
             # lose the answers of the learners registered before it.
             log.exception("Registering learner %s of a batch failed unexpectedly.", ref)
             return LearnerOutcome(ref=ref, status=500, error=InternalError())
+
+    def _duplicate(self, ref, registration, error):
+        """The outcome of a taken username or email: ``exists`` for the very learner when ``existing_ok``, else 409."""
+        # Only a learner whose username or email is taken can be one already registered.
+        if self.existing_ok and (user_id := existing_learner_id(registration, self.organization)):
+            return LearnerOutcome(ref=ref, status=EXISTS, user_id=user_id)
+        return LearnerOutcome(ref=ref, status=status_of(error), error=error)

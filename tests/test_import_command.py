@@ -122,3 +122,29 @@ def test_passwords_never_reach_the_output_or_the_results(alpha, tmp_path):
     _, out, err = run_import("--site", alpha.domain, path, "--results", str(results))
     assert PASSWORD not in out + err + results.read_text(encoding="utf-8")
     assert "short" not in results.read_text(encoding="utf-8")
+
+
+@pytest.mark.mariadb  # threads need a database of concurrent writers (sqlite's shared memory locks tables)
+@pytest.mark.django_db(transaction=True)
+def test_concurrency_registers_in_threads_and_keeps_the_input_order(alpha, tmp_path):
+    lines = [f"t{n},t{n}@example.com,Threaded {n},r{n}" for n in range(40)]
+    lines.insert(10, "t3,t3-again@example.com,Duplicate Of Three,dup")  # a later duplicate of row t3
+    path = write_csv(tmp_path, "username,email,name,ref", *lines)
+    results = tmp_path / "results.csv"
+    status, out, err = run_import("--site", alpha.domain, path, "--concurrency", "4", "--results", str(results))
+    assert status == 2, out + err
+    rows = list(csv.DictReader(results.open(encoding="utf-8")))
+    assert [row["ref"] for row in rows] == [line.split(",")[3] for line in lines]
+    assert [row["row"] for row in rows] == [str(number) for number in range(2, 43)]
+    assert [row["status"] for row in rows].count("200") == 40
+    dup = rows[10]
+    assert (dup["status"], dup["error_code"]) == ("409", "duplicate-username")
+    users = get_user_model().objects.filter(username__startswith="t")
+    assert users.count() == 40
+    assert all(row["user_id"] == str(users.get(username=row["username"]).pk) for row in rows if row["status"] == "200")
+
+
+@pytest.mark.django_db
+def test_concurrency_below_one_is_refused(alpha, tmp_path):
+    with pytest.raises(CommandError, match="--concurrency must be 1 or more"):
+        run_import("--site", alpha.domain, learners_csv(tmp_path, 1), "--concurrency", "0")

@@ -166,7 +166,11 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
 
     def to_registration(self):
         """Return the validated body as a ``RegistrationRequest``."""
-        data = self.validated_data
+        return self.registration_from(self.validated_data)
+
+    @staticmethod
+    def registration_from(data):
+        """Return validated data (``validated_data``, or what ``run_validation`` returned) as a ``RegistrationRequest``."""
         return RegistrationRequest(
             username=data["username"],
             email=data["email"],

@@ -1,0 +1,188 @@
+"""
+The import section of ``make bench``: many learners at once, against the single-call figures.
+
+* ``import_by_command``: ``tahoe_import_learners`` on a CSV of passwordless learners, in this
+  process (the command an operator runs), with the learners' emails queued to a broker, not sent.
+* ``import_by_job``: a registration job as the LMS's worker runs it: the rows written from the CSV
+  (what the upload does), then the job's task run to the end in this process.
+* ``bulk_over_http``: bulk calls of 500 learners to the gunicorn server, one after the other.
+
+Each reports learners per second, SQL statements per learner and the peak memory growth.
+"""
+
+import csv
+import http.client
+import io
+import json
+import time
+import tracemalloc
+from contextlib import contextmanager
+from pathlib import Path
+
+NAME = "Bench Importee"
+TRACE_MEMORY = False
+
+
+def write_csv(path, prefix, count):
+    """Write a CSV of ``count`` passwordless learners named from ``prefix``."""
+    with open(path, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["username", "email", "name", "ref"])
+        for number in range(count):
+            username = f"{prefix}{number}"
+            writer.writerow([username, f"{username}@example.com", NAME, f"ref-{number}"])
+    return path
+
+
+class StatementCounter:  # pylint: disable=too-few-public-methods
+    """A Django execute wrapper that counts the statements sent (SAVEPOINTs and RELEASEs apart)."""
+
+    def __init__(self):
+        """Start at zero."""
+        self.statements = 0
+        self.transaction_control = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        """Count, then run the statement."""
+        if sql.lstrip().upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+            self.transaction_control += 1
+        else:
+            self.statements += 1
+        return execute(sql, params, many, context)
+
+
+class PublishedTasks:  # pylint: disable=too-few-public-methods
+    """Counts the tasks published to the broker, by name (Celery's ``after_task_publish`` signal)."""
+
+    def __init__(self):
+        """Start at zero."""
+        self.by_name = {}
+
+    def __call__(self, sender=None, **kwargs):
+        """Count one published task."""
+        self.by_name[sender] = self.by_name.get(sender, 0) + 1
+
+
+@contextmanager
+def queued_emails():
+    """Queue Celery tasks to an in-memory broker instead of running them (the LMS's workers would send them)."""
+    from celery.signals import after_task_publish  # pylint: disable=import-outside-toplevel
+
+    from devlms.celery import app  # pylint: disable=import-outside-toplevel
+
+    # The development LMS names its Celery settings CELERY_*: that name wins over the short one.
+    kept = app.conf.CELERY_TASK_ALWAYS_EAGER
+    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    published = PublishedTasks()
+    after_task_publish.connect(published, weak=False)
+    try:
+        yield published
+    finally:
+        after_task_publish.disconnect(published)
+        app.conf.CELERY_TASK_ALWAYS_EAGER = kept
+
+
+EMAIL_TASK = "tahoe_registration_api.send_registration_email"
+
+
+@contextmanager
+def measured():
+    """Yield a dict filled, at the end, with seconds, statements and the peak of traced memory."""
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    counter = StatementCounter()
+    figures = {}
+    if TRACE_MEMORY:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        yield figures
+    figures["seconds"] = time.perf_counter() - started
+    if TRACE_MEMORY:
+        figures["peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
+        tracemalloc.stop()
+    figures["statements"] = counter.statements
+    figures["savepoint_statements"] = counter.transaction_control
+
+
+def _per_learner(figures, count, created):
+    """Add the per-learner figures."""
+    figures.update({
+        "learners": count,
+        "created": created,
+        "learners_per_second": count / figures["seconds"],
+        "statements_per_learner": figures["statements"] / count,
+    })
+    return figures
+
+
+def import_by_command(directory, site_domain, prefix, count, concurrency=1):
+    """Run ``tahoe_import_learners`` on ``count`` passwordless learners; return its figures and printed summary."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    path = write_csv(Path(directory) / f"{prefix}.csv", prefix, count)
+    out, err = io.StringIO(), io.StringIO()
+    with queued_emails() as published, measured() as figures:
+        call_command("tahoe_import_learners", "--site", site_domain, str(path), "--concurrency", str(concurrency),
+                     stdout=out, stderr=err)
+    figures["emails_queued"] = published.by_name.get(EMAIL_TASK, 0)
+    created = get_user_model().objects.filter(username__startswith=prefix).count()
+    figures["summary"] = out.getvalue().strip().splitlines()
+    figures["progress_last_line"] = err.getvalue().replace("\r", "\n").strip().splitlines()[-1]
+    return _per_learner(figures, count, created)
+
+
+def import_by_job(directory, site, organization, caller, prefix, count):
+    """Create a job from a CSV of ``count`` learners, then run its task to the end; return the figures."""
+    # pylint: disable=import-outside-toplevel
+    from tahoe_registration_api import jobs, learner_csv
+    from tahoe_registration_api.models import RegistrationJob
+
+    path = write_csv(Path(directory) / f"{prefix}.csv", prefix, count)
+    with queued_emails() as published:
+        with measured() as upload, open(path, "rb") as stream:
+            job = jobs.create_job(learner_csv.read_learners(stream), site=site, organization=organization,
+                                  caller=caller, secure=False)
+        with measured() as figures:
+            slices = 0
+            while not jobs.run_slice(job.pk, runner=f"bench-{prefix}").finished:
+                slices += 1
+        figures["emails_queued"] = published.by_name.get(EMAIL_TASK, 0)
+    job = RegistrationJob.objects.get(pk=job.pk)
+    figures.update({"status": job.status, "slices": slices + 1, "upload": {
+        "seconds": upload["seconds"], "statements": upload["statements"], "peak_traced_mb": upload["peak_traced_mb"],
+        "rows_per_second": count / upload["seconds"],
+    }})
+    return _per_learner(figures, count, job.created_count)
+
+
+def bulk_over_http(port, host, token, prefix, calls, size):
+    """Post ``calls`` bulk calls of ``size`` passwordless learners, one after the other; return the figures."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    latencies, created, failed, statuses = [], 0, 0, {}
+    started = time.perf_counter()
+    for call in range(calls):
+        learners = [{"username": f"{prefix}{call}x{n}", "email": f"{prefix}{call}x{n}@example.com", "name": NAME}
+                    for n in range(size)]
+        body = json.dumps({"learners": learners})
+        sent = time.perf_counter()
+        connection.request("POST", "/tahoe/api/v1/registrations/bulk/", body=body, headers={
+            "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"})
+        response = connection.getresponse()
+        raw = response.read()
+        latencies.append(time.perf_counter() - sent)
+        statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
+        if response.status == 200:
+            answer = json.loads(raw)
+            created += answer["created"]
+            failed += answer["failed"]
+    seconds = time.perf_counter() - started
+    connection.close()
+    learners = calls * size
+    return {
+        "calls": calls, "learners_per_call": size, "learners": learners, "created": created, "failed": failed,
+        "statuses": statuses, "seconds": seconds, "learners_per_second": learners / seconds,
+        "call_seconds_p50": sorted(latencies)[len(latencies) // 2],
+    }

@@ -7,7 +7,8 @@ The import section of ``make bench``: many learners at once, against the single-
   (what the upload does), then the job's task run to the end in this process.
 * ``bulk_over_http``: bulk calls of 500 learners to the gunicorn server, one after the other.
 
-Each reports learners per second, SQL statements per learner and the peak memory growth.
+Each reports learners per second and the statements MariaDB received per learner;
+``upload_peak_mb`` measures the peak memory of a job's upload (the CSV is read line by line).
 """
 
 import csv
@@ -18,9 +19,9 @@ import time
 import tracemalloc
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 NAME = "Bench Importee"
-TRACE_MEMORY = False
 
 
 def write_csv(path, prefix, count):
@@ -85,24 +86,35 @@ def queued_emails():
 EMAIL_TASK = "tahoe_registration_api.send_registration_email"
 
 
+def _server_statements():
+    """How many statements the MariaDB server has received from every client (its ``Questions`` counter)."""
+    from django.db import connection  # pylint: disable=import-outside-toplevel
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW GLOBAL STATUS LIKE 'Questions'")
+        return int(cursor.fetchone()[1])
+
+
 @contextmanager
 def measured():
-    """Yield a dict filled, at the end, with seconds, statements and the peak of traced memory."""
+    """
+    Yield a dict filled, at the end, with seconds and statements.
+
+    ``statements``: what this thread sent through Django (SAVEPOINTs apart); ``server_statements``:
+    what MariaDB received from every connection, transaction control (autocommit, COMMIT) included.
+    """
     from django.db import connection  # pylint: disable=import-outside-toplevel
 
     counter = StatementCounter()
     figures = {}
-    if TRACE_MEMORY:
-        tracemalloc.start()
+    server_before = _server_statements()
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
         yield figures
     figures["seconds"] = time.perf_counter() - started
-    if TRACE_MEMORY:
-        figures["peak_traced_mb"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
-        tracemalloc.stop()
     figures["statements"] = counter.statements
     figures["savepoint_statements"] = counter.transaction_control
+    figures["server_statements"] = _server_statements() - server_before - 1  # less this very SHOW
 
 
 def _per_learner(figures, count, created):
@@ -111,7 +123,7 @@ def _per_learner(figures, count, created):
         "learners": count,
         "created": created,
         "learners_per_second": count / figures["seconds"],
-        "statements_per_learner": figures["statements"] / count,
+        "server_statements_per_learner": figures["server_statements"] / count,
     })
     return figures
 
@@ -152,7 +164,7 @@ def import_by_job(directory, site, organization, caller, prefix, count):
         figures["emails_queued"] = published.by_name.get(EMAIL_TASK, 0)
     job = RegistrationJob.objects.get(pk=job.pk)
     figures.update({"status": job.status, "slices": slices + 1, "upload": {
-        "seconds": upload["seconds"], "statements": upload["statements"], "peak_traced_mb": upload["peak_traced_mb"],
+        "seconds": upload["seconds"], "server_statements": upload["server_statements"],
         "rows_per_second": count / upload["seconds"],
     }})
     return _per_learner(figures, count, job.created_count)
@@ -186,3 +198,21 @@ def bulk_over_http(port, host, token, prefix, calls, size):
         "statuses": statuses, "seconds": seconds, "learners_per_second": learners / seconds,
         "call_seconds_p50": sorted(latencies)[len(latencies) // 2],
     }
+
+
+def upload_peak_mb(directory, site, organization, caller, prefix, count):
+    """Return the peak memory (MB, tracemalloc) of creating a job of ``count`` rows from a CSV; the job is then deleted."""
+    # pylint: disable=import-outside-toplevel
+    from tahoe_registration_api import jobs, learner_csv
+
+    path = write_csv(Path(directory) / f"{prefix}.csv", prefix, count)
+    tracemalloc.start()
+    try:
+        with mock.patch.object(jobs, "queue_job"), open(path, "rb") as stream:
+            job = jobs.create_job(learner_csv.read_learners(stream), site=site, organization=organization,
+                                  caller=caller, secure=False)
+        peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    finally:
+        tracemalloc.stop()
+    job.delete()
+    return peak

@@ -235,3 +235,41 @@ def say_failures(configs, say, width=100):
                 say(f"!!!   {config.get('name', 'plugin')} {config['flow']} c={config['concurrency']}: {sample}")
         say("!" * width)
     return failed
+
+
+def format_imports(imports, configs):
+    """Return the import section: each way of registering many learners, against single calls."""
+    single_1, single_4 = find(configs, "passwordless", 1), find(configs, "passwordless", 4)
+    command, job, bulk = imports["command"], imports["job"], imports["bulk_calls"]
+    def server_cpu(config):
+        return config["cpu"]["workers_ms_per_registration"] + config["cpu"]["mariadb_ms_per_registration"]
+
+    rows = [
+        ("single calls, c=1 (HTTP)", single_1["registrations_per_second"],
+         single_1["server"]["queries_per_registration"], None, server_cpu(single_1)),
+        ("single calls, c=4 (HTTP)", single_4["registrations_per_second"],
+         single_4["server"]["queries_per_registration"], None, server_cpu(single_4)),
+        (f"bulk calls of {bulk['learners_per_call']}, one at a time (HTTP)", bulk["learners_per_second"],
+         bulk["statements_per_learner"], bulk["seconds"],
+         bulk["workers_cpu_ms_per_learner"] + bulk["mariadb_cpu_ms_per_learner"]),
+        (f"tahoe_import_learners --concurrency {command['concurrency']}", command["learners_per_second"],
+         command["server_statements_per_learner"], command["seconds"], None),
+        ("registration job (its task, one worker)", job["learners_per_second"],
+         job["server_statements_per_learner"], job["seconds"], None),
+    ]
+    lines = ["", f"Imports: {command['learners']} passwordless learners; every path queues the emails' tasks, none "
+                 "sends them (statements: the single and bulk calls' through Django in the server; the command's and "
+                 "the job's as MariaDB counted them, autocommit and COMMIT included)",
+             f"  {'how':52} {'learners/s':>10} {'stmts/learner':>13} {'seconds':>8} {'x single c=1':>12} "
+             f"{'server CPU ms/learner':>21}"]
+    for name, rate, statements, seconds, cpu in rows:
+        lines.append(f"  {name:52} {rate:10.1f} {statements:13.1f} {_number(seconds, 1):>8} "
+                     f"{rate / single_1['registrations_per_second']:11.1f}x {_number(cpu, 2):>21}")
+    peaks = ", ".join(f"{peak:.2f} MB for {count} rows" for count, peak in imports["upload_peak_mb"].items())
+    lines.append(f"  the job's upload (the CSV read line by line, rows written 1000 at a time): "
+                 f"{job['upload']['seconds']:.1f} s, {job['upload']['rows_per_second']:.0f} rows/s; peak memory {peaks}")
+    fastest = min(command["seconds"], job["seconds"])
+    verdict = "MET" if fastest < imports["target_seconds"] and command["created"] == command["learners"] else "MISSED"
+    lines.append(f"[{verdict:6}] {command['learners']} passwordless learners imported by a job or the command in under "
+                 f"{imports['target_seconds']} s: command {command['seconds']:.1f} s, job {job['seconds']:.1f} s")
+    return lines

@@ -30,7 +30,7 @@ import django  # noqa: E402
 import psutil  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import profiling, report  # noqa: E402
+from bench import imports, profiling, report  # noqa: E402
 from bench.load import FLOWS, Registrations, plugin_request, run_load  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process, metrics_delta, read_metrics  # noqa: E402
 from bench.stats import latency_summary  # noqa: E402
@@ -51,7 +51,11 @@ ORM_FLOOR_COUNTS = {"passwordless": 300, "password": 10}
 PROFILE_COUNT = 200
 PROFILE_TREE_LINES = 30
 PROFILE_PRINT_LINES = 80
-TIME_LIMIT_SECONDS = 300
+TIME_LIMIT_SECONDS = 480
+IMPORT_COUNT = 10_000  # passwordless learners imported by the command, then by a job
+IMPORT_CONCURRENCY = 2  # the command's --concurrency: 2 threads on 2 cores (a registration mostly waits on MariaDB)
+IMPORT_TARGET_SECONDS = 60
+BULK_CALLS, BULK_SIZE = 10, 500
 SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
 # What the plugin logs (INFO, to the server's log) when it retries a registration's transaction.
 RETRY_LOG_LINES = {"deadlock": "Registration deadlocked", "unique": "Registration hit a unique constraint"}
@@ -139,6 +143,9 @@ def server_environment(var_dir, metrics_dir, log_dir):
         "DEVLMS_VAR_DIR": str(var_dir),
         "DEVLMS_RATE": "off",
         "DEVLMS_METRICS_DIR": str(metrics_dir),
+        # The emails' tasks are queued (to a broker of files no worker reads), not sent in the request:
+        # as in the LMS, whose Celery workers send them.
+        "DEVLMS_CELERY_WORKER": "1",
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
         "TMPDIR": str(log_dir),
@@ -241,9 +248,58 @@ def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
                     f"{config['failures']} failed")
         if any(config["failures"] or config["warmup_failures"] for config in configs):
             say("gunicorn log tail:\n" + server.log_tail())
+        bulk = measure_bulk(server, sites, metrics_dir, prefix, cpu_meter)
     finally:
         server.stop()
-    return configs
+    return configs, bulk
+
+
+def measure_bulk(server, sites, metrics_dir, prefix, cpu_meter):  # pylint: disable=too-many-arguments
+    """Post bulk calls of passwordless learners, one after the other; return the figures."""
+    say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
+    before = read_metrics(metrics_dir)
+    host, token = sites[0]
+    cpu_meter.begin()
+    bulk = imports.bulk_over_http(server.port, host, token, prefix + "k", BULK_CALLS, BULK_SIZE)
+    cpu = cpu_meter.end()
+    bulk["workers_cpu_ms_per_learner"] = 1000 * cpu["workers"] / bulk["learners"]
+    bulk["mariadb_cpu_ms_per_learner"] = 1000 * cpu["mariadb"] / bulk["learners"]
+    delta = metrics_delta(before, read_metrics(metrics_dir))
+    bulk["statements_per_learner"] = delta["queries"] / bulk["learners"]
+    bulk["emails_in_request_per_learner"] = delta["emails"] / bulk["learners"]
+    say(f"  {bulk['learners_per_second']:.1f} learners/s, {bulk['created']} created, {bulk['failed']} failed, "
+        f"{bulk['statements_per_learner']:.1f} statements/learner; a call of {BULK_SIZE}: "
+        f"p50 {bulk['call_seconds_p50']:.2f} s")
+    return bulk
+
+
+def measure_imports(directory, prefix):
+    """Import IMPORT_COUNT passwordless learners with the command, then with a job; return the figures."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.auth import get_user_model
+    from django.contrib.sites.models import Site
+    from tahoe_sites.api import get_organization_by_site
+
+    domain, short = SITES[0]
+    say(f"import: tahoe_import_learners --concurrency {IMPORT_CONCURRENCY}, {IMPORT_COUNT} passwordless learners "
+        "(emails queued, not sent) ...")
+    command = imports.import_by_command(directory, domain, prefix + "i", IMPORT_COUNT, IMPORT_CONCURRENCY)
+    command["concurrency"] = IMPORT_CONCURRENCY
+    say(f"  {command['seconds']:.1f} s, {command['learners_per_second']:.1f} learners/s, "
+        f"{command['created']} created, {command['emails_queued']} emails queued")
+    say(f"import: a registration job of {IMPORT_COUNT} passwordless learners, its task run in this process ...")
+    site = Site.objects.get(domain=domain)
+    job = imports.import_by_job(directory, site, get_organization_by_site(site),
+                                get_user_model().objects.get(username=f"{short}_admin"), prefix + "j", IMPORT_COUNT)
+    say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, {job['learners_per_second']:.1f} "
+        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued")
+    say("import: the upload's peak memory (tracemalloc) for 1,000 and for 10,000 rows ...")
+    upload_memory = {count: imports.upload_peak_mb(directory, site, get_organization_by_site(site),
+                                                   get_user_model().objects.get(username=f"{short}_admin"),
+                                                   f"{prefix}m{count}", count)
+                     for count in (1_000, 10_000)}
+    say("  " + ", ".join(f"{count} rows: {peak:.2f} MB" for count, peak in upload_memory.items()))
+    return {"command": command, "job": job, "upload_peak_mb": upload_memory, "target_seconds": IMPORT_TARGET_SECONDS}
 
 
 def remeasure_hasher(floors):
@@ -309,6 +365,8 @@ def print_and_save(results, profile_text, started):
         say(report.format_target(target))
         for line in report.explain(target, configs, floors, results["profile"]):
             say(line)
+    for line in report.format_imports(results["imports"], configs):
+        say(line)
     say()
     for line in profile_text[:PROFILE_PRINT_LINES]:
         say(line)
@@ -347,9 +405,11 @@ def main():
         summary, tree, flat, profile = profiling.profile_passwordless(sites, prefix + "x", count=PROFILE_COUNT)
         profile["users_in_database_at_end"] = count_users()
         connections.close_all()
-        configs = run_http(server_environment(var_dir, metrics_dir, temporary), temporary / "gunicorn.log",
-                           metrics_dir, sites, prefix, database_url)
+        configs, bulk = run_http(server_environment(var_dir, metrics_dir, temporary), temporary / "gunicorn.log",
+                                 metrics_dir, sites, prefix, database_url)
         remeasure_hasher(floors)
+        bulk_imports = measure_imports(temporary, prefix)
+        bulk_imports["bulk_calls"] = bulk
         tree_lines = [line for line in tree.splitlines() if line.strip()]
         flat_lines = [line for line in flat.splitlines() if line.strip()]
         profile_text = summary + ["", "Call tree (pyinstrument, library frames hidden), top:"]
@@ -369,6 +429,7 @@ def main():
             "floors": floors,
             "configurations": configs,
             "profile": profile,
+            "imports": bulk_imports,
         }
         results["targets"] = report.evaluate_targets(configs, floors)
         failed = print_and_save(results, profile_text, started)

@@ -83,26 +83,30 @@ def test_the_lms_plugins_defaults_agree_with_the_pending_ones_and_its_switch_is_
 
 
 def test_the_operators_values_reach_the_lms_settings(tutor):
-    tutor("config", "save", "--set", "TAHOE_REGISTRATION_API_RATE=5/m", "--set", "TAHOE_REGISTRATION_API_ENABLED=false",
+    tutor("config", "save", "--set", "TAHOE_REGISTRATION_API_RATE=100/5m",
+          "--set", "TAHOE_REGISTRATION_API_ENABLED=false",
           "--set", "TAHOE_REGISTRATION_API_ALLOW_STAFF=true", "--set", "TAHOE_REGISTRATION_API_MAX_BODY_BYTES=32768",
           "--set", "TAHOE_REGISTRATION_API_CACHE_TIMEOUT=0", "--set", "TAHOE_REGISTRATION_API_BULK_RATE=null",
           "--set", "TAHOE_REGISTRATION_API_EMAIL_QUEUE=edx.lms.core.high")
     changed = {
-        "TAHOE_REGISTRATION_API_RATE": "5/m", "TAHOE_REGISTRATION_API_ENABLED": False,
+        "TAHOE_REGISTRATION_API_RATE": "100/5m", "TAHOE_REGISTRATION_API_ENABLED": False,
         "TAHOE_REGISTRATION_API_ALLOW_STAFF": True, "TAHOE_REGISTRATION_API_MAX_BODY_BYTES": 32768,
         "TAHOE_REGISTRATION_API_CACHE_TIMEOUT": 0, "TAHOE_REGISTRATION_API_BULK_RATE": None,
         "TAHOE_REGISTRATION_API_EMAIL_QUEUE": "edx.lms.core.high",
     }
     for kind in LMS_SETTINGS:
         assert tutor.lms_settings(kind) == {name: [value] for name, value in {**EXPECTED, **changed}.items()}
-    assert "TAHOE_REGISTRATION_API_RATE: 5/m" in tutor.root.joinpath("config.yml").read_text()
+    assert "TAHOE_REGISTRATION_API_RATE: 100/5m" in tutor.root.joinpath("config.yml").read_text()
 
 
 @pytest.mark.parametrize("assignment, message", [
     ("TAHOE_REGISTRATION_API_MAX_BODY_BYTES=big", "TAHOE_REGISTRATION_API_MAX_BODY_BYTES must be a whole number"),
     ("TAHOE_REGISTRATION_API_CACHE_TIMEOUT=-1", "TAHOE_REGISTRATION_API_CACHE_TIMEOUT must be a whole number"),
     ("TAHOE_REGISTRATION_API_ENABLED=1", "TAHOE_REGISTRATION_API_ENABLED must be true or false, not 1"),
-    ("TAHOE_REGISTRATION_API_RATE=60", "TAHOE_REGISTRATION_API_RATE must be a string or null, not 60"),
+    ("TAHOE_REGISTRATION_API_RATE=60", "TAHOE_REGISTRATION_API_RATE must be a rate such as 60/m (count/period, the "
+                                       "period s, m, h or d) or null, not 60"),
+    ("TAHOE_REGISTRATION_API_BULK_RATE=fast", "TAHOE_REGISTRATION_API_BULK_RATE must be a rate such as 60/m"),
+    ("TAHOE_REGISTRATION_API_EMAIL_QUEUE=3", "TAHOE_REGISTRATION_API_EMAIL_QUEUE must be a string or null, not 3"),
     ("TAHOE_REGISTRATION_API_BULK_MAX=null", "TAHOE_REGISTRATION_API_BULK_MAX must be a whole number, 0 or more, not"),
 ])
 def test_a_value_of_the_wrong_type_stops_config_save_with_a_clear_message(tutor, assignment, message):

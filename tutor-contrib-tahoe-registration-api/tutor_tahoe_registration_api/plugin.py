@@ -8,6 +8,7 @@ to ``tutor local|dev|k8s do``: ``tahoe-create-token`` and ``tahoe-create-site``.
 
 from __future__ import annotations
 
+import re
 import shlex
 import typing as t
 
@@ -58,6 +59,8 @@ hooks.Filters.CONFIG_DEFAULTS.add_items(
     [(PIP_REQUIREMENT, f"tahoe-registration-api=={__version__}")] + list(SETTINGS.items())
 )
 
+RATE_RE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
+
 
 def python_literal(value: t.Any, name: str) -> str:
     """Render the config value of the setting ``name`` as a Python literal, refusing a wrong type."""
@@ -68,10 +71,14 @@ def python_literal(value: t.Any, name: str) -> str:
         valid = isinstance(value, bool)
     elif isinstance(default, int):
         valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif name.endswith("_RATE"):  # django-ratelimit's syntax: count/period, the period s, m, h or d
+        valid = isinstance(value, str) and RATE_RE.match(value) is not None
     else:
         valid = isinstance(value, str)
     if not valid:
         expected = {bool: "true or false", int: "a whole number, 0 or more"}.get(type(default), "a string")
+        if name.endswith("_RATE"):
+            expected = "a rate such as 60/m (count/period, the period s, m, h or d)"
         if name in NULLABLE:
             expected += " or null"
         raise exceptions.TutorError(f"{name} must be {expected}, not {value!r}.")

@@ -22,10 +22,14 @@ APP_DEFAULTS = runpy.run_path(str(REPOSITORY / "tahoe_registration_api" / "setti
 # may not define them yet; once it does, its defaults must be these.
 PENDING = {
     "TAHOE_REGISTRATION_API_BULK_MAX": 500,
+    "TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES": 1048576,
     "TAHOE_REGISTRATION_API_BULK_RATE": "5/m",
     "TAHOE_REGISTRATION_API_BULK_LEARNER_RATE": "10000/h",
     "TAHOE_REGISTRATION_API_JOB_MAX_ROWS": 100000,
+    "TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES": 67108864,
     "TAHOE_REGISTRATION_API_JOB_QUEUE": None,
+    "TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS": 30,
+    "TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT": 120,
     "TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS": 90,
 }
 # What the LMS settings say once the plugin is enabled, before the operator changes anything: the

@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-platform quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-mariadb test-platform test-tutor quality validate requirements upgrade bench bench-platform clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -30,7 +30,7 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
 	DEVLMS_CELERY_WORKER=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
-test: test-sqlite test-mariadb test-platform ## run the whole test suite: on sqlite, on a throwaway MariaDB server, then inside a real LMS
+test: test-sqlite test-mariadb test-platform test-tutor ## run the whole test suite: on sqlite, on a throwaway MariaDB server, inside a real LMS, then the Tutor plugin
 
 test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
 	$(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml
@@ -49,13 +49,21 @@ test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB ser
 test-platform: ## run the platform suite inside a real Open edX LMS (built once into .platform/; PLATFORM_SRC picks the source)
 	scripts/test-platform.sh
 
+test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pinned, in virtualenvs under .tutor/ (no Docker)
+	scripts/test-tutor.sh
+
+TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
 quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests
+	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)
+	$(BIN)/pylint --disable=import-error,django-settings-module-not-found $(TUTOR_PLUGIN)/tutor_tahoe_registration_api \
+		$(TUTOR_PLUGIN)/tests/*.py
 	@# platform_tests/ imports the LMS, which only its own environment has: style and import order here
-	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests platform_tests
-	$(BIN)/pydocstyle tahoe_registration_api devlms bench
-	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests manage.py setup.py
+	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests platform_tests $(TUTOR_PLUGIN)
+	$(BIN)/pydocstyle tahoe_registration_api devlms bench $(TUTOR_PLUGIN)/tutor_tahoe_registration_api
+	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests manage.py setup.py \
+		$(TUTOR_PLUGIN)
 
 validate: quality test ## everything a change must pass before it lands
 
@@ -74,6 +82,8 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
 	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
+	for major in 20 21 22; do $(COMPILE) --upgrade --no-emit-index-url --no-emit-find-links \
+		-o $(TUTOR_PLUGIN)/requirements/tutor$$major.txt $(TUTOR_PLUGIN)/requirements/tutor$$major.in; done
 
 bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
@@ -85,5 +95,5 @@ bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB
 	cd .platform/src && $(CURDIR)/scripts/mariadb.sh $(CURDIR)/.platform/venv/bin/python $(CURDIR)/bench/platform_run.py
 
 clean: ## remove the virtualenv, the development database and build leftovers
-	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov
+	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov .tutor
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

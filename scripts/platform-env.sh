@@ -97,7 +97,7 @@ log "installing the plugin into the LMS environment"
 rm -rf "$dir/wheel" "$dir/build"
 # Build from a copy of the working tree, so no build/ or .egg-info is left in the checkout.
 mkdir -p "$dir/build"
-tar -C "$root" --exclude=./.platform --exclude=./.venv --exclude=./.git --exclude=./.tox --exclude=./var \
+tar -C "$root" --exclude=./.platform --exclude=./.venv --exclude=./.tutor --exclude=./.git --exclude=./.tox --exclude=./var \
     --exclude=./build --exclude='*.egg-info' -cf - . | tar -C "$dir/build" -xf -
 "$dir/venv/bin/python" -m pip wheel --quiet --no-deps --wheel-dir "$dir/wheel" "$dir/build" >/dev/null 2>&1 \
     || "$dir/venv/bin/python" -m pip wheel --no-deps --wheel-dir "$dir/wheel" "$dir/build"

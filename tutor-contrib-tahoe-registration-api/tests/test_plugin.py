@@ -75,6 +75,16 @@ def test_each_lms_settings_file_sets_every_setting_once(tutor, kind):
     assert tutor.lms_settings(kind) == {name: [value] for name, value in EXPECTED.items()}
 
 
+def test_caddy_lets_a_registration_jobs_csv_through_up_to_the_plugins_limit(tutor):
+    tutor("config", "save", "--set", "TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES=10485760")
+    caddyfile = tutor.read("apps", "caddy", "Caddyfile")
+    lms_block = caddyfile.split("{{ LMS_HOST }}", 1)[-1] if "{{" in caddyfile else caddyfile
+    block = re.search(r"handle /tahoe/api/v1/registration-jobs\* \{\s*request_body \{\s*max_size (\d+)\s*\}\s*\}",
+                      lms_block)
+    assert block and block.group(1) == "10485760", caddyfile
+    assert caddyfile.index("registration-jobs") < caddyfile.index("max_size 4MB")  # in the LMS's block
+
+
 def test_the_cms_settings_are_left_alone(tutor):
     assert "TAHOE_REGISTRATION_API" not in tutor.read("apps", "openedx", "settings", "cms", "production.py")
 

@@ -114,6 +114,18 @@ RUN --mount=type=cache,target=/openedx/.cache/pip,sharing=shared \\
     {PIP_COMMAND} install {{{{ {PIP_REQUIREMENT}|tahoe_registration_api_shell }}}}
 {{% endif %}}""",
         ),
+        # Tutor's Caddy refuses LMS request bodies over 4MB; a registration job's CSV may be larger
+        # (100,000 learners are about 8 MB). Its own, more specific handle block gives the job
+        # endpoint the plugin's limit instead (handle blocks are mutually exclusive).
+        (
+            "caddyfile-lms",
+            """# tahoe-registration-api: a registration job's CSV, up to TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES
+handle /tahoe/api/v1/registration-jobs* {
+    request_body {
+        max_size {{ TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES|int }}
+    }
+}""",
+        ),
         # Tutor includes the LMS's common settings in both lms/production.py and lms/development.py,
         # after the platform's settings, so these values win over the plugin's own defaults.
         (

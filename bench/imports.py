@@ -69,18 +69,20 @@ def queued_emails():
     """Queue Celery tasks to an in-memory broker instead of running them (the LMS's workers would send them)."""
     from celery.signals import after_task_publish  # pylint: disable=import-outside-toplevel
 
-    from devlms.celery import app  # pylint: disable=import-outside-toplevel
+    from tahoe_registration_api.tasks import send_registration_email  # pylint: disable=import-outside-toplevel
 
-    # The development LMS names its Celery settings CELERY_*: that name wins over the short one.
-    kept = app.conf.CELERY_TASK_ALWAYS_EAGER
-    app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    app = send_registration_email.app  # the host's Celery app: the development LMS's, or the LMS's
+    eager = app.conf.task_always_eager
+    if eager:  # the development LMS names its Celery settings CELERY_*: that name wins over the short one
+        app.conf.CELERY_TASK_ALWAYS_EAGER = False
     published = PublishedTasks()
     after_task_publish.connect(published, weak=False)
     try:
         yield published
     finally:
         after_task_publish.disconnect(published)
-        app.conf.CELERY_TASK_ALWAYS_EAGER = kept
+        if eager:
+            app.conf.CELERY_TASK_ALWAYS_EAGER = True
 
 
 EMAIL_TASK = "tahoe_registration_api.send_registration_email"
@@ -216,3 +218,51 @@ def upload_peak_mb(directory, site, organization, caller, prefix, count):
         tracemalloc.stop()
     job.delete()
     return peak
+
+
+def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size):  # pylint: disable=too-many-arguments
+    """Post ``calls`` bulk calls of ``size`` passwordless learners to ``server``; add its statements and CPU per learner."""
+    # pylint: disable=import-outside-toplevel
+    from bench.run import say
+    from bench.server import metrics_delta, read_metrics
+
+    before = read_metrics(metrics_dir)
+    host, token = site
+    cpu_meter.begin()
+    bulk = bulk_over_http(server.port, host, token, prefix + "k", calls, size)
+    cpu = cpu_meter.end()
+    bulk["workers_cpu_ms_per_learner"] = 1000 * cpu["workers"] / bulk["learners"]
+    bulk["mariadb_cpu_ms_per_learner"] = 1000 * cpu["mariadb"] / bulk["learners"]
+    delta = metrics_delta(before, read_metrics(metrics_dir))
+    bulk["statements_per_learner"] = delta["queries"] / bulk["learners"]
+    bulk["emails_in_request_per_learner"] = delta["emails"] / bulk["learners"]
+    say(f"  {bulk['learners_per_second']:.1f} learners/s, {bulk['created']} created, {bulk['failed']} failed, "
+        f"{bulk['statements_per_learner']:.1f} statements/learner; a call of {size}: "
+        f"p50 {bulk['call_seconds_p50']:.2f} s")
+    return bulk
+
+
+def measure_imports(directory, prefix, count, concurrency, domain, admin, say):  # pylint: disable=too-many-arguments
+    """Import ``count`` passwordless learners with the command, then with a job; measure the upload's memory."""
+    # pylint: disable=import-outside-toplevel
+    from django.contrib.auth import get_user_model
+    from django.contrib.sites.models import Site
+    from tahoe_sites.api import get_organization_by_site
+
+    say(f"import: tahoe_import_learners --concurrency {concurrency}, {count} passwordless learners "
+        "(emails queued, not sent) ...")
+    command = import_by_command(directory, domain, prefix + "i", count, concurrency)
+    command["concurrency"] = concurrency
+    say(f"  {command['seconds']:.1f} s, {command['learners_per_second']:.1f} learners/s, "
+        f"{command['created']} created, {command['emails_queued']} emails queued")
+    say(f"import: a registration job of {count} passwordless learners, its task run in this process ...")
+    site = Site.objects.get(domain=domain)
+    organization, caller = get_organization_by_site(site), get_user_model().objects.get(username=admin)
+    job = import_by_job(directory, site, organization, caller, prefix + "j", count)
+    say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, {job['learners_per_second']:.1f} "
+        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued")
+    say("import: the upload's peak memory (tracemalloc) for 1,000 and for 10,000 rows ...")
+    upload_memory = {rows: upload_peak_mb(directory, site, organization, caller, f"{prefix}m{rows}", rows)
+                     for rows in (1_000, 10_000)}
+    say("  " + ", ".join(f"{rows} rows: {peak:.2f} MB" for rows, peak in upload_memory.items()))
+    return {"command": command, "job": job, "upload_peak_mb": upload_memory}

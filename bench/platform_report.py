@@ -3,7 +3,7 @@
 import json
 import time
 
-from bench.report import plt, ratio, say_failures
+from bench.report import format_imports, plt, ratio, say_failures
 
 TABLE_COLUMNS = (
     ("what", 13, "name"), ("flow", 12, "flow"), ("conc", 4, "concurrency"), ("ok", 4, "ok"),
@@ -228,6 +228,9 @@ def print_and_save(results, summary, tree, flat, results_dir, started, say):
         say(f"[{'MET' if target['met'] else 'MISSED':6}] {target['text']}: measured {target['shown']}")
         for line in _explain(target, configs, floors, results["profile"]):
             say(line)
+    plugin_configs = [config for config in configs if config.get("name") == "plugin"]
+    for line in format_imports(results["imports"], plugin_configs):
+        say(line)
     say()
     profile_lines = _profile_lines(summary, results["profile"])
     tree_lines = [line for line in tree.splitlines() if line.strip()]

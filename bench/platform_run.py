@@ -43,7 +43,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
 import django  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import platform_floors, platform_report, profiling  # noqa: E402
+from bench import imports, platform_floors, platform_report, profiling  # noqa: E402
 from bench.load import NAME, Registrations, plugin_request, run_load  # noqa: E402
 from bench.run import machine_info, measure_configuration, remeasure_hasher, say  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process  # noqa: E402
@@ -55,6 +55,11 @@ SECONDS = {"passwordless": float(os.environ.get("BENCH_SECONDS", "8")), "passwor
 CONCURRENCY_LEVELS = (1, 4)
 PROFILE_COUNT = 150
 TIME_LIMIT_SECONDS = 600
+# The import section: fewer learners than the development LMS's 10,000 (a registration costs about
+# three times as much here), to stay within the budget; the rates are per learner all the same.
+IMPORT_COUNT = 2_000
+IMPORT_CONCURRENCY = 2
+BULK_CALLS, BULK_SIZE = 4, 500
 # (name, flow): what the HTTP phase drives, in order; "platform view" posts to the platform's own view.
 CONFIGURATIONS = (
     ("plugin", "passwordless"),
@@ -240,9 +245,11 @@ def run_http(sites, prefix, database_url, temporary):
                     f"p50 {config['latency']['p50_ms'] or 0:7.1f} ms, {config['ok']} ok, {config['failures']} failed")
         if any(config["failures"] or config["warmup_failures"] for config in configs):
             say("gunicorn log tail:\n" + server.log_tail())
+        say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
+        bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, context[4], BULK_CALLS, BULK_SIZE)
     finally:
         server.stop()
-    return configs
+    return configs, bulk
 
 
 def drain_emails(broker_url, temporary, queued):
@@ -319,7 +326,11 @@ def main():  # pylint: disable=too-many-locals
             say("profile: 20 registrations through the platform's view in-process ...")
             profile["platform_view"] = profile_platform_view(sites, prefix)
             connections.close_all()
-            configs = run_http(sites, prefix, database_url, temporary)
+            configs, bulk = run_http(sites, prefix, database_url, temporary)
+            bulk_imports = imports.measure_imports(temporary, prefix, IMPORT_COUNT, IMPORT_CONCURRENCY,
+                                                   sites[0][0], "alpha_admin", say)
+            bulk_imports.update({"bulk_calls": bulk, "target_seconds": None})
+            connections.close_all()
             queued = queued_tasks(broker_url)
             emails = drain_emails(broker_url, temporary, queued)
             remeasure_hasher(floors)
@@ -331,6 +342,7 @@ def main():  # pylint: disable=too-many-locals
             "configurations": configs,
             "profile": profile,
             "emails": emails,
+            "imports": bulk_imports,
         }
         platform_report.add_ratios(configs, floors)
         results["targets"] = platform_report.evaluate_targets(configs, floors, profile, emails)

@@ -248,58 +248,11 @@ def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
                     f"{config['failures']} failed")
         if any(config["failures"] or config["warmup_failures"] for config in configs):
             say("gunicorn log tail:\n" + server.log_tail())
-        bulk = measure_bulk(server, sites, metrics_dir, prefix, cpu_meter)
+        say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
+        bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, cpu_meter, BULK_CALLS, BULK_SIZE)
     finally:
         server.stop()
     return configs, bulk
-
-
-def measure_bulk(server, sites, metrics_dir, prefix, cpu_meter):  # pylint: disable=too-many-arguments
-    """Post bulk calls of passwordless learners, one after the other; return the figures."""
-    say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
-    before = read_metrics(metrics_dir)
-    host, token = sites[0]
-    cpu_meter.begin()
-    bulk = imports.bulk_over_http(server.port, host, token, prefix + "k", BULK_CALLS, BULK_SIZE)
-    cpu = cpu_meter.end()
-    bulk["workers_cpu_ms_per_learner"] = 1000 * cpu["workers"] / bulk["learners"]
-    bulk["mariadb_cpu_ms_per_learner"] = 1000 * cpu["mariadb"] / bulk["learners"]
-    delta = metrics_delta(before, read_metrics(metrics_dir))
-    bulk["statements_per_learner"] = delta["queries"] / bulk["learners"]
-    bulk["emails_in_request_per_learner"] = delta["emails"] / bulk["learners"]
-    say(f"  {bulk['learners_per_second']:.1f} learners/s, {bulk['created']} created, {bulk['failed']} failed, "
-        f"{bulk['statements_per_learner']:.1f} statements/learner; a call of {BULK_SIZE}: "
-        f"p50 {bulk['call_seconds_p50']:.2f} s")
-    return bulk
-
-
-def measure_imports(directory, prefix):
-    """Import IMPORT_COUNT passwordless learners with the command, then with a job; return the figures."""
-    # pylint: disable=import-outside-toplevel
-    from django.contrib.auth import get_user_model
-    from django.contrib.sites.models import Site
-    from tahoe_sites.api import get_organization_by_site
-
-    domain, short = SITES[0]
-    say(f"import: tahoe_import_learners --concurrency {IMPORT_CONCURRENCY}, {IMPORT_COUNT} passwordless learners "
-        "(emails queued, not sent) ...")
-    command = imports.import_by_command(directory, domain, prefix + "i", IMPORT_COUNT, IMPORT_CONCURRENCY)
-    command["concurrency"] = IMPORT_CONCURRENCY
-    say(f"  {command['seconds']:.1f} s, {command['learners_per_second']:.1f} learners/s, "
-        f"{command['created']} created, {command['emails_queued']} emails queued")
-    say(f"import: a registration job of {IMPORT_COUNT} passwordless learners, its task run in this process ...")
-    site = Site.objects.get(domain=domain)
-    job = imports.import_by_job(directory, site, get_organization_by_site(site),
-                                get_user_model().objects.get(username=f"{short}_admin"), prefix + "j", IMPORT_COUNT)
-    say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, {job['learners_per_second']:.1f} "
-        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued")
-    say("import: the upload's peak memory (tracemalloc) for 1,000 and for 10,000 rows ...")
-    upload_memory = {count: imports.upload_peak_mb(directory, site, get_organization_by_site(site),
-                                                   get_user_model().objects.get(username=f"{short}_admin"),
-                                                   f"{prefix}m{count}", count)
-                     for count in (1_000, 10_000)}
-    say("  " + ", ".join(f"{count} rows: {peak:.2f} MB" for count, peak in upload_memory.items()))
-    return {"command": command, "job": job, "upload_peak_mb": upload_memory, "target_seconds": IMPORT_TARGET_SECONDS}
 
 
 def remeasure_hasher(floors):
@@ -408,8 +361,9 @@ def main():
         configs, bulk = run_http(server_environment(var_dir, metrics_dir, temporary), temporary / "gunicorn.log",
                                  metrics_dir, sites, prefix, database_url)
         remeasure_hasher(floors)
-        bulk_imports = measure_imports(temporary, prefix)
-        bulk_imports["bulk_calls"] = bulk
+        bulk_imports = imports.measure_imports(temporary, prefix, IMPORT_COUNT, IMPORT_CONCURRENCY,
+                                               SITES[0][0], f"{SITES[0][1]}_admin", say)
+        bulk_imports.update({"bulk_calls": bulk, "target_seconds": IMPORT_TARGET_SECONDS})
         tree_lines = [line for line in tree.splitlines() if line.strip()]
         flat_lines = [line for line in flat.splitlines() if line.strip()]
         profile_text = summary + ["", "Call tree (pyinstrument, library frames hidden), top:"]

@@ -62,9 +62,27 @@ def test_v2_documents_v1_s_answers_with_its_own_409():
 def test_the_documented_paths_are_the_mounted_ones():
     from django.urls import resolve  # pylint: disable=import-outside-toplevel
 
-    names = ("registrations", "registrations-v2", "resend", "resend-v2")
+    names = ("registrations", "registrations-v2", "resend", "resend-v2", "bulk", "jobs", "job", "job-results")
     for path in SPEC["paths"]:
-        assert resolve(f"/tahoe/api{path}".replace("{user_id}", "7")).url_name in names, path
+        url = f"/tahoe/api{path}".replace("{user_id}", "7").replace("{job_id}", "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e")
+        assert resolve(url).url_name in names, path
+    assert {resolve(f"/tahoe/api{path}").url_name for path in SPEC["paths"] if "{" not in path} >= {"bulk", "jobs"}
+
+
+def test_the_bulk_and_job_answers_are_documented():
+    bulk = SPEC["paths"]["/v1/registrations/bulk/"]["post"]
+    assert set(bulk["responses"]) == {"200", "400", "401", "403", "409", "413", "415", "422", "429"}
+    assert SCHEMAS["BulkRequest"]["properties"]["learners"]["maxItems"] == 500
+    jobs = SPEC["paths"]["/v1/registration-jobs/"]["post"]
+    assert set(jobs["requestBody"]["content"]) == {"text/csv", "application/json"}
+    assert set(jobs["responses"]) == {"202", "400", "401", "403", "413", "415", "429"}
+    from tahoe_registration_api.learner_csv import RESULT_COLUMNS  # pylint: disable=import-outside-toplevel
+    results = SPEC["paths"]["/v1/registration-jobs/{job_id}/results/"]["get"]["responses"]["200"]
+    assert results["description"].split()[0].rstrip(".") == ",".join(RESULT_COLUMNS)
+    from tahoe_registration_api.rest_api.v1.job_views import job_body  # pylint: disable=import-outside-toplevel
+    assert set(SCHEMAS["Job"]["required"]) == set(job_body(type("Job", (), {
+        "pk": 1, "status": "done", "total": 0, "processed": 0, "created_count": 0, "failed_count": 0,
+        "created_at": None, "started_at": None, "finished_at": None, "failure": ""})()))
 
 
 def test_the_resend_answers_are_documented():

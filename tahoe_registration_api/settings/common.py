@@ -62,6 +62,12 @@ DEFAULTS = {
     # .. setting_description: Seconds before the email task's first retry; each later retry waits
     #   twice as long as the one before (30 s, 1, 2, 4 and 8 minutes by default).
     "TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY": 30,
+    # .. setting_name: TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS
+    # .. setting_default: 90
+    # .. setting_description: Days an entry of the audit store (what the API did on a site, shown to
+    #   the site's admins on the token page) is kept; older entries are purged as new ones are
+    #   written (no cron job needed). The audit log records are the logger's, and not affected.
+    "TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS": 90,
 }
 
 # Apps the plugin needs beside the LMS's own: DRF's token table backs ``Authorization: Token``

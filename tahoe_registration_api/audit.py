@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tahoe_registration_api.models import AuditEntry
@@ -113,18 +113,22 @@ def store(record, site):
     to write (the database is down) is logged and never reaches the caller's answer.
     """
     try:
-        with transaction.atomic():  # a savepoint inside the request's transaction: a failure stays here
-            AuditEntry.objects.create(
-                created=timezone.now(),
-                site_id=site.pk if site is not None else None,
-                caller_id=record.get("caller_id"),
-                action=record["action"][:32],
-                status=record["status"],
-                outcome=record["outcome"][:32],
-                error_code=(record.get("error_code") or "")[:64],
-                learner_id=record.get("learner_id"),
-                request_id=(record.get("request_id") or "")[:64],
-            )
+        entry = AuditEntry(
+            created=timezone.now(),
+            site_id=site.pk if site is not None else None,
+            caller_id=record.get("caller_id"),
+            action=record["action"][:32],
+            status=record["status"],
+            outcome=record["outcome"][:32],
+            error_code=(record.get("error_code") or "")[:64],
+            learner_id=record.get("learner_id"),
+            request_id=(record.get("request_id") or "")[:64],
+        )
+        if connection.in_atomic_block:  # a savepoint: a failed insert leaves the request's transaction usable
+            with transaction.atomic():
+                entry.save(force_insert=True)
+        else:  # one statement, atomic on its own
+            entry.save(force_insert=True)
         purge_if_due()
     except Exception:  # pylint: disable=broad-except
         log.warning("The audit entry of request %s was not stored.", record.get("request_id"), exc_info=True)

@@ -18,7 +18,7 @@ BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def missing_tools():
-    """What the browser test needs and this machine lacks."""
+    """Name what the browser test needs and this machine lacks."""
     needed = {CHROMIUM: "Debian's chromium", CHROMEDRIVER: "Debian's chromium-driver",
               str(AXE_SCRIPT): "axe-core (npm ci in browser_tests/)"}
     return [what for path, what in needed.items() if not Path(path).exists() and not shutil.which(path)]
@@ -92,7 +92,7 @@ class AxeReport:
         return counts
 
     def blocking(self):
-        """The serious and critical violations, as (page, rule id, elements)."""
+        """Return the serious and critical violations, as (page, rule id, elements)."""
         return [(name, v["id"], v["nodes"]) for name, violations in self.pages.items() for v in violations
                 if v["impact"] in BLOCKING_IMPACTS]
 

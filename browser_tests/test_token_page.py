@@ -8,7 +8,6 @@ or critical violation; screenshots at desktop and phone widths go to var/screens
 """
 
 import json
-import os
 import tempfile
 
 import pytest
@@ -162,8 +161,3 @@ def sign_in_refused(lms, browser, username, password):
     session = browser.get_cookie("sessionid")["value"]
     status, _ = lms.request("GET", SITE, "/tahoe/api/token/", headers={"Cookie": f"sessionid={session}"})
     assert status == 403
-
-
-def test_the_sign_in_line_of_make_run_names_each_seeded_admin(lms):
-    assert set(lms.admins) == {SITE, OTHER_SITE}
-    assert os.path.exists(lms.log.name)

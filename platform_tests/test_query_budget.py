@@ -31,7 +31,7 @@ def warm(alpha, alpha_admin):
 
 @pytest.mark.parametrize("answer", list(BUDGETS))
 def test_statements_per_answer_in_the_whole_lms(alpha, alpha_admin, warm, answer):
-    """Each answer stays within its budget: at most 31 statements for a 200 (30, and the audit store's entry), 12 for a 409, 8 for a 400."""
+    """Each answer stays within its budget: at most 31 statements for a 200 (30 and the audit entry), 12, 8."""
     body, status, budget = BUDGETS[answer]
     caller = Caller(alpha_admin.user)  # a fresh client: no cookie from an earlier answer
     with statements() as log:

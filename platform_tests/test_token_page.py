@@ -14,9 +14,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from conftest import PASSWORD, Caller, learner_body, make_user
 from tahoe_registration_api import audit
 from tahoe_registration_api.models import AuditEntry
+
+from conftest import PASSWORD, Caller, learner_body, make_user
 
 PAGE = "/tahoe/api/token/"
 ACTIONS = {  # action: (method, path)

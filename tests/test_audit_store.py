@@ -17,7 +17,7 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 @pytest.fixture
 def purge_due(monkeypatch):
     """The next write purges, as a process's first write does."""
-    monkeypatch.setitem(audit._next_purge, "at", 0.0)  # pylint: disable=protected-access
+    monkeypatch.setitem(audit._next_purge, "at", 0.0)
 
 
 def entry_fields(entry):
@@ -55,7 +55,7 @@ def test_no_entry_holds_a_password_token_email_or_name(alpha, alpha_admin):
     secrets = [PASSWORD, alpha_admin.token, alpha_admin.token[::-1], "alex.userton@example.com", "Alex Userton",
                alpha_admin.user.email]
     stored = [str(value) for entry in AuditEntry.objects.values() for value in entry.values()]
-    assert len(stored) == 3 * len(AuditEntry._meta.fields)  # pylint: disable=protected-access
+    assert len(stored) == 3 * len(AuditEntry._meta.fields)
     assert not [value for value in stored for secret in secrets if secret in value]
 
 
@@ -75,8 +75,9 @@ def refuse_to_write(*args, **kwargs):
     ("/tahoe/api/v1/registrations/", 200),  # a view outside the request's transaction
     ("/tahoe/api/v1/registrations/{id}/resend/", 202),  # a view inside it (ATOMIC_REQUESTS)
 ])
-def test_an_entry_that_cannot_be_written_never_changes_the_answer(alpha, alpha_admin, monkeypatch, caplog, url,
-                                                                   status):
+def test_an_entry_that_cannot_be_written_never_changes_the_answer(
+    alpha, alpha_admin, monkeypatch, caplog, url, status
+):
     learner = alpha_admin.register(alpha, learner_body()).json()["user_id"]
     monkeypatch.setattr(AuditEntry, "save", refuse_to_write)
     response = alpha_admin.register(alpha, {} if "resend" in url else learner_body(username="u2", email="u2@x.org"),
@@ -89,8 +90,11 @@ def test_an_entry_that_cannot_be_written_never_changes_the_answer(alpha, alpha_a
 
 def old_entries(site, ages):
     now = timezone.now()
-    AuditEntry.objects.bulk_create(AuditEntry(created=now - timedelta(days=age), site_id=site.site.pk, action="register",
-                                              status=200, outcome="registered") for age in ages)
+    AuditEntry.objects.bulk_create(
+        AuditEntry(created=now - timedelta(days=age), site_id=site.site.pk, action="register", status=200,
+                   outcome="registered")
+        for age in ages
+    )
 
 
 def ages_in_days():
@@ -99,8 +103,9 @@ def ages_in_days():
                   AuditEntry.objects.values_list("created", flat=True))
 
 
-def test_entries_older_than_the_retention_are_purged_as_entries_are_written(alpha, alpha_admin, settings,
-                                                                           purge_due):
+def test_entries_older_than_the_retention_are_purged_as_entries_are_written(
+    alpha, alpha_admin, settings, purge_due
+):  # pylint: disable=unused-argument
     assert settings.TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS == 90  # the default
     old_entries(alpha, [120, 91, 89, 10])
     assert alpha_admin.register(alpha, learner_body()).status_code == 200
@@ -109,12 +114,14 @@ def test_entries_older_than_the_retention_are_purged_as_entries_are_written(alph
     old_entries(alpha, [45])
     alpha_admin.register(alpha, learner_body())  # within the interval: no purge yet
     assert ages_in_days() == [0, 0, 10, 45, 89]
-    audit._next_purge["at"] = 0.0  # pylint: disable=protected-access  # the interval has passed
+    audit._next_purge["at"] = 0.0  # the interval has passed
     alpha_admin.register(alpha, learner_body())
     assert ages_in_days() == [0, 0, 0, 10]
 
 
-def test_a_purge_is_bounded_and_a_backlog_drains_over_the_next_writes(alpha, monkeypatch, purge_due):
+def test_a_purge_is_bounded_and_a_backlog_drains_over_the_next_writes(
+    alpha, monkeypatch, purge_due
+):  # pylint: disable=unused-argument
     monkeypatch.setattr(audit, "PURGE_BATCH", 2)
     old_entries(alpha, [100] * 5)
     record = {"action": "register", "status": 401, "outcome": "refused"}

@@ -25,7 +25,8 @@ def is_page(view):
 
 
 def test_every_api_view_uses_the_shared_declarations():
-    views = [getattr(view, "view_class", None) for view in plugin_views() if view is not not_found and not is_page(view)]
+    views = [getattr(view, "view_class", None) for view in plugin_views()
+             if view is not not_found and not is_page(view)]
     assert views, "no API view found"
     for view_class in views:
         assert view_class is not None and issubclass(view_class, TahoeApiView), view_class

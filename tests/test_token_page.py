@@ -22,19 +22,11 @@ CSRF = "b" * 32
 
 
 @pytest.fixture
-def cast(alpha, beta):
-    """Every role, each with a token."""
-    users = {
-        "alpha admin": make_user("alpha_admin", alpha, is_admin=True),
-        "beta admin": make_user("beta_admin", beta, is_admin=True),
-        "alpha learner": make_user("alpha_learner", alpha),
-        "inactive alpha admin": make_user("old_admin", alpha, is_admin=True, is_active=False),
-        "staff": make_user("staffer", is_staff=True),
-        "superuser": make_user("root", is_staff=True, is_superuser=True),
-    }
-    for user in users.values():
+def cast(cast):  # pylint: disable=redefined-outer-name
+    """Every role of the access matrix (tests/conftest.py), each with a token."""
+    for user in cast.values():
         Token.objects.create(user=user)
-    return users
+    return cast
 
 
 def browser(user=None, csrf=True):

@@ -13,7 +13,7 @@ SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
 
 
 def development_password(short_name):
-    """The seeded admin's password: development only, printed for anyone to sign in with."""
+    """Return the seeded admin's password: development only, printed for anyone to sign in with."""
     return f"{short_name}-dev-only-password"
 
 

@@ -114,6 +114,7 @@ def test_a_site_admin_manages_the_token_and_sees_the_activity(lms, browser):
     first_key = new_key_copied(browser)
     report.check(browser, "token page, new key")
     shots.append(screenshot(browser, "token-page-new-key-desktop", DESKTOP))
+    shots.append(screenshot(browser, "token-page-new-key-phone", PHONE))
     first_status, first = register(lms, first_key, "browser1")
     assert first_status == 200, first
 

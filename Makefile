@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-platform test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-mariadb test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -18,6 +18,10 @@ $(BIN)/.installed-mariadb: $(BIN)/.installed requirements/mariadb.txt
 	$(BIN)/python -m pip install --quiet -r requirements/mariadb.txt
 	touch $@
 
+$(BIN)/.installed-browser: $(BIN)/.installed requirements/browser.txt
+	$(BIN)/python -m pip install --quiet -r requirements/browser.txt
+	touch $@
+
 help: ## show this help
 	@echo "tahoe-registration-api: make <target>"
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -30,10 +34,13 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
 	DEVLMS_CELERY_WORKER=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
-test: test-sqlite test-mariadb test-platform test-tutor ## run the whole test suite: on sqlite, on a throwaway MariaDB server, inside a real LMS, then the Tutor plugin
+test: test-sqlite test-browser test-mariadb test-platform test-tutor ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server, inside a real LMS, then the Tutor plugin
 
 test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
 	$(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml
+
+test-browser: $(BIN)/.installed-browser ## run the browser test: headless Chromium on the token page of `make run`'s server (screenshots, axe report: var/screenshots/)
+	scripts/test-browser.sh
 
 test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
 	@if command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; then \
@@ -55,15 +62,15 @@ test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pin
 TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
 quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
-	$(BIN)/pylint tahoe_registration_api devlms bench tests
+	$(BIN)/pylint tahoe_registration_api devlms bench tests browser_tests
 	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)
 	$(BIN)/pylint --disable=import-error,django-settings-module-not-found $(TUTOR_PLUGIN)/tutor_tahoe_registration_api \
 		$(TUTOR_PLUGIN)/tests/*.py
 	@# platform_tests/ imports the LMS, which only its own environment has: style and import order here
-	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests platform_tests $(TUTOR_PLUGIN)
-	$(BIN)/pydocstyle tahoe_registration_api devlms bench $(TUTOR_PLUGIN)/tutor_tahoe_registration_api
-	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests manage.py setup.py \
-		$(TUTOR_PLUGIN)
+	$(BIN)/pycodestyle tahoe_registration_api devlms bench tests platform_tests browser_tests $(TUTOR_PLUGIN)
+	$(BIN)/pydocstyle tahoe_registration_api devlms bench browser_tests $(TUTOR_PLUGIN)/tutor_tahoe_registration_api
+	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests browser_tests manage.py \
+		setup.py $(TUTOR_PLUGIN)
 
 validate: quality test ## everything a change must pass before it lands
 
@@ -79,6 +86,7 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(COMPILE) --upgrade -o requirements/test.txt requirements/test.in
 	$(COMPILE) --upgrade -o requirements/test-django42.txt requirements/test-django42.in
 	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
+	$(COMPILE) --upgrade -o requirements/browser.txt requirements/browser.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
 	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
@@ -95,5 +103,5 @@ bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB
 	cd .platform/src && $(CURDIR)/scripts/mariadb.sh $(CURDIR)/.platform/venv/bin/python $(CURDIR)/bench/platform_run.py
 
 clean: ## remove the virtualenv, the development database and build leftovers
-	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov .tutor
+	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov .tutor browser_tests/node_modules
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

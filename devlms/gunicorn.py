@@ -23,15 +23,19 @@ class DevLmsServer:
     def __init__(self, workers, env, log, timeout=60, app="devlms.wsgi", cwd=ROOT):
         """Start gunicorn serving ``app`` (from ``cwd``) with ``workers`` workers and ``env``, its output to ``log``."""
         self.workers = workers
+        self.app = app
         self.port = free_port()
         self.log = log
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
-            [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--worker-class", "sync", "--timeout", "120",
-             "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+            self.command(), cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         self._wait_until_ready(timeout)
+
+    def command(self):
+        """Return the server's command line: gunicorn serving the app on the port with sync workers."""
+        return [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "120",
+                "--graceful-timeout", "5", "--log-level", "warning"]
 
     def is_ready(self):
         """Whether the server accepts connections (subclasses may ask more)."""

@@ -32,6 +32,9 @@ LANGUAGES = [
     ("fr", "French"), ("pt-br", "Portuguese (Brazil)"), ("zh-cn", "Chinese (China)"),
 ]
 LMS_ROOT_URL = f"http://localhost:{os.environ.get('PORT', '8000')}"
+# As lms/envs/common.py: the sign-in page, where login_required sends a visitor (with ?next=).
+LOGIN_URL = "/login"
+LOGIN_REDIRECT_URL = "/tahoe/api/token/"  # the development LMS's one page for a signed-in user
 
 # As lms/envs/common.py: FEATURES must exist before the plugins' settings run.
 FEATURES = {}
@@ -62,7 +65,10 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.contrib.auth.context_processors.auth"]},
+        "OPTIONS": {"context_processors": [
+            "django.template.context_processors.request",
+            "django.contrib.auth.context_processors.auth",
+        ]},
     }
 ]
 

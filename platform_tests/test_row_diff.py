@@ -40,6 +40,12 @@ DOCUMENTED_DIFFERENCES = {
         "add_user_to_organization in the registration's transaction (api._create_account). The upstream "
         "platform's registration knows nothing of tahoe-sites: its learner belongs to no organization.",
     ),
+    "tahoe_registration_api_auditentry": (
+        PLUGIN,
+        "The plugin keeps every API call in its audit store (audit.store, ADR 0012) beside the audit log record, "
+        "for the site's admins to see on the token page: the caller's, site's and learner's ids, never an email, "
+        "name or password. The platform's registration keeps no such record.",
+    ),
 }
 
 PLUGIN_FLOWS = {
@@ -57,9 +63,9 @@ every_database = pytest.mark.django_db(transaction=True, databases="__all__")
 
 def rows_added_by(action):
     """Run ``action``; return ``(its result, {table: rows added})`` for every table that grew."""
-    before = row_counts(connections)
+    before = row_counts(connections, audit_store=True)
     result = action()
-    after = row_counts(connections)
+    after = row_counts(connections, audit_store=True)
     return result, {table: rows - before[table] for table, rows in after.items() if rows > before[table]}
 
 

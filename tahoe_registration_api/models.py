@@ -129,3 +129,36 @@ class RegistrationJobRow(models.Model):
     def __str__(self):
         """Name the row by its job and number."""
         return f"RegistrationJobRow<{self.job_id}:{self.number}>"
+
+
+class AuditEntry(models.Model):
+    """
+    One action of the API on a site, kept for the site's admins to see on the token page.
+
+    Written beside the audit log record (``audit.store``): who called, what they asked for and
+    how it ended, and the learner's id. Never a password, token, email or name. Entries older
+    than ``TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS`` are purged as new ones are written.
+    """
+
+    created = models.DateTimeField(db_index=True)
+    # The Django site's id: no foreign key, so an entry outlives a deleted site until it is purged.
+    site_id = models.PositiveIntegerField(null=True)
+    caller_id = models.PositiveIntegerField(null=True)
+    # register, dry_run, resend, bulk_register, job_register, import, token_created, ...
+    action = models.CharField(max_length=32)
+    status = models.PositiveSmallIntegerField()
+    # registered, checked, email-queued, refused, exists, created, rotated, revoked, ...
+    outcome = models.CharField(max_length=32)
+    error_code = models.CharField(max_length=64, blank=True, default="")
+    learner_id = models.PositiveIntegerField(null=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        indexes = [models.Index(fields=["site_id", "created"], name="tahoe_reg_audit_site_created")]
+
+    def __str__(self):
+        """Name the entry by its action, site and status."""
+        return f"AuditEntry<{self.action}:{self.site_id}:{self.status}>"

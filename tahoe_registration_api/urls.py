@@ -9,6 +9,8 @@ app_name = "tahoe-api"
 urlpatterns = [
     path("v1/", include("tahoe_registration_api.rest_api.v1.urls")),
     path("v2/", include("tahoe_registration_api.rest_api.v2.urls")),
+    # The site admins' page (HTML, for a signed-in user), not part of the API.
+    path("token/", include("tahoe_registration_api.pages.urls")),
     # Anything else under the prefix answers a JSON 404, never the LMS's HTML page.
     re_path(r"^.*$", not_found, name="not-found"),
 ]

@@ -95,6 +95,19 @@ def alpha_learner(alpha):
 
 
 @pytest.fixture
+def cast(alpha, beta):
+    """Every role of the access matrices, as users."""
+    return {
+        "alpha admin": make_user("alpha_admin", alpha, is_admin=True),
+        "beta admin": make_user("beta_admin", beta, is_admin=True),
+        "alpha learner": make_user("alpha_learner", alpha),
+        "inactive alpha admin": make_user("old_admin", alpha, is_admin=True, is_active=False),
+        "staff": make_user("staffer", is_staff=True),
+        "superuser": make_user("root", is_staff=True, is_superuser=True),
+    }
+
+
+@pytest.fixture
 def anonymous():
     """A caller without credentials."""
     return Caller()

@@ -15,23 +15,10 @@ from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
 from tests.access_matrix import CREDENTIALS, ROLES, SITES, expected_status
-from tests.conftest import Caller, learner_body, make_user
+from tests.conftest import Caller, learner_body
 
 CSRF = "a" * 32
 REAL_ADAPTER = "tahoe_registration_api.edxapp"  # OAuth2 bearer tokens exist only where the platform does
-
-
-@pytest.fixture
-def cast(alpha, beta):
-    """Every role of the matrix, as users."""
-    return {
-        "alpha admin": make_user("alpha_admin", alpha, is_admin=True),
-        "beta admin": make_user("beta_admin", beta, is_admin=True),
-        "alpha learner": make_user("alpha_learner", alpha),
-        "inactive alpha admin": make_user("old_admin", alpha, is_admin=True, is_active=False),
-        "staff": make_user("staffer", is_staff=True),
-        "superuser": make_user("root", is_staff=True, is_superuser=True),
-    }
 
 
 def bearer_token(user, expired=False):

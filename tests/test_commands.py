@@ -1,5 +1,6 @@
 """Operator and development commands: tahoe_create_token, devlms_seed, the production settings hook."""
 
+import os
 import types
 from io import StringIO
 
@@ -45,6 +46,22 @@ def test_devlms_seed_is_idempotent_and_prints_a_ready_curl_line():
         token = Token.objects.get(user__username=admin).key
         assert f"-H 'Host: {domain}' -H 'Authorization: Token {token}'" in second
     assert first == second
+
+
+@pytest.mark.django_db
+def test_devlms_seed_prints_how_each_admin_signs_in_to_the_token_page(client):
+    printed, _ = run("devlms_seed")
+    for domain, admin in (("alpha.localhost", "alpha_admin"), ("beta.localhost", "beta_admin")):
+        password = f"{admin.split('_')[0]}-dev-only-password"
+        assert (f"sign in as {admin} with the development-only password {password} "
+                f"at http://{domain}/tahoe/api/token/") in printed
+        port = os.environ.get("PORT", "8000")
+        assert f"--proxy-server=http://127.0.0.1:{port} --proxy-bypass-list='<-loopback>'" in printed
+        response = client.post("/login", {"username": admin, "password": password, "next": "/tahoe/api/token/"},
+                               HTTP_HOST=domain)
+        assert response.status_code == 302 and response["Location"] == "/tahoe/api/token/"
+        assert client.get("/tahoe/api/token/", HTTP_HOST=domain).status_code == 200
+        client.logout()
 
 
 def test_the_production_hook_reads_the_operators_values_from_env_tokens():

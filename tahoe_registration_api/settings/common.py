@@ -113,6 +113,12 @@ DEFAULTS = {
     #   its first pending row. Celery's broker redelivers the task of a worker that died (with Redis,
     #   after its visibility_timeout).
     "TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT": 120,
+    # .. setting_name: TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS
+    # .. setting_default: 90
+    # .. setting_description: Days an entry of the audit store (what the API did on a site, shown to
+    #   the site's admins on the token page) is kept; older entries are purged as new ones are
+    #   written (no cron job needed). The audit log records are the logger's, and not affected.
+    "TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS": 90,
 }
 
 # Apps the plugin needs beside the LMS's own: DRF's token table backs ``Authorization: Token``

@@ -12,13 +12,18 @@ from tahoe_sites.models import UserOrganizationMapping
 SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
 
 
+def development_password(short_name):
+    """Return the seeded admin's password: development only, printed for anyone to sign in with."""
+    return f"{short_name}-dev-only-password"
+
+
 class Command(BaseCommand):
     """Seed sites alpha.localhost and beta.localhost, each with an organization and an admin."""
 
     help = "Create the development sites and admins if missing, and print how to call the API."
 
     def handle(self, *args, **options):
-        """Seed, then print each site's domain, admin, token and a curl command."""
+        """Seed, then print each site's domain, admin, token, a curl command and how to open the token page."""
         port = os.environ.get("PORT", "8000")
         for domain, short_name in SITES:
             site = Site.objects.filter(domain=domain).first()
@@ -28,8 +33,8 @@ class Command(BaseCommand):
             admin, created = get_user_model().objects.get_or_create(
                 username=f"{short_name}_admin", defaults={"email": f"admin@{domain}", "is_active": True}
             )
-            if created:
-                admin.set_unusable_password()
+            if created or not admin.has_usable_password():
+                admin.set_password(development_password(short_name))
                 admin.save()
             if not UserOrganizationMapping.objects.filter(user=admin).exists():
                 add_user_to_organization(admin, organization, is_admin=True)
@@ -41,4 +46,9 @@ class Command(BaseCommand):
                 "-H 'Content-Type: application/json' "
                 f"-d '{{\"username\": \"auserton\", \"email\": \"alex.userton@example.com\", "
                 f"\"name\": \"Alex Userton\"}}'\n"
+                f"  token page: sign in as {admin.username} with the development-only password "
+                f"{development_password(short_name)} at http://{domain}/tahoe/api/token/ in a browser whose HTTP\n"
+                f"    proxy is this server (it serves every site on one port, and the site is the Host's name):\n"
+                f"    chromium --proxy-server=http://127.0.0.1:{port} --proxy-bypass-list='<-loopback>' "
+                f"--user-data-dir=$(mktemp -d) http://{domain}/tahoe/api/token/\n"
             )

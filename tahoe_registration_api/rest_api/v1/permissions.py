@@ -42,6 +42,13 @@ def is_platform_staff(user):
     return user.is_active and (user.is_staff or user.is_superuser)
 
 
+def may_act_for_site(user, organization):
+    """Whether the user acts for the organization's site: its active admin, or staff where the operator allows."""
+    if settings.TAHOE_REGISTRATION_API_ALLOW_STAFF and is_platform_staff(user):
+        return True
+    return is_active_admin_on_organization(user, organization)
+
+
 class IsSiteAdmin(BasePermission):
     """Allow an authenticated, active admin of the organization of the site named by the Host."""
 
@@ -53,8 +60,6 @@ class IsSiteAdmin(BasePermission):
         organization = request_organization(request)
         if not registration_api_enabled(cached_site_switches(api.platform_adapter(), request.site)):
             raise RegistrationApiDisabled(f"The registration API is switched off for {request.site.domain!r}.")
-        if settings.TAHOE_REGISTRATION_API_ALLOW_STAFF and is_platform_staff(user):
-            return True
-        if not is_active_admin_on_organization(user, organization):
+        if not may_act_for_site(user, organization):
             raise NotSiteAdmin(f"User {user.pk} is not an active admin of {organization.short_name!r}.")
         return True

@@ -1,0 +1,1 @@
+"""The browser test: headless Chromium on the token page of the development LMS."""

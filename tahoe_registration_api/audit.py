@@ -86,6 +86,43 @@ def record_attempt(request, response, action="register"):
     return record
 
 
+BATCH_ACTIONS = ("bulk_register", "bulk_dry_run", "job_register", "import", "import_dry_run")
+
+
+def record_learner(action, site, caller_id, request_id, outcome):
+    """
+    Log and store one learner of a batch (a bulk call, a job, an import): ``outcome`` is its ``LearnerOutcome``.
+
+    ``caller_id`` is the admin who asked (None for an operator's import); ``request_id`` ties the
+    learners of one call, job or import run together.
+    """
+    error = outcome.error
+    exists = outcome.status == "exists"
+    status = 200 if exists else int(outcome.status)
+    if exists:
+        result = "exists"
+    elif status == 200:
+        result = "checked" if action.endswith("dry_run") else "registered"
+    else:
+        result = "refused"
+    record = {
+        "event": "registration_attempt",
+        "action": action,
+        "request_id": request_id,
+        "caller_id": caller_id,
+        "site": getattr(site, "domain", None),
+        "method": None,
+        "status": status,
+        "outcome": result,
+        "error_code": getattr(error, "error_code", None),
+        "learner_id": outcome.user_id,
+        "error_fields": sorted(getattr(error, "field_errors", None) or {}),
+    }
+    log.info("registration_attempt %s", json.dumps(record, sort_keys=True), extra={"audit": record})
+    store(record, site)
+    return record
+
+
 TOKEN_OUTCOMES = {"token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked"}
 
 

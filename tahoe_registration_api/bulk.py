@@ -14,7 +14,7 @@ from typing import Optional
 from rest_framework.exceptions import ValidationError
 from tahoe_sites.models import UserOrganizationMapping
 
-from tahoe_registration_api import api
+from tahoe_registration_api import api, audit
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, InvalidRegistration, RegistrationError
 from tahoe_registration_api.rest_api.errors import status_of
 from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
@@ -123,8 +123,8 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
     """
 
     def __init__(self, *, site, organization, request=None, dry_run=False,  # pylint: disable=too-many-arguments
-                 send_emails=True, existing_ok=False, secure=None):
-        """Name the site and how to register."""
+                 send_emails=True, existing_ok=False, secure=None, audit_as=None):
+        """Name the site and how to register; ``audit_as`` = (action, caller id, request id) audits each learner."""
         self.site = site
         self.organization = organization
         self.request = request
@@ -134,6 +134,14 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
         self.secure = secure
         self.duplicates = BatchDuplicates()
         self.parser = LearnerParser()
+        self.audit_as = audit_as
+
+    def _audited(self, outcome):
+        """Write the learner's audit record (when the batch is audited); return the outcome."""
+        if self.audit_as is not None:
+            action, caller_id, request_id = self.audit_as
+            audit.record_learner(action, self.site, caller_id, request_id, outcome)
+        return outcome
 
     def register(self, item, on_created=None, check_batch_duplicates=True):
         """
@@ -162,12 +170,16 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
                 self.duplicates.check_and_add(registration)
             return ref, registration
         except DuplicateAccount as exc:
-            return self._duplicate(ref, registration, exc)
+            return self._audited(self._duplicate(ref, registration, exc))
         except RegistrationError as exc:
-            return LearnerOutcome(ref=ref, status=status_of(exc), error=exc)
+            return self._audited(LearnerOutcome(ref=ref, status=status_of(exc), error=exc))
 
     def complete(self, prepared, on_created=None):
         """Register (or, in a dry run, check) a prepared learner; return its ``LearnerOutcome``. Safe in any thread."""
+        return self._audited(self._complete(prepared, on_created))
+
+    def _complete(self, prepared, on_created):
+        """Register or check the learner; return the outcome (not audited yet)."""
         ref, registration = prepared
         try:
             if self.dry_run:

@@ -133,7 +133,8 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     if site is None or organization is None:
         _finish(job, RegistrationJob.FAILED, "The job's site or organization no longer exists.")
         return SliceOutcome(finished=True)
-    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure)
+    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure,
+                                   audit_as=("job_register", job.caller_id, str(job.pk)))
     deadline = time.monotonic() + slice_seconds
     while time.monotonic() < deadline:
         rows = list(RegistrationJobRow.objects.filter(job=job, status__isnull=True).order_by("number")[:CHUNK])

@@ -172,3 +172,18 @@ def test_the_bulk_body_limit_is_its_own_not_the_single_calls(alpha, alpha_admin)
 def test_without_a_trailing_slash_too(alpha, alpha_admin):
     response = post_bulk(alpha_admin, alpha, [learner(1)], url=BULK_URL.rstrip("/"))
     assert response.status_code == 200 and response.json()["created"] == 1
+
+
+def test_each_learner_of_a_bulk_call_is_in_the_audit_store_without_personal_data(alpha, alpha_admin):
+    from tahoe_registration_api.models import AuditEntry  # pylint: disable=import-outside-toplevel
+
+    response = post_bulk(alpha_admin, alpha, [learner(1), learner(2, email="not-an-email")],
+                         HTTP_X_REQUEST_ID="bulk-call-1")
+    entries = AuditEntry.objects.filter(action="bulk_register", request_id="bulk-call-1").order_by("pk")
+    learners = [(entry.status, entry.outcome, entry.error_code, entry.learner_id) for entry in entries
+                if entry.learner_id or entry.error_code]
+    assert learners == [(200, "registered", "", response.json()["results"][0]["user_id"]),
+                        (400, "refused", "validation-error", None)]
+    assert all(entry.caller_id == alpha_admin.user.pk and entry.site_id == alpha.site.pk for entry in entries)
+    stored = " ".join(str(vars(entry)) for entry in entries)
+    assert "learner1@example.com" not in stored and "Learner 1" not in stored

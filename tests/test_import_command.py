@@ -148,3 +148,14 @@ def test_concurrency_registers_in_threads_and_keeps_the_input_order(alpha, tmp_p
 def test_concurrency_below_one_is_refused(alpha, tmp_path):
     with pytest.raises(CommandError, match="--concurrency must be 1 or more"):
         run_import("--site", alpha.domain, learners_csv(tmp_path, 1), "--concurrency", "0")
+
+
+def test_each_row_of_an_import_is_in_the_audit_store(alpha, tmp_path):
+    from tahoe_registration_api.models import AuditEntry  # pylint: disable=import-outside-toplevel
+
+    run_import("--site", alpha.domain, learners_csv(tmp_path, 2))
+    run_import("--site", alpha.domain, learners_csv(tmp_path, 2))
+    outcomes = list(AuditEntry.objects.filter(action="import", site_id=alpha.site.pk)
+                    .order_by("pk").values_list("outcome", "caller_id"))
+    assert outcomes == [("registered", None)] * 2 + [("exists", None)] * 2
+    assert AuditEntry.objects.filter(action="import").values("request_id").distinct().count() == 2

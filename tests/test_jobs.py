@@ -215,3 +215,14 @@ def test_old_jobs_are_deleted_as_new_ones_are_created(alpha, alpha_admin):
     assert not RegistrationJob.objects.filter(pk=old_id).exists()
     assert RegistrationJobRow.objects.filter(job_id=old_id).count() == 0
     assert RegistrationJob.objects.count() == 1
+
+
+def test_each_row_of_a_job_is_in_the_audit_store_under_the_jobs_id(alpha, alpha_admin):
+    from tahoe_registration_api.models import AuditEntry  # pylint: disable=import-outside-toplevel
+
+    job_id = post_csv(alpha_admin, alpha, csv_of(
+        "username,email,name", "ada,ada@example.com,Ada", "bo,not-an-email,Bo")).json()["job_id"]
+    entries = AuditEntry.objects.filter(action="job_register", request_id=job_id).order_by("pk")
+    assert [(entry.status, entry.outcome, entry.caller_id) for entry in entries] == [
+        (200, "registered", alpha_admin.user.pk), (400, "refused", alpha_admin.user.pk)]
+    assert entries[0].learner_id == get_user_model().objects.get(username="ada").pk

@@ -11,6 +11,7 @@ import csv
 import queue
 import threading
 import time
+import uuid
 from collections import Counter
 
 from django.contrib.sites.models import Site
@@ -107,8 +108,11 @@ class Command(BaseCommand):
             raise CommandError("--concurrency must be 1 or more.")
         site, organization = self._site(options["site"])
         total = self._count_learners(options["file"])
-        batch = bulk.BatchRegistration(site=site, organization=organization, dry_run=options["dry_run"],
-                                       send_emails=not options["no_email"], existing_ok=True)
+        run_id = f"import-{uuid.uuid4().hex[:12]}"  # ties this run's learners together in the audit trail
+        batch = bulk.BatchRegistration(
+            site=site, organization=organization, dry_run=options["dry_run"], send_emails=not options["no_email"],
+            existing_ok=True, audit_as=("import_dry_run" if options["dry_run"] else "import", None, run_id),
+        )
         counts = Counter()
         started = time.monotonic()
         results = open(options["results"], "w", newline="", encoding="utf-8") if options["results"] else None  # pylint: disable=consider-using-with

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from tahoe_registration_api import bulk
+from tahoe_registration_api import audit, bulk
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.errors import domain_error_body
@@ -95,6 +95,9 @@ class BulkRegistrationView(TahoeApiView):
             self.rate_limit_usage = usage
         if dry_run:
             self.audit_action = "bulk_dry_run"
-        batch = bulk.BatchRegistration(site=request.site, organization=organization, request=request, dry_run=dry_run)
+        batch = bulk.BatchRegistration(
+            site=request.site, organization=organization, request=request, dry_run=dry_run,
+            audit_as=(self.audit_action, request.user.pk, audit.request_id(request)),
+        )
         outcomes = [batch.register(item) for item in learners]
         return Response(batch_body(outcomes, dry_run), status=status.HTTP_200_OK)

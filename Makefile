@@ -60,7 +60,7 @@ test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pin
 	scripts/test-tutor.sh
 
 TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
-quality: $(BIN)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
+quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests browser_tests
 	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)

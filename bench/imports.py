@@ -203,7 +203,7 @@ def bulk_over_http(port, host, token, prefix, calls, size):
 
 
 def upload_peak_mb(directory, site, organization, caller, prefix, count):
-    """Return the peak memory (MB, tracemalloc) of creating a job of ``count`` rows from a CSV; the job is then deleted."""
+    """Return the peak memory (MB, tracemalloc) of creating a job of ``count`` rows from a CSV, then delete it."""
     # pylint: disable=import-outside-toplevel
     from tahoe_registration_api import jobs, learner_csv
 
@@ -220,11 +220,9 @@ def upload_peak_mb(directory, site, organization, caller, prefix, count):
     return peak
 
 
-def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size):  # pylint: disable=too-many-arguments
-    """Post ``calls`` bulk calls of ``size`` passwordless learners to ``server``; add its statements and CPU per learner."""
-    # pylint: disable=import-outside-toplevel
-    from bench.run import say
-    from bench.server import metrics_delta, read_metrics
+def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size, say):  # pylint: disable=too-many-arguments
+    """Post ``calls`` bulk calls of ``size`` passwordless learners to ``server``; add statements and CPU per learner."""
+    from bench.server import metrics_delta, read_metrics  # pylint: disable=import-outside-toplevel
 
     before = read_metrics(metrics_dir)
     host, token = site

@@ -241,6 +241,7 @@ def format_imports(imports, configs):
     """Return the import section: each way of registering many learners, against single calls."""
     single_1, single_4 = find(configs, "passwordless", 1), find(configs, "passwordless", 4)
     command, job, bulk = imports["command"], imports["job"], imports["bulk_calls"]
+
     def server_cpu(config):
         return config["cpu"]["workers_ms_per_registration"] + config["cpu"]["mariadb_ms_per_registration"]
 
@@ -267,11 +268,13 @@ def format_imports(imports, configs):
                      f"{rate / single_1['registrations_per_second']:11.1f}x {_number(cpu, 2):>21}")
     peaks = ", ".join(f"{peak:.2f} MB for {count} rows" for count, peak in imports["upload_peak_mb"].items())
     lines.append(f"  the job's upload (the CSV read line by line, rows written 1000 at a time): "
-                 f"{job['upload']['seconds']:.1f} s, {job['upload']['rows_per_second']:.0f} rows/s; peak memory {peaks}")
+                 f"{job['upload']['seconds']:.1f} s, {job['upload']['rows_per_second']:.0f} rows/s; "
+                 f"peak memory {peaks}")
     if imports.get("target_seconds"):
         fastest = min(command["seconds"], job["seconds"])
         met = fastest < imports["target_seconds"] and command["created"] == command["learners"]
-        lines.append(f"[{'MET' if met else 'MISSED':6}] {command['learners']} passwordless learners imported by a job or "
+        lines.append(f"[{'MET' if met else 'MISSED':6}] {command['learners']} passwordless learners imported by a "
+                     "job or "
                      f"the command in under {imports['target_seconds']} s: command {command['seconds']:.1f} s, "
                      f"job {job['seconds']:.1f} s")
     return lines

@@ -249,7 +249,7 @@ def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
         if any(config["failures"] or config["warmup_failures"] for config in configs):
             say("gunicorn log tail:\n" + server.log_tail())
         say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
-        bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, cpu_meter, BULK_CALLS, BULK_SIZE)
+        bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, cpu_meter, BULK_CALLS, BULK_SIZE, say)
     finally:
         server.stop()
     return configs, bulk

@@ -73,7 +73,7 @@ class Worker:
     """A running ``celery -A lms.celery worker`` process and the mail it sent."""
 
     def __init__(self, broker_url, mail_dir, log_path, env=None, extra_env=None):  # pylint: disable=too-many-arguments
-        """Start the worker on ``broker_url`` (``env``: default, the suite's settings in worker mode, with ``extra_env``)."""
+        """Start the worker on ``broker_url`` (``env``: default, the suite's worker-mode settings + ``extra_env``)."""
         self.broker_url = broker_url
         self.mail_dir = Path(mail_dir)
         self.log_path = Path(log_path)

@@ -24,6 +24,7 @@ from tahoe_sites.models import UserOrganizationMapping
 from tahoe_registration_api import hooks
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
+from tahoe_registration_api.emails import ACTIVATION, PASSWORD_RESET, queue_registration_email
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
@@ -32,7 +33,6 @@ from tahoe_registration_api.exceptions import (
     ServiceUnavailable,
 )
 from tahoe_registration_api.models import RegistrationClaim
-from tahoe_registration_api.tasks import ACTIVATION, PASSWORD_RESET, queue_registration_email
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,8 @@ BACK_OFF_BASE_SECONDS = 0.005
 BACK_OFF_CAP_SECONDS = 0.2
 
 
-def register_user(registration, *, site, organization, request=None, on_created=None,  # pylint: disable=too-many-arguments
-                  send_emails=True, secure=None):
+def register_user(registration, *, site, organization,  # pylint: disable=too-many-arguments
+                  request=None, on_created=None, send_emails=True, secure=None):
     """
     Register one learner on ``site`` (whose organization is ``organization``).
 

@@ -45,16 +45,17 @@ class LearnerOutcome:
 
 
 def learner_ref(item):
-    """Return the item's ``ref`` (the caller's own id) as a string, or None; refuse anything but a short string or number."""
+    """Return the item's ``ref`` (the caller's own id) as a string, or None; refuse all but a short string or number."""
     ref = item.get("ref") if isinstance(item, dict) else None
     if ref is None:
         return None
     if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:
-        raise InvalidRegistration(field_errors={"ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
+        raise InvalidRegistration(field_errors={
+            "ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
     return str(ref)
 
 
-class LearnerParser:  # pylint: disable=too-few-public-methods
+class LearnerParser:
     """Validates learners by the v1 rules, with one serializer for the whole batch (building one per learner costs)."""
 
     def __init__(self):
@@ -113,7 +114,7 @@ def existing_learner_id(registration, organization):
     ).values_list("user_id", flat=True).first()
 
 
-class BatchRegistration:  # pylint: disable=too-few-public-methods
+class BatchRegistration:
     """
     Register (or, in a dry run, check) the learners of one batch on one site, one at a time.
 
@@ -203,7 +204,7 @@ class BatchRegistration:  # pylint: disable=too-few-public-methods
             return LearnerOutcome(ref=ref, status=500, error=InternalError())
 
     def _duplicate(self, ref, registration, error):
-        """The outcome of a taken username or email: ``exists`` for the very learner when ``existing_ok``, else 409."""
+        """Return the outcome of a taken username or email: ``exists`` (that learner, if existing_ok), else 409."""
         # Only a learner whose username or email is taken can be one already registered.
         if self.existing_ok and (user_id := existing_learner_id(registration, self.organization)):
             return LearnerOutcome(ref=ref, status=EXISTS, user_id=user_id)

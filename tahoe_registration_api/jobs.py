@@ -2,7 +2,7 @@
 Registration jobs: many learners registered in the background by the LMS's own Celery workers.
 
 ``create_job`` writes the job and its rows in one transaction and queues the task once it
-commits. The task (``tasks.run_registration_job``) calls ``run_slice``: it takes the job over
+commits. The task (``run_registration_job``) calls ``run_slice``: it takes the job over
 (unless another live task holds it), registers the next pending rows in order for at most
 ``SLICE_SECONDS``, and queues itself again until no row is left. Each learner is registered as
 a single call registers one; a row is marked in the learner's own transaction, so a worker that
@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import shared_task
 from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.sites.models import Site
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 INSERT_BATCH = 1000
 CHUNK = 100  # rows read at a time
 SLICE_SECONDS = 30  # then the task queues itself again: a worker's warm shutdown never waits longer
+RETRY_SECONDS = 30  # after the database failed
 FIELD_MAX = 255
 
 
@@ -70,7 +72,8 @@ def create_job(items, *, site, organization, caller, secure):
             total += 1
             if total > limit:
                 raise TooManyLearners(
-                    f"Row {number} is learner {total}; a job holds at most {limit} (TAHOE_REGISTRATION_API_JOB_MAX_ROWS).",
+                    f"Row {number} is learner {total}; a job holds at most {limit} "
+                    "(TAHOE_REGISTRATION_API_JOB_MAX_ROWS).",
                     field_errors={"file": f"More than {limit} learners."},
                 )
             pending.append(RegistrationJobRow(
@@ -92,8 +95,6 @@ def create_job(items, *, site, organization, caller, secure):
 
 def queue_job(job_id, countdown=None):
     """Queue the job's task on ``TAHOE_REGISTRATION_API_JOB_QUEUE`` (else the LMS's own routing)."""
-    from tahoe_registration_api.tasks import run_registration_job  # pylint: disable=import-outside-toplevel
-
     options = {"countdown": countdown} if countdown else {}
     if settings.TAHOE_REGISTRATION_API_JOB_QUEUE:
         options["queue"] = settings.TAHOE_REGISTRATION_API_JOB_QUEUE
@@ -164,12 +165,13 @@ def _take_over(job, runner):
     if taken and job.started_at is None:
         RegistrationJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
     if taken and job.runner and job.runner != runner and job.status == RegistrationJob.RUNNING:
-        log.warning("Registration job %s: its task showed no progress for %s; resuming it.", job.pk, heartbeat_timeout())
+        log.warning("Registration job %s: its task showed no progress for %s; resuming it.",
+                    job.pk, heartbeat_timeout())
     return bool(taken)
 
 
 def _register_rows(batch, rows):
-    """Register each row, marking it with its outcome; return how many rows this task marked, and how many were created."""
+    """Register each row and mark it with its outcome; return how many rows this task marked, and created."""
     processed = created = 0
     for row in rows:
         try:
@@ -245,3 +247,21 @@ def result_rows(job):
     for number, ref, username, email, status, user_id, error_code, fields in rows.iterator(chunk_size=2000):
         yield (number, ref, username, email, "" if status is None else status, user_id or "", error_code, fields)
 
+
+# acks_late: the broker keeps the message until the slice ends, and delivers it again when the
+# worker dies mid-slice (reject_on_worker_lost: at once when only the pool's process died).
+@shared_task(bind=True, name="tahoe_registration_api.run_registration_job", ignore_result=True,
+             acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_registration_job(self, job_id):
+    """Register the next slice of registration job ``job_id``; queue the next slice, or wait for the job's holder."""
+    try:
+        outcome = run_slice(job_id, runner=self.request.id or f"eager-{job_id}")
+    except ServiceUnavailable as exc:
+        log.warning("Registration job %s: the database failed (%s); retrying in %s s.",
+                    job_id, exc.developer_message, RETRY_SECONDS)
+        raise self.retry(countdown=RETRY_SECONDS) from exc
+    if outcome.finished:
+        return
+    if outcome.again_in:  # another task holds the job: look again once its heartbeat could be stale
+        raise self.retry(countdown=outcome.again_in)
+    queue_job(job_id)

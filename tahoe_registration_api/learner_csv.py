@@ -27,7 +27,8 @@ def _text_lines(stream):
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            raise InvalidJobFile(number, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}).") from exc
+            problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})."
+            raise InvalidJobFile(number, problem) from exc
         yield text
 
 

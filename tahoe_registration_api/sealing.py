@@ -20,5 +20,5 @@ def seal(fields):
 
 
 def unseal(token):
-    """Return the dict ``seal`` sealed; raises ``cryptography.fernet.InvalidToken`` when it cannot (another SECRET_KEY)."""
+    """Return the dict ``seal`` sealed; raises ``cryptography.fernet.InvalidToken`` under another SECRET_KEY."""
     return json.loads(_fernet().decrypt(token.encode("ascii")))

@@ -64,7 +64,8 @@ def test_a_csv_job_runs_to_the_end_and_reports_every_row(alpha, alpha_admin):
     assert status["created_at"] <= status["started_at"] <= status["finished_at"]
     rows = results_of(alpha_admin, alpha, job_id)
     users = get_user_model().objects
-    assert [(row["row"], row["ref"], row["username"], row["status"], row["error_code"], row["fields"]) for row in rows] == [
+    columns = ("row", "ref", "username", "status", "error_code", "fields")
+    assert [tuple(row[column] for column in columns) for row in rows] == [
         ("2", "crm-1", "ada", "200", "", ""),
         ("3", "crm-2", "bob", "409", "duplicate-email", "email"),
         ("4", "crm-3", "cy", "400", "validation-error", "email"),
@@ -151,7 +152,8 @@ def test_the_results_csv_never_holds_a_password_and_cells_are_spreadsheet_safe(a
 
 def test_a_waiting_rows_password_is_sealed_in_the_database(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):  # no worker: the job waits
-        response = post_csv(alpha_admin, alpha, csv_of("username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}"))
+        body = csv_of("username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}")
+        response = post_csv(alpha_admin, alpha, body)
     row = RegistrationJobRow.objects.get()
     assert PASSWORD not in row.payload and "Ada" not in row.payload and row.status is None
     assert get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/").json()["status"] == "queued"
@@ -188,7 +190,7 @@ def test_a_row_another_task_marked_first_is_rolled_back_not_registered_twice(alp
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
     row = RegistrationJobRow.objects.get()
-    real_marker = jobs._marker  # pylint: disable=protected-access
+    real_marker = jobs._marker
 
     def marked_elsewhere(target):
         RegistrationJobRow.objects.filter(pk=target.pk).update(status=200, user_id=999)

@@ -94,7 +94,7 @@ class Idempotency:
         self.stored_with_registration = True
 
     def store(self, status, body):
-        """Keep the answer (a 200, 400 or 409) for this key unless it is kept already; for another status, give the key up."""
+        """Keep the answer (a 200, 400 or 409) for this key unless kept already; for another status, give the key up."""
         if not self.claimed:
             return
         if status == 200 and self.stored_with_registration:

@@ -94,6 +94,7 @@ class Command(BaseCommand):
         ])
         atexit.register(worker.terminate)
         self.stdout.write(
-            f"Background tasks (emails, registration jobs) run on a Celery worker beside the server (pid {worker.pid}), "
+            "Background tasks (emails, registration jobs) run on a Celery worker beside the server "
+            f"(pid {worker.pid}), "
             f"through a broker of files in {settings.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in']}.\n"
         )

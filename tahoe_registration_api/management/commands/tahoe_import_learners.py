@@ -97,7 +97,8 @@ class Command(BaseCommand):
                             help="Check every learner as a registration would, and register nobody.")
         parser.add_argument("--concurrency", type=int, default=1, metavar="N",
                             help="Register N learners at a time, each thread on its own database connection "
-                                 "(default 1). A registration mostly waits on the database: 2 per core is a good start.")
+                                 "(default 1). A registration mostly waits on the database: 2 per core is a good "
+                                 "start.")
         parser.add_argument("--no-email", action="store_true",
                             help="Send no email at all: learners without a password get no 'set your password' "
                                  "email, and none gets the activation email. Tell them some other way.")
@@ -115,12 +116,14 @@ class Command(BaseCommand):
         )
         counts = Counter()
         started = time.monotonic()
-        results = open(options["results"], "w", newline="", encoding="utf-8") if options["results"] else None  # pylint: disable=consider-using-with
+        results = None
+        if options["results"]:
+            results = open(options["results"], "w", newline="", encoding="utf-8")  # pylint: disable=consider-using-with
         try:
             writer = csv.writer(results) if results else None
             if writer:
                 writer.writerow(learner_csv.RESULT_COLUMNS)
-            with open(options["file"], "rb") as stream, tqdm(total=total, unit="row", file=self.stderr._out,  # pylint: disable=protected-access
+            with open(options["file"], "rb") as stream, tqdm(total=total, unit="row", file=self.stderr._out,
                                                              disable=options.get("verbosity", 1) == 0) as progress:
                 learners = learner_csv.read_learners(stream)
                 if options["concurrency"] > 1:

@@ -47,7 +47,7 @@ def outcome_body(outcome, dry_run=False):
 
 
 def batch_body(outcomes, dry_run=False):
-    """The answer of a bulk call: how many were created and how many failed, then each learner in order."""
+    """Return a bulk call's answer: how many were created and how many failed, then each learner in order."""
     results = [outcome_body(outcome, dry_run) for outcome in outcomes]
     created = sum(1 for outcome in outcomes if outcome.created)
     body = {"created": created, "failed": len(outcomes) - created, "results": results}

@@ -24,7 +24,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def job_body(job):
-    """The job's status as the API shows it."""
+    """Return the job's status as the API shows it."""
     def when(moment):
         return moment.isoformat().replace("+00:00", "Z") if moment else None
     body = {
@@ -59,7 +59,7 @@ def results_csv(job):
                                _spreadsheet_safe(email), *rest])
 
 
-class JobAccessMixin:  # pylint: disable=too-few-public-methods
+class JobAccessMixin:
     """A job is seen by the admins of its site only; every other caller gets the same 404."""
 
     def check_permissions(self, request):

@@ -170,7 +170,7 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
 
     @staticmethod
     def registration_from(data):
-        """Return validated data (``validated_data``, or what ``run_validation`` returned) as a ``RegistrationRequest``."""
+        """Return validated data (``validated_data``, or what ``run_validation`` returns) as a RegistrationRequest."""
         return RegistrationRequest(
             username=data["username"],
             email=data["email"],

@@ -137,7 +137,7 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure,
                                    audit_as=("job_register", job.caller_id, str(job.pk)))
     deadline = time.monotonic() + slice_seconds
-    while time.monotonic() < deadline:
+    while True:  # at least one chunk per slice, then more until the slice's time is up
         rows = list(RegistrationJobRow.objects.filter(job=job, status__isnull=True).order_by("number")[:CHUNK])
         if not rows:
             _recount(job)
@@ -151,6 +151,8 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
         if not still_ours:
             log.warning("Registration job %s was taken over by another task; this one stops.", job.pk)
             return SliceOutcome(finished=True)
+        if time.monotonic() >= deadline:
+            break
     RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(runner="")  # hand over to the next slice
     return SliceOutcome(finished=False, again_in=0)
 

@@ -165,8 +165,9 @@ def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, a
         job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
     # A task that died after two chunks: its rows are marked, its heartbeat is old, its counts lag.
     with mock.patch.object(jobs, "CHUNK", 100):
-        first = jobs.run_slice(job_id, runner="dead-task", slice_seconds=0.000001)
+        first = jobs.run_slice(job_id, runner="dead-task", slice_seconds=0)  # one chunk, then its time is up
     assert not first.finished
+    assert RegistrationJobRow.objects.filter(job_id=job_id, status=200).count() == 100
     RegistrationJob.objects.filter(pk=job_id).update(
         runner="dead-task", heartbeat=timezone.now() - timedelta(hours=1), processed=0)
     with TestCase.captureOnCommitCallbacks(execute=True):

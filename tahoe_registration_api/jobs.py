@@ -236,6 +236,28 @@ def _finish(job, status, failure=""):
     log.info("Registration job %s %s.", job.pk, status)
 
 
+def resume_if_stalled(job):
+    """
+    Queue the task of a job that shows no progress for the heartbeat timeout; return whether it did.
+
+    A worker that died mid-job leaves its task with the broker (Redis gives it to another worker
+    after its visibility_timeout, an hour by default), and a message can be lost: reading the job's
+    status does not wait for either. The job's runner is cleared, so the new task takes it over at
+    its first unmarked row; a late redelivery of the old task then finds it held, or done.
+    """
+    now = timezone.now()
+    stale = now - heartbeat_timeout()
+    stalled = Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True, created_at__lt=stale)
+    resumed = RegistrationJob.objects.filter(
+        Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), stalled,
+    ).update(runner="", heartbeat=now)
+    if resumed:
+        log.warning("Registration job %s showed no progress for %s; its task is queued again.",
+                    job.pk, heartbeat_timeout())
+        transaction.on_commit(lambda: queue_job(job.pk))
+    return bool(resumed)
+
+
 def job_for(job_id, site):
     """Return the job ``job_id`` of ``site``, or None (the same whether or not it exists on another site)."""
     return RegistrationJob.objects.filter(pk=job_id, site_id=site.pk).first()

@@ -229,3 +229,28 @@ def test_each_row_of_a_job_is_in_the_audit_store_under_the_jobs_id(alpha, alpha_
     assert [(entry.status, entry.outcome, entry.caller_id) for entry in entries] == [
         (200, "registered", alpha_admin.user.pk), (400, "refused", alpha_admin.user.pk)]
     assert entries[0].learner_id == get_user_model().objects.get(username="ada").pk
+
+
+@pytest.mark.parametrize("state", ["running", "queued"])
+def test_reading_the_status_of_a_stalled_job_queues_its_task_again_and_it_finishes(alpha, alpha_admin, state):
+    with mock.patch.object(jobs, "queue_job"):  # the message is lost, or its worker died
+        job_id = post_csv(alpha_admin, alpha, csv_of(
+            "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
+    long_ago = timezone.now() - timedelta(minutes=10)
+    if state == "running":
+        RegistrationJob.objects.filter(pk=job_id).update(status="running", runner="dead-task", heartbeat=long_ago)
+    else:
+        RegistrationJob.objects.filter(pk=job_id).update(created_at=long_ago)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").status_code == 200
+    job = RegistrationJob.objects.get(pk=job_id)
+    assert (job.status, job.created_count) == ("done", 2)
+
+
+def test_reading_the_status_of_a_live_job_queues_nothing(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    RegistrationJob.objects.filter(pk=job_id).update(status="running", runner="live-task", heartbeat=timezone.now())
+    with mock.patch.object(jobs, "queue_job") as queue_job, TestCase.captureOnCommitCallbacks(execute=True):
+        assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").json()["status"] == "running"
+    queue_job.assert_not_called()

@@ -114,14 +114,21 @@ class JobsView(TahoeApiView):
 
 
 class JobView(JobAccessMixin, TahoeApiView):
-    """``GET /tahoe/api/v1/registration-jobs/<job_id>/``: the job's status and counts."""
+    """
+    ``GET /tahoe/api/v1/registration-jobs/<job_id>/``: the job's status and counts.
+
+    A job whose task shows no progress for ``TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT`` (a
+    worker that died, a lost message) has its task queued again as its status is read.
+    """
 
     audit_action = None  # reading a job's counts changes nothing and reveals no learner
     throttle_classes = ()
 
     def get(self, request, job_id):
-        """Answer the job's status."""
-        return Response(job_body(self.job(request, job_id)))
+        """Answer the job's status; queue its task again when it shows no progress (its worker died)."""
+        job = self.job(request, job_id)
+        jobs.resume_if_stalled(job)
+        return Response(job_body(job))
 
 
 class JobResultsView(JobAccessMixin, TahoeApiView):

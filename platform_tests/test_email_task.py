@@ -114,7 +114,7 @@ def test_a_failing_send_is_retried_by_the_task_until_it_goes_out(alpha, alpha_ad
     user_id = response.json()["user_id"]
     assert len(attempts) == 3
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [EMAIL]
-    retries = [record.getMessage() for record in caplog.records if record.name == "tahoe_registration_api.tasks"]
+    retries = [record.getMessage() for record in caplog.records if record.name == "tahoe_registration_api.emails"]
     assert retries == [
         f"The activation email of learner {user_id} failed (EmailNotDelivered); retry 1 of 5 in 30 s.",
         f"The activation email of learner {user_id} failed (EmailNotDelivered); retry 2 of 5 in 60 s.",

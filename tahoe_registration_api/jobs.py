@@ -247,6 +247,9 @@ def resume_if_stalled(job):
     """
     now = timezone.now()
     stale = now - heartbeat_timeout()
+    finished = job.status not in (RegistrationJob.QUEUED, RegistrationJob.RUNNING)
+    if finished or (job.heartbeat or job.created_at) >= stale:
+        return False  # a live or finished job: its status is read without writing anything
     stalled = Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True, created_at__lt=stale)
     resumed = RegistrationJob.objects.filter(
         Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), stalled,

@@ -194,7 +194,7 @@ def bulk_over_http(port, host, token, prefix, calls, size):
             failed += answer["failed"]
     seconds = time.perf_counter() - started
     connection.close()
-    learners = calls * size
+    learners = created + failed  # the learners of the calls answered 200
     return {
         "calls": calls, "learners_per_call": size, "learners": learners, "created": created, "failed": failed,
         "statuses": statuses, "seconds": seconds, "learners_per_second": learners / seconds,
@@ -234,6 +234,8 @@ def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size, say)
     delta = metrics_delta(before, read_metrics(metrics_dir))
     bulk["statements_per_learner"] = delta["queries"] / bulk["learners"]
     bulk["emails_in_request_per_learner"] = delta["emails"] / bulk["learners"]
+    if set(bulk["statuses"]) != {"200"}:
+        say(f"  WARNING: not every bulk call was answered 200: {bulk['statuses']}")
     say(f"  {bulk['learners_per_second']:.1f} learners/s, {bulk['created']} created, {bulk['failed']} failed, "
         f"{bulk['statements_per_learner']:.1f} statements/learner; a call of {size}: "
         f"p50 {bulk['call_seconds_p50']:.2f} s")

@@ -155,6 +155,8 @@ add_plugins(__name__, "lms.djangoapp", "common")
 
 if os.environ.get("DEVLMS_RATE"):
     TAHOE_REGISTRATION_API_RATE = None if os.environ["DEVLMS_RATE"] == "off" else os.environ["DEVLMS_RATE"]
+    if os.environ["DEVLMS_RATE"] == "off":  # `make bench`: no limit of any kind
+        TAHOE_REGISTRATION_API_BULK_RATE = TAHOE_REGISTRATION_API_BULK_LEARNER_RATE = None
 
 # The development LMS has no platform: the plugin calls the fake of its adapter.
 TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"

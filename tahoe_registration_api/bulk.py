@@ -16,7 +16,7 @@ from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import api, audit
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, InvalidRegistration, RegistrationError
-from tahoe_registration_api.rest_api.errors import status_of
+from tahoe_registration_api.rest_api.errors import status_of, validation_field_errors
 from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
 
 log = logging.getLogger(__name__)
@@ -69,19 +69,11 @@ class LearnerParser:
         try:
             data = self.serializer.run_validation(item)
         except ValidationError as exc:
-            errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            field_errors = validation_field_errors(exc.detail)
             raise InvalidRegistration(
-                "Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=_flatten(errors),
+                "Invalid fields: " + ", ".join(sorted(field_errors)) + ".", field_errors=field_errors,
             ) from exc
         return RegistrationRequestSerializer.registration_from(data)
-
-
-def _flatten(errors):
-    """Turn DRF's validation detail into ``{field: message}``."""
-    return {
-        field: " ".join(str(item) for item in messages) if isinstance(messages, list) else str(messages)
-        for field, messages in errors.items()
-    }
 
 
 class BatchDuplicates:

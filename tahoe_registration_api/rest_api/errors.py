@@ -73,7 +73,7 @@ def error_body(error_code, user_message, developer_message=None, field_errors=No
     }
 
 
-def _validation_field_errors(detail):
+def validation_field_errors(detail):
     """Flatten DRF's validation detail into ``{field: message}``."""
     if not isinstance(detail, dict):
         return {"non_field_errors": " ".join(str(item) for item in detail)}
@@ -92,7 +92,7 @@ def _drf_response(exc):
     field_errors = {}
     developer_message = exc.detail if isinstance(exc.detail, str) else message
     if isinstance(exc, exceptions.ValidationError):
-        field_errors = _validation_field_errors(exc.detail)
+        field_errors = validation_field_errors(exc.detail)
         developer_message = "Invalid fields: " + ", ".join(sorted(field_errors)) + "."
     response = Response(error_body(code, message, developer_message, field_errors), status=exc.status_code)
     if getattr(exc, "auth_header", None):

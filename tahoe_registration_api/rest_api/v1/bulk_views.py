@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from tahoe_registration_api import audit, bulk
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
-from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.errors import domain_error_body
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, charge_learners
 from tahoe_registration_api.rest_api.v1.permissions import request_organization
@@ -82,13 +81,9 @@ class BulkRegistrationView(TahoeApiView):
     def post(self, request):
         """Check the body's shape and the learner rate, then register each learner in order."""
         dry_run = dry_run_requested(request)
-        key = None if dry_run else idempotency.key_of(request)
         learners = bulk_learners(request.data, int(settings.TAHOE_REGISTRATION_API_BULK_MAX))
-        if key is not None:
-            self.idempotency = idempotency.Idempotency(request, key)
-            replay = self.idempotency.replay_or_claim()
-            if replay is not None:
-                return replay
+        if (replay := self.replay_or_claim_key(request, dry_run)) is not None:
+            return replay
         organization = request_organization(request)
         usage = charge_learners(request, len(learners))
         if usage is not None:

@@ -58,6 +58,19 @@ class TahoeApiView(APIView):
         enforce_body_limit(request, self.body_limit_setting)
         super().initial(request, *args, **kwargs)
 
+    def replay_or_claim_key(self, request, dry_run):
+        """
+        Give the stored answer of the request's ``Idempotency-Key``, or claim the key for this request.
+
+        Returns the answer to give again (with ``Idempotent-Replayed``), or None: the request runs,
+        and ``finalize_response`` keeps its answer for the key. A dry run never uses a key.
+        """
+        key = None if dry_run else idempotency.key_of(request)
+        if key is None:
+            return None
+        self.idempotency = idempotency.Idempotency(request, key)
+        return self.idempotency.replay_or_claim()
+
     def check_permissions(self, request):
         """Count the caller's rate before deciding its permission, so refused callers are limited too."""
         super().check_throttles(request)
@@ -141,13 +154,9 @@ class RegistrationView(TahoeApiView):
     def post(self, request):
         """Validate the body, register the learner, answer ``{"user_id": N}`` (``{"dry_run": true}`` for a dry run)."""
         dry_run = dry_run_requested(request)
-        key = None if dry_run else idempotency.key_of(request)
-        serializer = RegistrationRequestSerializer(data=request.data)  # parsed here: a 415 keeps no key
-        if key is not None:
-            self.idempotency = idempotency.Idempotency(request, key)
-            replay = self.idempotency.replay_or_claim()
-            if replay is not None:
-                return replay
+        serializer = RegistrationRequestSerializer(data=request.data)  # parsed first: a 415 claims no key
+        if (replay := self.replay_or_claim_key(request, dry_run)) is not None:
+            return replay
         serializer.is_valid(raise_exception=True)
         if dry_run:
             self.audit_action = "dry_run"

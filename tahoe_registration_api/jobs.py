@@ -21,7 +21,8 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from organizations.models import Organization
 
@@ -93,9 +94,9 @@ def create_job(items, *, site, organization, caller, secure):
     return job
 
 
-def queue_job(job_id, countdown=None):
+def queue_job(job_id):
     """Queue the job's task on ``TAHOE_REGISTRATION_API_JOB_QUEUE`` (else the LMS's own routing)."""
-    options = {"countdown": countdown} if countdown else {}
+    options = {}
     if settings.TAHOE_REGISTRATION_API_JOB_QUEUE:
         options["queue"] = settings.TAHOE_REGISTRATION_API_JOB_QUEUE
     run_registration_job.apply_async(args=(str(job_id),), **options)
@@ -146,7 +147,7 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
         processed, created = _register_rows(batch, rows)
         still_ours = RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(
             processed=F("processed") + processed, created_count=F("created_count") + created,
-            failed_count=F("failed_count") + processed - created, heartbeat=timezone.now(),
+            heartbeat=timezone.now(),
         )
         if not still_ours:
             log.warning("Registration job %s was taken over by another task; this one stops.", job.pk)
@@ -163,9 +164,8 @@ def _take_over(job, runner):
     free = Q(runner="") | Q(runner=runner) | Q(heartbeat__lt=now - heartbeat_timeout())
     taken = RegistrationJob.objects.filter(
         Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), free,
-    ).update(status=RegistrationJob.RUNNING, runner=runner, heartbeat=now)
-    if taken and job.started_at is None:
-        RegistrationJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+    ).update(status=RegistrationJob.RUNNING, runner=runner, heartbeat=now,
+             started_at=Coalesce("started_at", Value(now, output_field=DateTimeField())))
     if taken and job.runner and job.runner != runner and job.status == RegistrationJob.RUNNING:
         log.warning("Registration job %s: its task showed no progress for %s; resuming it.",
                     job.pk, heartbeat_timeout())
@@ -222,10 +222,7 @@ def _recount(job):
     counts = RegistrationJobRow.objects.filter(job=job).aggregate(
         processed=Count("pk", filter=Q(status__isnull=False)), created=Count("pk", filter=Q(status=200)),
     )
-    RegistrationJob.objects.filter(pk=job.pk).update(
-        processed=counts["processed"], created_count=counts["created"],
-        failed_count=counts["processed"] - counts["created"],
-    )
+    RegistrationJob.objects.filter(pk=job.pk).update(processed=counts["processed"], created_count=counts["created"])
 
 
 def _finish(job, status, failure=""):

@@ -78,8 +78,7 @@ class RegistrationJob(models.Model):
     secure = models.BooleanField(default=True)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
-    created_count = models.PositiveIntegerField(default=0)
-    failed_count = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)  # the refused are processed - created
     # Why a job failed as a whole (never a learner's data).
     failure = models.CharField(max_length=255, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -29,7 +29,7 @@ def job_body(job):
         return moment.isoformat().replace("+00:00", "Z") if moment else None
     body = {
         "job_id": str(job.pk), "status": job.status, "total": job.total, "processed": job.processed,
-        "created": job.created_count, "failed": job.failed_count, "created_at": when(job.created_at),
+        "created": job.created_count, "failed": job.processed - job.created_count, "created_at": when(job.created_at),
         "started_at": when(job.started_at), "finished_at": when(job.finished_at),
     }
     if job.failure:

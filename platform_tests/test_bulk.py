@@ -54,3 +54,25 @@ def test_a_bulk_call_costs_far_fewer_statements_per_learner_than_single_calls(al
     per_learner = len(batch.captured_queries) / 20
     # The request's own statements (middleware, authentication, the admin check) are paid once.
     assert per_learner < len(single.captured_queries), (per_learner, len(single.captured_queries))
+
+
+def test_a_bulk_dry_run_writes_nothing_and_a_keyed_call_is_answered_once(alpha, alpha_admin):
+    learners = [learner(1), learner(2, email="not-an-email")]
+    dry = alpha_admin.register(alpha, {"learners": learners}, url=BULK_URL + "?dry_run=true")
+    assert dry.status_code == 200 and dry.json()["dry_run"] is True
+    assert [result["status"] for result in dry.json()["results"]] == [200, 400]
+    assert not get_user_model().objects.filter(username="learner1").exists()
+    first = alpha_admin.register(alpha, {"learners": learners}, url=BULK_URL, HTTP_IDEMPOTENCY_KEY="import-1")
+    again = alpha_admin.register(alpha, {"learners": learners}, url=BULK_URL, HTTP_IDEMPOTENCY_KEY="import-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"
+    assert get_user_model().objects.filter(username="learner1").count() == 1
+
+
+def test_learners_over_the_learner_rate_are_a_429_that_registers_nobody(alpha, alpha_admin, settings):
+    settings.TAHOE_REGISTRATION_API_BULK_LEARNER_RATE = "3/h"
+    assert alpha_admin.register(alpha, {"learners": [learner(1), learner(2)]}, url=BULK_URL).status_code == 200
+    refused = alpha_admin.register(alpha, {"learners": [learner(3), learner(4)]}, url=BULK_URL)
+    assert refused.status_code == 429 and refused.json()["error_code"] == "rate-limited"
+    assert int(refused["Retry-After"]) > 0
+    assert not get_user_model().objects.filter(username__in=["learner3", "learner4"]).exists()

@@ -12,10 +12,11 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD, Caller, make_user
 from worker import celery_worker, queued_to
 
 JOBS_URL = "/tahoe/api/v1/registration-jobs/"
@@ -118,3 +119,32 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker_and_registers_a
         sent = Counter(message["To"] for message in second.messages())
         assert len(sent) == count and set(sent.values()) == {1}, sent.most_common(3)
         assert "Task tahoe_registration_api.run_registration_job" in second.log_text()  # it ran the rest
+
+
+def test_only_the_admins_of_the_jobs_site_see_it_and_everyone_else_gets_the_same_404(
+    alpha, beta, alpha_admin, beta_admin, alpha_learner
+):
+    # lms.envs.test runs Celery eagerly: the job runs as the POST commits.
+    job_id = post_csv(alpha_admin, alpha, "username,email,name\nada,ada@example.com,Ada\n").json()["job_id"]
+    other_admin = Caller(make_user("alpha_admin2", alpha, is_admin=True))
+    for path in (f"{JOBS_URL}{job_id}/", f"{JOBS_URL}{job_id}/results/"):
+        assert alpha_admin.request("GET", alpha, path).status_code == 200
+        assert other_admin.request("GET", alpha, path).status_code == 200
+        unknown = alpha_admin.request("GET", alpha, path.replace(job_id, "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e"))
+        for caller, site in ((beta_admin, beta), (beta_admin, alpha), (alpha_learner, alpha)):
+            answer = caller.request("GET", site, path)
+            assert (answer.status_code, answer.json()) == (404, unknown.json()), (caller.user.username, path)
+
+
+def test_reading_a_stalled_jobs_status_queues_its_task_again_and_the_job_finishes(alpha, alpha_admin, monkeypatch):
+    from tahoe_registration_api import jobs  # pylint: disable=import-outside-toplevel
+
+    monkeypatch.setattr(jobs, "queue_job", lambda job_id: None)  # the message is lost
+    job_id = post_csv(alpha_admin, alpha, "username,email,name\nada,ada@example.com,Ada\n").json()["job_id"]
+    monkeypatch.undo()
+    assert status_of(alpha_admin, alpha, job_id)["status"] == "queued"  # not stalled yet: nothing queued
+    RegistrationJob.objects.filter(pk=job_id).update(created_at=timezone.now() - jobs.heartbeat_timeout() * 2)
+    status_of(alpha_admin, alpha, job_id)  # this read queues the task (eager here: it runs at the commit)
+    finished = status_of(alpha_admin, alpha, job_id)
+    assert (finished["status"], finished["created"]) == ("done", 1)
+    assert get_user_model().objects.filter(username="ada").exists()

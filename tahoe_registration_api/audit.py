@@ -39,11 +39,12 @@ def request_id(request):
     return request._tahoe_request_id
 
 
-def _site_domain(request):
-    """Return the request's site domain; None when it cannot be resolved (e.g. the database is down)."""
+def _site(request):
+    """Return the request's site; None when it cannot be resolved (e.g. the database is down)."""
     try:
         site = getattr(request, "site", None)
-        return getattr(site, "domain", None) if site is not None else None
+        getattr(site, "domain", None)  # a lazy site is looked up here
+        return site
     except DatabaseError:
         return None
 
@@ -61,118 +62,110 @@ OUTCOMES = {
     "register": "registered", "dry_run": "checked", "resend": "email-queued",
     "bulk_register": "bulk-processed", "bulk_dry_run": "bulk-checked",
     "job_create": "job-queued", "job_results": "job-results-read",
+    "token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked",
 }
+TOKEN_ACTIONS = ("token_created", "token_rotated", "token_revoked")
+OPERATOR_ACTIONS = ("import", "import_dry_run")  # an operator's command line: no caller
+
+
+def _record(event, action, *, request_id, caller_id, site, status, outcome,  # pylint: disable=too-many-arguments
+            method=None, error_code=None, learner_id=None, error_fields=()):
+    """Build one audit record (never a password, token, email or name), log it, and return it to be stored."""
+    record = {
+        "event": event, "action": action, "request_id": request_id, "caller_id": caller_id,
+        "site": getattr(site, "domain", None), "method": method, "status": status, "outcome": outcome,
+        "error_code": error_code, "learner_id": learner_id, "error_fields": sorted(error_fields or ()),
+    }
+    log.info("%s %s", event, json.dumps(record, sort_keys=True), extra={"audit": record})
+    return record
 
 
 def record_attempt(request, response, action="register"):
-    """Log who tried what (register, dry_run, resend) on which site, and how it ended (status, code, learner)."""
+    """Log and store who tried what (register, dry_run, resend, ...) on which site, and how it ended."""
     body = getattr(response, "data", None)
     body = body if isinstance(body, dict) else {}
-    record = {
-        "event": "registration_attempt",
-        "action": action,
-        "request_id": request_id(request),
-        "caller_id": _caller_id(request),
-        "site": _site_domain(request),
-        "method": request.method,
-        "status": response.status_code,
-        "outcome": OUTCOMES[action] if 200 <= response.status_code < 300 else "refused",
-        "error_code": body.get("error_code"),
-        "learner_id": body.get("user_id"),
-        "error_fields": sorted(body.get("field_errors") or {}),
-    }
-    log.info("registration_attempt %s", json.dumps(record, sort_keys=True), extra={"audit": record})
-    store(record, getattr(request, "site", None))
+    site = _site(request)
+    record = _record(
+        "registration_attempt", action, request_id=request_id(request), caller_id=_caller_id(request), site=site,
+        method=request.method, status=response.status_code,
+        outcome=OUTCOMES[action] if 200 <= response.status_code < 300 else "refused",
+        error_code=body.get("error_code"), learner_id=body.get("user_id"), error_fields=body.get("field_errors"),
+    )
+    store([record], site)
     return record
 
 
-BATCH_ACTIONS = ("bulk_register", "bulk_dry_run", "job_register", "import", "import_dry_run")
-
-
-def record_learner(action, site, caller_id, request_id, outcome):
+def record_learner(action, site, caller_id, request_id, outcome):  # pylint: disable=redefined-outer-name
     """
-    Log and store one learner of a batch (a bulk call, a job, an import): ``outcome`` is its ``LearnerOutcome``.
+    Log one learner of a batch (a bulk call, a job, an import) and return its record, for ``store``.
 
-    ``caller_id`` is the admin who asked (None for an operator's import); ``request_id`` ties the
-    learners of one call, job or import run together.
+    ``outcome`` is its ``LearnerOutcome``; ``caller_id`` is the admin who asked (None for an
+    operator's import); ``request_id`` ties the learners of one call, job or import run together.
     """
     error = outcome.error
-    exists = outcome.status == "exists"
-    status = 200 if exists else int(outcome.status)
-    if exists:
-        result = "exists"
-    elif status == 200:
-        result = "checked" if action.endswith("dry_run") else "registered"
+    if outcome.status == "exists":
+        status, result = 200, "exists"
+    elif outcome.status == 200:
+        status, result = 200, "checked" if action.endswith("dry_run") else "registered"
     else:
-        result = "refused"
-    record = {
-        "event": "registration_attempt",
-        "action": action,
-        "request_id": request_id,
-        "caller_id": caller_id,
-        "site": getattr(site, "domain", None),
-        "method": None,
-        "status": status,
-        "outcome": result,
-        "error_code": getattr(error, "error_code", None),
-        "learner_id": outcome.user_id,
-        "error_fields": sorted(getattr(error, "field_errors", None) or {}),
-    }
-    log.info("registration_attempt %s", json.dumps(record, sort_keys=True), extra={"audit": record})
-    store(record, site)
-    return record
-
-
-TOKEN_OUTCOMES = {"token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked"}
+        status, result = int(outcome.status), "refused"
+    return _record(
+        "registration_attempt", action, request_id=request_id, caller_id=caller_id, site=site, status=status,
+        outcome=result, error_code=getattr(error, "error_code", None), learner_id=outcome.user_id,
+        error_fields=getattr(error, "field_errors", None),
+    )
 
 
 def record_token_change(request, action):
     """Log and store that the signed-in admin created, rotated or revoked their API token (never the key)."""
-    record = {
-        "event": "token_change",
-        "action": action,
-        "request_id": request_id(request),
-        "caller_id": _caller_id(request),
-        "site": _site_domain(request),
-        "method": request.method,
-        "status": 200,
-        "outcome": TOKEN_OUTCOMES[action],
-        "error_code": None,
-        "learner_id": None,
-        "error_fields": [],
-    }
-    log.info("token_change %s", json.dumps(record, sort_keys=True), extra={"audit": record})
-    store(record, getattr(request, "site", None))
+    site = _site(request)
+    record = _record("token_change", action, request_id=request_id(request), caller_id=_caller_id(request),
+                     site=site, method=request.method, status=200, outcome=OUTCOMES[action])
+    store([record], site)
     return record
 
 
-def store(record, site):
+def store(records, site):
     """
-    Keep one audit ``record`` (as ``record_attempt`` builds it) in the audit store, for ``site``.
+    Keep audit ``records`` (as ``_record`` builds them) in the audit store, for ``site``, in one statement.
 
-    Callers that act for many learners in one request store one record per learner. A failure
-    to write (the database is down) is logged and never reaches the caller's answer.
+    A batch (a bulk call, a chunk of a job) stores its learners' records together. A failure to
+    write (the database is down) is logged and never reaches the caller's answer. The retention
+    purge runs after the commit, never inside the caller's transaction.
     """
+    if not records:
+        return
     try:
-        entry = AuditEntry(
-            created=timezone.now(),
-            site_id=site.pk if site is not None else None,
-            caller_id=record.get("caller_id"),
-            action=record["action"][:32],
-            status=record["status"],
-            outcome=record["outcome"][:32],
-            error_code=(record.get("error_code") or "")[:64],
-            learner_id=record.get("learner_id"),
-            request_id=(record.get("request_id") or "")[:64],
-        )
+        entries = [AuditEntry(
+            created=timezone.now(), site_id=site.pk if site is not None else None,
+            caller_id=record["caller_id"], action=record["action"], status=record["status"],
+            outcome=record["outcome"], error_code=(record["error_code"] or "")[:64],
+            learner_id=record["learner_id"], request_id=(record["request_id"] or "")[:64],
+        ) for record in records]
         if connection.in_atomic_block:  # a savepoint: a failed insert leaves the request's transaction usable
             with transaction.atomic():
-                entry.save(force_insert=True)
+                _insert(entries)
         else:  # one statement, atomic on its own
-            entry.save(force_insert=True)
+            _insert(entries)
+        transaction.on_commit(_purge_quietly)
+    except Exception:  # pylint: disable=broad-except
+        log.warning("The audit entries of request %s were not stored.", records[0]["request_id"], exc_info=True)
+
+
+def _insert(entries):
+    """Insert the entries in one statement (``bulk_create`` would add a transaction around a lone one)."""
+    if len(entries) == 1:
+        entries[0].save(force_insert=True)
+    else:
+        AuditEntry.objects.bulk_create(entries)
+
+
+def _purge_quietly():
+    """Run the purge when it is due; a failure is logged (the entries wait for the next one)."""
+    try:
         purge_if_due()
     except Exception:  # pylint: disable=broad-except
-        log.warning("The audit entry of request %s was not stored.", record.get("request_id"), exc_info=True)
+        log.warning("The audit store's purge failed.", exc_info=True)
 
 
 def purge_if_due():

@@ -8,6 +8,7 @@ dry run and a real run of a batch give the same answers.
 """
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -128,13 +129,23 @@ class BatchRegistration:
         self.duplicates = BatchDuplicates()
         self.parser = LearnerParser()
         self.audit_as = audit_as
+        self._audit_records = []
+        self._audit_lock = threading.Lock()  # the import command completes learners in threads
 
     def _audited(self, outcome):
-        """Write the learner's audit record (when the batch is audited); return the outcome."""
+        """Log the learner's audit record (when the batch is audited), to be stored by ``store_audit``."""
         if self.audit_as is not None:
             action, caller_id, request_id = self.audit_as
-            audit.record_learner(action, self.site, caller_id, request_id, outcome)
+            record = audit.record_learner(action, self.site, caller_id, request_id, outcome)
+            with self._audit_lock:
+                self._audit_records.append(record)
         return outcome
+
+    def store_audit(self):
+        """Store the audit records gathered since the last call, in one statement."""
+        with self._audit_lock:
+            records, self._audit_records = self._audit_records, []
+        audit.store(records, self.site)
 
     def register(self, item, on_created=None, check_batch_duplicates=True):
         """

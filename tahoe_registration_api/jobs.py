@@ -144,7 +144,10 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
             _recount(job)
             _finish(job, RegistrationJob.DONE)
             return SliceOutcome(finished=True)
-        processed, created = _register_rows(batch, rows)
+        try:
+            processed, created = _register_rows(batch, rows)
+        finally:
+            batch.store_audit()  # the chunk's records, in one statement
         still_ours = RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(
             processed=F("processed") + processed, created_count=F("created_count") + created,
             heartbeat=timezone.now(),

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import DatabaseError, connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -59,10 +60,12 @@ def test_no_entry_holds_a_password_token_email_or_name(alpha, alpha_admin):
     assert not [value for value in stored for secret in secrets if secret in value]
 
 
-def test_one_entry_per_learner_for_a_caller_that_registers_many(alpha):
-    for learner_id in (7, 8):
-        audit.store({"action": "bulk_register", "status": 200, "outcome": "registered", "caller_id": 1,
-                     "learner_id": learner_id, "request_id": "job-1"}, alpha.site)
+def test_one_entry_per_learner_of_a_batch_written_in_one_statement(alpha):
+    outcomes = [type("Outcome", (), {"status": 200, "user_id": learner_id, "error": None})() for learner_id in (7, 8)]
+    records = [audit.record_learner("bulk_register", alpha.site, 1, "job-1", outcome) for outcome in outcomes]
+    with CaptureQueriesContext(connection) as captured:
+        audit.store(records, alpha.site)
+    assert [q["sql"].split()[0] for q in captured.captured_queries if "auditentry" in q["sql"]] == ["INSERT"]
     assert list(AuditEntry.objects.values_list("action", "learner_id", "request_id")) == [
         ("bulk_register", 7, "job-1"), ("bulk_register", 8, "job-1")]
 
@@ -83,9 +86,32 @@ def test_an_entry_that_cannot_be_written_never_changes_the_answer(
     response = alpha_admin.register(alpha, {} if "resend" in url else learner_body(username="u2", email="u2@x.org"),
                                     url=url.format(id=learner))
     assert response.status_code == status, response.content
-    assert "was not stored" in caplog.text
+    assert "were not stored" in caplog.text
     monkeypatch.undo()
     assert alpha_admin.register(alpha, learner_body(username="u3", email="u3@x.org")).status_code == 200
+
+
+def test_the_purge_runs_after_the_callers_commit_and_its_failure_changes_no_answer(
+    alpha, alpha_admin, monkeypatch, caplog, purge_due
+):  # pylint: disable=unused-argument
+    learner = alpha_admin.register(alpha, learner_body()).json()["user_id"]
+    audit._next_purge["at"] = 0.0
+    purges = []
+
+    def purge():
+        purges.append("ran")
+        raise DatabaseError("deadlock")
+
+    monkeypatch.setattr(audit, "purge", purge)
+    with TestCase.captureOnCommitCallbacks(execute=False) as after_commit:
+        response = alpha_admin.client.post(f"/tahoe/api/v1/registrations/{learner}/resend/", {}, format="json",
+                                           HTTP_HOST=alpha.domain)
+    assert response.status_code == 202
+    assert purges == []  # not inside the resend's transaction (the LMS's ATOMIC_REQUESTS)...
+    for callback in after_commit:
+        callback()
+    assert purges == ["ran"]  # ...but after its commit, where a failure is only logged
+    assert "purge failed" in caplog.text
 
 
 def old_entries(site, ages):
@@ -124,13 +150,15 @@ def test_a_purge_is_bounded_and_a_backlog_drains_over_the_next_writes(
 ):  # pylint: disable=unused-argument
     monkeypatch.setattr(audit, "PURGE_BATCH", 2)
     old_entries(alpha, [100] * 5)
-    record = {"action": "register", "status": 401, "outcome": "refused"}
-    with CaptureQueriesContext(connection) as captured:
-        audit.store(record, alpha.site)
+    record = {"action": "register", "status": 401, "outcome": "refused", "caller_id": None, "error_code": None,
+              "learner_id": None, "request_id": None}
+    with CaptureQueriesContext(connection) as captured, TestCase.captureOnCommitCallbacks(execute=True):
+        audit.store([record], alpha.site)
     purge = [q["sql"] for q in captured.captured_queries if "tahoe_registration_api_auditentry" in q["sql"]]
     assert [sql.split()[0] for sql in purge] == ["INSERT", "SELECT", "DELETE"]  # the entry, then one bounded purge
     counts = [AuditEntry.objects.count()]
     for _ in range(3):
-        audit.store(record, alpha.site)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            audit.store([record], alpha.site)
         counts.append(AuditEntry.objects.count())
     assert counts == [4, 3, 3, 4]  # 5 old + 1; then +1 -2 each write until the backlog is gone; then +1

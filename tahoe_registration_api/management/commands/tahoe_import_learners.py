@@ -25,6 +25,7 @@ from tahoe_registration_api.exceptions import InvalidJobFile
 from tahoe_registration_api.lookups import cached_organization_for_site
 
 SOME_REFUSED = 2  # the exit status when some learners were refused
+AUDIT_EVERY = 100  # rows whose audit records are stored together
 _DONE = object()
 
 
@@ -135,7 +136,10 @@ class Command(BaseCommand):
                     if writer:
                         writer.writerow(self._result_row(line, item, outcome))
                     progress.update(1)
+                    if progress.n % AUDIT_EVERY == 0:
+                        batch.store_audit()
         finally:
+            batch.store_audit()
             if results:
                 results.close()
         self._summary(counts, total, time.monotonic() - started, options)

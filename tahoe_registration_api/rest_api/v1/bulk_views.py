@@ -95,4 +95,5 @@ class BulkRegistrationView(TahoeApiView):
             audit_as=(self.audit_action, request.user.pk, audit.request_id(request)),
         )
         outcomes = [batch.register(item) for item in learners]
+        batch.store_audit()
         return Response(batch_body(outcomes, dry_run), status=status.HTTP_200_OK)

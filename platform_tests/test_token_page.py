@@ -152,3 +152,13 @@ def test_the_store_is_purged_of_entries_older_than_the_retention(cast, alpha, se
     assert not AuditEntry.objects.filter(created__lt=now - timedelta(days=30)).exists()  # the 31 days old one
     assert AuditEntry.objects.filter(created__lt=now - timedelta(days=28)).count() == 1  # 29 days: kept
     assert AuditEntry.objects.filter(created__gte=now, action="register", status=200).count() == 1
+
+
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_an_inactive_admin_signed_in_to_the_lms_gets_the_403_page_and_changes_nothing(alpha, action):
+    # The LMS signs inactive users in (AllowAllUsersModelBackend): the page itself must refuse them.
+    sleeper = make_user("sleeper", alpha, is_admin=True, is_active=False)
+    key = Token.objects.create(user=sleeper).key
+    response = act(signed_in("sleeper"), alpha, action)
+    assert response.status_code == 403, response
+    assert list(Token.objects.filter(user=sleeper).values_list("key", flat=True)) == [key]

@@ -147,7 +147,7 @@ def test_the_store_is_purged_of_entries_older_than_the_retention(cast, alpha, se
     for age in (31, 29):
         AuditEntry.objects.create(created=now - timedelta(days=age), site_id=alpha.site.pk, action="register",
                                   status=200, outcome="registered")
-    monkeypatch.setitem(audit._next_purge, "at", 0.0)  # pylint: disable=protected-access
+    monkeypatch.setattr(audit.RETENTION, "next_at", 0.0)
     assert Caller(cast["alpha admin"]).register(alpha, learner_body()).status_code == 200
     assert not AuditEntry.objects.filter(created__lt=now - timedelta(days=30)).exists()  # the 31 days old one
     assert AuditEntry.objects.filter(created__lt=now - timedelta(days=28)).count() == 1  # 29 days: kept

@@ -9,23 +9,19 @@ Each record is logged (the logger ``tahoe_registration_api.audit``) and kept in 
 import json
 import logging
 import re
-import time
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from tahoe_registration_api.models import AuditEntry
+from tahoe_registration_api.purging import Retention, days_setting
 
 log = logging.getLogger("tahoe_registration_api.audit")
 
-# A process purges the store at most once per PURGE_INTERVAL seconds, PURGE_BATCH entries at a
-# time; a full batch (a backlog) lets the next write purge again.
-PURGE_INTERVAL = 600
-PURGE_BATCH = 1000
-_next_purge = {"at": 0.0}
+# A process purges the store at most once every 10 minutes, 1,000 entries at a time.
+RETENTION = Retention(AuditEntry, "created", days_setting("TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS"),
+                      interval=600, batch=1000)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -163,28 +159,6 @@ def _insert(entries):
 def _purge_quietly():
     """Run the purge when it is due; a failure is logged (the entries wait for the next one)."""
     try:
-        purge_if_due()
+        RETENTION.purge_if_due()
     except Exception:  # pylint: disable=broad-except
         log.warning("The audit store's purge failed.", exc_info=True)
-
-
-def purge_if_due():
-    """Delete the entries older than the retention, at most once per PURGE_INTERVAL seconds of this process."""
-    if time.monotonic() < _next_purge["at"]:
-        return 0
-    _next_purge["at"] = time.monotonic() + PURGE_INTERVAL
-    deleted = purge()
-    if deleted >= PURGE_BATCH:
-        _next_purge["at"] = 0.0  # a backlog: the next write purges the next batch
-    return deleted
-
-
-def purge():
-    """Delete at most PURGE_BATCH entries older than TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS; return how many."""
-    cutoff = timezone.now() - timedelta(days=settings.TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS)
-    # The ids first: MySQL cannot delete through a LIMITed subquery.
-    ids = list(AuditEntry.objects.filter(created__lt=cutoff).order_by("created").values_list("pk", flat=True)
-               [:PURGE_BATCH])
-    if ids:
-        AuditEntry.objects.filter(pk__in=ids).delete()
-    return len(ids)

@@ -29,6 +29,7 @@ from organizations.models import Organization
 from tahoe_registration_api import bulk
 from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
+from tahoe_registration_api.purging import Retention, days_setting
 from tahoe_registration_api.sealing import seal, unseal
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,11 @@ CHUNK = 100  # rows read at a time
 SLICE_SECONDS = 30  # then the task queues itself again: a worker's warm shutdown never waits longer
 RETRY_SECONDS = 30  # after the database failed
 FIELD_MAX = 255
+
+
+# Jobs (their rows with them) older than the retention go as new jobs are created, 10 at a time.
+RETENTION = Retention(RegistrationJob, "created_at", days_setting("TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS"),
+                      interval=0, batch=10)
 
 
 class RowTaken(bulk.Abandon):
@@ -61,7 +67,7 @@ def create_job(items, *, site, organization, caller, secure):
     Raises ``TooManyLearners`` past ``TAHOE_REGISTRATION_API_JOB_MAX_ROWS``, ``InvalidJobFile``
     for a file without learners (or as the items raise it); nothing is then written.
     """
-    _purge_old_jobs()
+    RETENTION.purge_if_due()
     limit = int(settings.TAHOE_REGISTRATION_API_JOB_MAX_ROWS)
     job = RegistrationJob(id=uuid.uuid4(), site_id=site.pk, organization_id=organization.pk, caller_id=caller.pk,
                           secure=secure)
@@ -100,12 +106,6 @@ def queue_job(job_id):
     if settings.TAHOE_REGISTRATION_API_JOB_QUEUE:
         options["queue"] = settings.TAHOE_REGISTRATION_API_JOB_QUEUE
     run_registration_job.apply_async(args=(str(job_id),), **options)
-
-
-def _purge_old_jobs():
-    """Delete jobs (and their rows) older than ``TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS``: no cron job needed."""
-    cutoff = timezone.now() - timedelta(days=int(settings.TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS))
-    RegistrationJob.objects.filter(created_at__lt=cutoff).delete()
 
 
 @dataclass(frozen=True)

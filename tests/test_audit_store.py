@@ -18,7 +18,7 @@ PASSWORD = "Sup3r-Secret-Passw0rd!"
 @pytest.fixture
 def purge_due(monkeypatch):
     """The next write purges, as a process's first write does."""
-    monkeypatch.setitem(audit._next_purge, "at", 0.0)
+    monkeypatch.setattr(audit.RETENTION, "next_at", 0.0)
 
 
 def entry_fields(entry):
@@ -95,14 +95,14 @@ def test_the_purge_runs_after_the_callers_commit_and_its_failure_changes_no_answ
     alpha, alpha_admin, monkeypatch, caplog, purge_due
 ):  # pylint: disable=unused-argument
     learner = alpha_admin.register(alpha, learner_body()).json()["user_id"]
-    audit._next_purge["at"] = 0.0
+    audit.RETENTION.next_at = 0.0
     purges = []
 
     def purge():
         purges.append("ran")
         raise DatabaseError("deadlock")
 
-    monkeypatch.setattr(audit, "purge", purge)
+    monkeypatch.setattr(audit.RETENTION, "purge", purge)
     with TestCase.captureOnCommitCallbacks(execute=False) as after_commit:
         response = alpha_admin.client.post(f"/tahoe/api/v1/registrations/{learner}/resend/", {}, format="json",
                                            HTTP_HOST=alpha.domain)
@@ -140,7 +140,7 @@ def test_entries_older_than_the_retention_are_purged_as_entries_are_written(
     old_entries(alpha, [45])
     alpha_admin.register(alpha, learner_body())  # within the interval: no purge yet
     assert ages_in_days() == [0, 0, 10, 45, 89]
-    audit._next_purge["at"] = 0.0  # the interval has passed
+    audit.RETENTION.next_at = 0.0  # the interval has passed
     alpha_admin.register(alpha, learner_body())
     assert ages_in_days() == [0, 0, 0, 10]
 
@@ -148,7 +148,7 @@ def test_entries_older_than_the_retention_are_purged_as_entries_are_written(
 def test_a_purge_is_bounded_and_a_backlog_drains_over_the_next_writes(
     alpha, monkeypatch, purge_due
 ):  # pylint: disable=unused-argument
-    monkeypatch.setattr(audit, "PURGE_BATCH", 2)
+    monkeypatch.setattr(audit.RETENTION, "batch", 2)
     old_entries(alpha, [100] * 5)
     record = {"action": "register", "status": 401, "outcome": "refused", "caller_id": None, "error_code": None,
               "learner_id": None, "request_id": None}

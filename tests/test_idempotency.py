@@ -116,7 +116,7 @@ def test_expired_keys_are_purged_and_may_be_used_again(alpha, alpha_admin, setti
     post(alpha_admin, alpha, learner_body())
     post(alpha_admin, alpha, learner_body(username="two", email="two@example.com"), key="another")
     IdempotencyRecord.objects.update(created=timezone.now() - timedelta(seconds=61))
-    monkeypatch.setattr(idempotency, "_last_purge", [0.0])
+    monkeypatch.setattr(idempotency.RETENTION, "next_at", 0.0)
     third = post(alpha_admin, alpha, learner_body(username="three", email="three@example.com"), key="third")
     assert third.status_code == 200
     assert IdempotencyRecord.objects.count() == 1  # the two expired ones went

@@ -12,7 +12,6 @@ a retry runs anew. Keys are kept ``TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL`` seco
 import hashlib
 import json
 import re
-import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from rest_framework.response import Response
 
 from tahoe_registration_api.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidRegistration
 from tahoe_registration_api.models import IdempotencyRecord
+from tahoe_registration_api.purging import Retention, seconds_setting
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -31,7 +31,9 @@ PURGE_EVERY_SECONDS = 60
 # Longer than any request may run (the LMS's gunicorn timeout is far shorter): a key in flight
 # for longer belongs to a request that died without an answer, and a retry may take it.
 IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
-_last_purge = [0.0]
+# Expired records are purged as keys arrive, at most once a minute per process, 1,000 at a time.
+RETENTION = Retention(IdempotencyRecord, "created", seconds_setting("TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL"),
+                      interval=60, batch=1000)
 
 
 def key_of(request):
@@ -61,7 +63,7 @@ class Idempotency:
 
     def replay_or_claim(self):
         """Return the stored answer of this key's first request, or None once this request holds the key."""
-        _purge_expired()
+        RETENTION.purge_if_due()
         for _ in range(3):
             try:
                 with transaction.atomic():
@@ -109,12 +111,3 @@ class Idempotency:
 def _cutoff():
     """Return the creation time before which a record has expired."""
     return timezone.now() - timedelta(seconds=int(settings.TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL))
-
-
-def _purge_expired():
-    """Delete expired records, at most once a minute per process: no cron job to remember."""
-    now = time.monotonic()
-    if now - _last_purge[0] < PURGE_EVERY_SECONDS:
-        return
-    _last_purge[0] = now
-    IdempotencyRecord.objects.filter(created__lt=_cutoff()).delete()

@@ -114,10 +114,11 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker_and_registers_a
         rows = results_of(alpha_admin, alpha, job_id)
         assert [row["status"] for row in rows] == ["200"] * count
         assert sorted(int(row["user_id"]) for row in rows) == sorted(users.values_list("pk", flat=True))
-        second.wait_for_messages(count, timeout=120)
+        second.wait_for_messages(count, timeout=120, recipients=[f"k{n}@example.com" for n in range(count)])
         time.sleep(2)  # any email sent twice would arrive now
         sent = Counter(message["To"] for message in second.messages())
         assert len(sent) == count and set(sent.values()) == {1}, sent.most_common(3)
+        assert not RegistrationJobRow.objects.filter(job_id=job_id).exclude(email_due="").exists()  # none owed
         assert "Task tahoe_registration_api.run_registration_job" in second.log_text()  # it ran the rest
 
 

@@ -116,14 +116,18 @@ class Worker:
                     found.append(email.message_from_string(raw))
         return found
 
-    def wait_for_messages(self, count, timeout=60):
-        """Wait until the worker sent ``count`` emails; return them."""
+    def wait_for_messages(self, count, timeout=60, recipients=None):
+        """Wait until the worker sent ``count`` emails; return them. ``recipients``: who should have one (to report)."""
         try:
             return _wait_for(lambda: len(self.messages()) >= count and self.messages(), timeout,
                              f"{count} email(s) from the worker")
         except AssertionError as exc:
-            tail = "\n".join(self.log_text().splitlines()[-40:])
-            raise AssertionError(f"{exc} It sent {len(self.messages())}. The worker's log ends:\n{tail}") from None
+            sent = [message["To"] for message in self.messages()]
+            missing = sorted(set(recipients or ()) - set(sent))
+            tail = "\n".join(self.log_text().splitlines()[-20:])
+            raise AssertionError(
+                f"{exc} It sent {len(sent)}; nothing was sent to {missing[:20]}. The worker's log ends:\n{tail}"
+            ) from None
 
     def kill(self):
         """Kill the worker at once (SIGKILL), as a machine or container that dies: no warm shutdown."""

@@ -6,6 +6,10 @@ the "set your password" email) after the registration committed. The API call on
 so no email is rendered or sent while the caller waits. A failed send is retried with a growing
 delay, like the platform's activation email; after the last attempt the failure is logged with
 the learner's id, and the account stays as it is.
+
+A job's learner is owed its email by the job's row (``RegistrationJobRow.email_due``). The task
+claims the row's email before it sends it, so a message queued twice (a job resumed after its
+worker died queues the emails still owed) sends one email.
 """
 
 import logging
@@ -16,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 
 from tahoe_registration_api.adapter import platform_adapter
+from tahoe_registration_api.models import RegistrationJobRow
 
 log = logging.getLogger(__name__)
 
@@ -24,23 +29,39 @@ PASSWORD_RESET = "password-reset"
 EMAILS = (ACTIVATION, PASSWORD_RESET)
 
 
-def queue_registration_email(user_id, site_id, email, secure):
-    """Queue ``send_registration_email`` on the queue the settings name (else the LMS's own routing)."""
+def queue_registration_email(user_id, site_id, email, secure, job_row=None):  # pylint: disable=too-many-arguments
+    """
+    Queue ``send_registration_email`` on the queue the settings name (else the LMS's own routing).
+
+    ``job_row``: the id of the job's row that owes the email (the task then sends it only once).
+    """
     options = {}
     if settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE:
         options["queue"] = settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE
+    if job_row is not None:
+        options["kwargs"] = {"job_row": job_row}
     send_registration_email.apply_async(args=(user_id, site_id, email, secure), **options)
 
 
+def claim_job_email(job_row, email):
+    """Take the ``email`` owed by job row ``job_row``; return False when another message of it took it first."""
+    return bool(RegistrationJobRow.objects.filter(pk=job_row, email_due=email).update(email_due=""))
+
+
 @shared_task(bind=True, name="tahoe_registration_api.send_registration_email", ignore_result=True)
-def send_registration_email(self, user_id, site_id, email, secure):
+def send_registration_email(self, user_id, site_id, email, secure, job_row=None):  # pylint: disable=too-many-arguments
     """
     Send learner ``user_id`` of site ``site_id`` the ``email`` (``activation`` or ``password-reset``).
 
     ``secure`` tells whether the registration came over HTTPS: the reset link uses the same scheme.
+    ``job_row`` names the job's row that owes the email: its first attempt claims it, or drops a copy.
     """
     if email not in EMAILS:
         raise ValueError(f"Unknown registration email: {email!r}.")
+    if job_row is not None and not self.request.retries and not claim_job_email(job_row, email):
+        log.info("The %s email of learner %s (job row %s) was already taken by another message; this copy is dropped.",
+                 email, user_id, job_row)
+        return
     user = get_user_model().objects.filter(pk=user_id).first()
     site = Site.objects.filter(pk=site_id).first()
     if user is None or site is None:

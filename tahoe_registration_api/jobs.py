@@ -7,7 +7,12 @@ commits. The task (``run_registration_job``) calls ``run_slice``: it takes the j
 ``SLICE_SECONDS``, and queues itself again until no row is left. Each learner is registered as
 a single call registers one; a row is marked in the learner's own transaction, so a worker that
 dies mid-job leaves every row either registered and marked, or neither: the job resumes at the
-first unmarked row, and no learner is registered or emailed twice.
+first unmarked row, and no learner is registered twice.
+
+A row marked registered also names the email its learner is owed (``email_due``), and the job
+queues that email once the learner's transaction has committed. A worker can die between the
+two: a task that takes over an interrupted job queues every email still owed again, and the
+email's task claims the row's email before sending it, so each learner gets its email once.
 """
 
 import logging
@@ -26,7 +31,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from organizations.models import Organization
 
-from tahoe_registration_api import bulk
+from tahoe_registration_api import api, bulk
+from tahoe_registration_api.emails import queue_registration_email
 from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tahoe_registration_api.purging import Retention, days_setting
@@ -39,6 +45,7 @@ CHUNK = 100  # rows read at a time
 SLICE_SECONDS = 30  # then the task queues itself again: a worker's warm shutdown never waits longer
 RETRY_SECONDS = 30  # after the database failed
 FIELD_MAX = 255
+STALLED = "stalled"  # the runner of a job whose task a status read queued again
 
 
 # Jobs (their rows with them) older than the retention go as new jobs are created, 10 at a time.
@@ -126,6 +133,8 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     job = RegistrationJob.objects.filter(pk=job_id).first()
     if job is None or job.status in (RegistrationJob.DONE, RegistrationJob.FAILED):
         return SliceOutcome(finished=True)
+    # A slice hands the job over with an empty runner: any other runner's slice was interrupted.
+    interrupted = bool(job.runner)
     if not _take_over(job, runner):
         return SliceOutcome(finished=False, again_in=int(heartbeat_timeout().total_seconds()))
     job.refresh_from_db()
@@ -135,7 +144,10 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     if site is None or organization is None:
         _finish(job, RegistrationJob.FAILED, "The job's site or organization no longer exists.")
         return SliceOutcome(finished=True)
-    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure,
+    if interrupted:
+        _queue_owed_emails(job)
+    # The job queues each learner's email itself (``_register_row``), so that the row owes it.
+    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure, send_emails=False,
                                    audit_as=("job_register", job.caller_id, str(job.pk)))
     deadline = time.monotonic() + slice_seconds
     while True:  # at least one chunk per slice, then more until the slice's time is up
@@ -164,7 +176,7 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
 def _take_over(job, runner):
     """Make ``runner`` the job's task unless another live one holds it; return whether it did."""
     now = timezone.now()
-    free = Q(runner="") | Q(runner=runner) | Q(heartbeat__lt=now - heartbeat_timeout())
+    free = Q(runner__in=("", STALLED, runner)) | Q(heartbeat__lt=now - heartbeat_timeout())
     taken = RegistrationJob.objects.filter(
         Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), free,
     ).update(status=RegistrationJob.RUNNING, runner=runner, heartbeat=now,
@@ -187,7 +199,7 @@ def _register_rows(batch, rows):
             outcome = bulk.LearnerOutcome(ref=row.ref or None, status=500, error=InternalError())
         else:
             try:
-                outcome = batch.register(item, on_created=_marker(row), check_batch_duplicates=False)
+                outcome = _register_row(batch, row, item)
             except RowTaken:
                 continue
         if outcome.status == 503:  # the database: stop here, this row stays pending
@@ -200,15 +212,52 @@ def _register_rows(batch, rows):
     return processed, created
 
 
-def _marker(row):
-    """Return the ``on_created`` that marks ``row`` registered, in the learner's own transaction."""
+def _register_row(batch, row, item):
+    """Register a row's learner, mark the row in the learner's transaction, then queue the learner's email."""
+    prepared = batch.prepare(item, check_batch_duplicates=False)  # the site's conflict check: the first row wins
+    if isinstance(prepared, bulk.LearnerOutcome):
+        return prepared
+    _ref, registration = prepared
+    email = api.registration_email(registration)
+    outcome = batch.complete(prepared, on_created=_marker(row, email))
+    # register_user ran outside any transaction: the learner and the row's mark have committed.
+    if outcome.created and email:
+        _queue_email(row.job_id, batch.site.pk, batch.secure, (row.pk, outcome.user_id, email))
+    return outcome
+
+
+def _marker(row, email=None):
+    """Return the ``on_created`` that marks ``row`` registered (owing ``email``), in the learner's own transaction."""
     def mark(user):
         marked = RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
-            status=200, user_id=user.pk, payload="",
+            status=200, user_id=user.pk, payload="", email_due=email or "",
         )
         if not marked:
             raise RowTaken()
     return mark
+
+
+def _queue_email(job_id, site_id, secure, owed):
+    """Queue the email a row owes, ``owed`` = (row id, user id, email); log a failure and return whether it queued."""
+    row_id, user_id, email = owed
+    try:
+        queue_registration_email(user_id, site_id, email, secure, job_row=row_id)
+    except Exception as exc:  # pylint: disable=broad-except
+        # The row still owes it: a task that resumes the job after an interruption queues it again.
+        log.error("Registration job %s: learner %s was registered, but queueing the %s email failed: %s.",
+                  job_id, user_id, email, type(exc).__name__)
+        return False
+    return True
+
+
+def _queue_owed_emails(job):
+    """Queue again every email the job's registered learners are still owed (an interrupted task may have lost some)."""
+    owed = RegistrationJobRow.objects.filter(job=job, status=200).exclude(email_due="").values_list(
+        "pk", "user_id", "email_due")
+    count = sum(_queue_email(job.pk, job.site_id, job.secure, row) for row in owed.iterator(chunk_size=INSERT_BATCH))
+    if count:
+        log.warning("Registration job %s was interrupted: %s email(s) its learners are still owed are queued again "
+                    "(each is sent once).", job.pk, count)
 
 
 def _mark(row, outcome):
@@ -242,8 +291,9 @@ def resume_if_stalled(job):
 
     A worker that died mid-job leaves its task with the broker (Redis gives it to another worker
     after its visibility_timeout, an hour by default), and a message can be lost: reading the job's
-    status does not wait for either. The job's runner is cleared, so the new task takes it over at
-    its first unmarked row; a late redelivery of the old task then finds it held, or done.
+    status does not wait for either. The job's runner becomes ``STALLED``, so the new task takes it
+    over at its first unmarked row (and queues the emails still owed); a late redelivery of the
+    old task then finds it held, or done.
     """
     now = timezone.now()
     stale = now - heartbeat_timeout()
@@ -253,7 +303,7 @@ def resume_if_stalled(job):
     stalled = Q(heartbeat__lt=stale) | Q(heartbeat__isnull=True, created_at__lt=stale)
     resumed = RegistrationJob.objects.filter(
         Q(pk=job.pk), Q(status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING)), stalled,
-    ).update(runner="", heartbeat=now)
+    ).update(runner=STALLED, heartbeat=now)
     if resumed:
         log.warning("Registration job %s showed no progress for %s; its task is queued again.",
                     job.pk, heartbeat_timeout())

@@ -105,6 +105,9 @@ class RegistrationJobRow(models.Model):
 
     ``payload`` holds the learner's fields (the password among them) encrypted with a key
     derived from the LMS's ``SECRET_KEY``, and is emptied as soon as the row is processed.
+    ``email_due`` names the email a registered learner is owed (``activation`` or
+    ``password-reset``), set in the learner's transaction and cleared by the email's task as it
+    sends it: a job resumed after its worker died queues the emails still owed, and each is sent once.
     """
 
     job = models.ForeignKey(RegistrationJob, on_delete=models.CASCADE, related_name="rows")
@@ -117,6 +120,7 @@ class RegistrationJobRow(models.Model):
     user_id = models.PositiveIntegerField(null=True)
     error_code = models.CharField(max_length=64, blank=True, default="")
     fields = models.CharField(max_length=255, blank=True, default="")  # the fields in error, space-separated
+    email_due = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         """Model options."""

@@ -12,6 +12,7 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
+from devlms import fake_platform
 from tahoe_registration_api import jobs, tasks
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tests.conftest import Caller, make_user
@@ -175,7 +176,74 @@ def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, a
     job = RegistrationJob.objects.get(pk=job_id)
     assert (job.status, job.total, job.processed, job.created_count) == ("done", 250, 250, 250)
     assert get_user_model().objects.filter(username__startswith="l").count() == 250
-    assert len(mail.outbox) == 150  # the resumed task's learners; the dead task's had theirs queued
+    # The dead task's 100 learners got theirs as it ran; the resumed task's 150 theirs; nobody twice.
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(f"l{number}@example.com" for number in range(250))
+
+
+class WorkerKilled(BaseException):
+    """The worker's process dies (SIGKILL): nothing after this point of the task runs."""
+
+
+def test_a_task_killed_between_a_learners_commit_and_its_email_leaves_the_email_owed_and_the_resumed_job_sends_it(
+    alpha, alpha_admin
+):
+    lines = ["username,email,name"] + [f"w{number},w{number}@example.com,W {number}" for number in range(5)]
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    real_queue = jobs.queue_registration_email
+    calls = []
+
+    def dies_at_the_third(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:
+            raise WorkerKilled()
+        return real_queue(*args, **kwargs)
+
+    with mock.patch.object(jobs, "queue_registration_email", dies_at_the_third), pytest.raises(WorkerKilled):
+        jobs.run_slice(job_id, runner="task-1")
+    owed = RegistrationJobRow.objects.get(job_id=job_id, username="w2")
+    assert (owed.status, owed.email_due) == (200, "password-reset")  # registered and committed, email never queued
+    assert sorted(message.to[0] for message in mail.outbox) == ["w0@example.com", "w1@example.com"]
+
+    assert jobs.run_slice(job_id, runner="task-1").finished  # the broker delivers the same task again
+    assert sorted(message.to[0] for message in mail.outbox) == [f"w{number}@example.com" for number in range(5)]
+    assert not RegistrationJobRow.objects.filter(job_id=job_id).exclude(email_due="").exists()
+
+
+def test_an_owed_email_queued_twice_is_sent_once(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+        jobs.run_slice(job_id, runner="task")  # registered; its email's message is lost
+    row = RegistrationJobRow.objects.get(job_id=job_id)
+    assert (row.status, row.email_due) == (200, "password-reset") and not mail.outbox
+    for _ in range(2):  # the original message and the one an interrupted job's takeover queued again
+        tasks.send_registration_email.apply(args=(row.user_id, alpha.site.id, "password-reset", True),
+                                            kwargs={"job_row": row.pk})
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+    assert RegistrationJobRow.objects.get(pk=row.pk).email_due == ""
+
+
+def test_an_owed_email_whose_first_send_failed_is_sent_by_its_retry(alpha, alpha_admin, settings, monkeypatch):
+    settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY = 0
+    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+        jobs.run_slice(job_id, runner="task")
+    row = RegistrationJobRow.objects.get(job_id=job_id)
+    real_send_mail = fake_platform.mail.send_mail
+    attempts = []
+
+    def fails_once(*args, **kwargs):
+        attempts.append(kwargs.get("recipient_list"))
+        if len(attempts) == 1:
+            raise ConnectionRefusedError("smtp down")
+        return real_send_mail(*args, **kwargs)
+
+    monkeypatch.setattr(fake_platform.mail, "send_mail", fails_once)
+    # The first attempt claims the row's email; its retry (eager here) sends it without claiming again.
+    tasks.send_registration_email.apply(args=(row.user_id, alpha.site.id, "password-reset", True),
+                                        kwargs={"job_row": row.pk})
+    assert attempts == [["ada@example.com"], ["ada@example.com"]]
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
 
 
 def test_a_live_task_keeps_its_job_and_another_delivery_waits(alpha, alpha_admin):
@@ -193,9 +261,9 @@ def test_a_row_another_task_marked_first_is_rolled_back_not_registered_twice(alp
     row = RegistrationJobRow.objects.get()
     real_marker = jobs._marker
 
-    def marked_elsewhere(target):
+    def marked_elsewhere(target, email):
         RegistrationJobRow.objects.filter(pk=target.pk).update(status=200, user_id=999)
-        return real_marker(target)
+        return real_marker(target, email)
 
     with mock.patch.object(jobs, "_marker", marked_elsewhere):
         jobs.run_slice(job_id, runner="task")

@@ -226,7 +226,7 @@ def _register_row(batch, row, item):
     return outcome
 
 
-def _marker(row, email=None):
+def _marker(row, email):
     """Return the ``on_created`` that marks ``row`` registered (owing ``email``), in the learner's own transaction."""
     def mark(user):
         marked = RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
@@ -243,7 +243,7 @@ def _queue_email(job_id, site_id, secure, owed):
     try:
         queue_registration_email(user_id, site_id, email, secure, job_row=row_id)
     except Exception as exc:  # pylint: disable=broad-except
-        # The row still owes it: a task that resumes the job after an interruption queues it again.
+        # The row still owes it; only a task that takes the job over after an interruption queues it again.
         log.error("Registration job %s: learner %s was registered, but queueing the %s email failed: %s.",
                   job_id, user_id, email, type(exc).__name__)
         return False
@@ -252,9 +252,13 @@ def _queue_email(job_id, site_id, secure, owed):
 
 def _queue_owed_emails(job):
     """Queue again every email the job's registered learners are still owed (an interrupted task may have lost some)."""
-    owed = RegistrationJobRow.objects.filter(job=job, status=200).exclude(email_due="").values_list(
+    owed = RegistrationJobRow.objects.filter(job=job, status=200).exclude(email_due="").order_by("pk").values_list(
         "pk", "user_id", "email_due")
-    count = sum(_queue_email(job.pk, job.site_id, job.secure, row) for row in owed.iterator(chunk_size=INSERT_BATCH))
+    count, last = 0, 0
+    # Read a page, then queue it: no cursor stays open while the broker (or, eager, the task) is called.
+    while page := list(owed.filter(pk__gt=last)[:INSERT_BATCH]):
+        count += sum(_queue_email(job.pk, job.site_id, job.secure, row) for row in page)
+        last = page[-1][0]
     if count:
         log.warning("Registration job %s was interrupted: %s email(s) its learners are still owed are queued again "
                     "(each is sent once).", job.pk, count)

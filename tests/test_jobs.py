@@ -322,3 +322,17 @@ def test_reading_the_status_of_a_live_job_queues_nothing(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job") as queue_job, TestCase.captureOnCommitCallbacks(execute=True):
         assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").json()["status"] == "running"
     queue_job.assert_not_called()
+
+
+def test_a_stalled_job_resumed_by_a_status_read_sends_the_emails_its_learners_are_owed(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(
+            "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
+        with mock.patch.object(jobs, "CHUNK", 1):
+            jobs.run_slice(job_id, runner="dead-task", slice_seconds=0)  # ada registered; her email's message lost
+    assert not mail.outbox
+    RegistrationJob.objects.filter(pk=job_id).update(heartbeat=timezone.now() - timedelta(minutes=10))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").status_code == 200  # queues the task again
+    assert RegistrationJob.objects.get(pk=job_id).status == "done"
+    assert sorted(message.to[0] for message in mail.outbox) == ["ada@example.com", "bob@example.com"]

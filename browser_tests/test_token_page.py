@@ -11,6 +11,7 @@ import json
 import tempfile
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -119,7 +120,8 @@ def test_a_site_admin_manages_the_token_and_sees_the_activity(lms, browser):
     assert first_status == 200, first
 
     browser.find_element(By.XPATH, "//button[normalize-space()='Rotate the token']").click()
-    WebDriverWait(browser, 15).until(
+    # The old page's field goes stale as the POST's answer replaces the page: look again until the new one is there.
+    WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda driver: driver.find_element(By.ID, "tahoe-new-key").get_attribute("value") != first_key)
     second_key = new_key_copied(browser)
     assert register(lms, first_key, "refused1")[0] == 401

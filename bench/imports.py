@@ -69,9 +69,9 @@ def queued_emails():
     """Queue Celery tasks to an in-memory broker instead of running them (the LMS's workers would send them)."""
     from celery.signals import after_task_publish  # pylint: disable=import-outside-toplevel
 
-    from tahoe_registration_api.tasks import send_registration_email  # pylint: disable=import-outside-toplevel
+    from tahoe_registration_api.tasks import deliver_outbox_message  # pylint: disable=import-outside-toplevel
 
-    app = send_registration_email.app  # the host's Celery app: the development LMS's, or the LMS's
+    app = deliver_outbox_message.app  # the host's Celery app: the development LMS's, or the LMS's
     eager = app.conf.task_always_eager
     if eager:  # the development LMS names its Celery settings CELERY_*: that name wins over the short one
         app.conf.CELERY_TASK_ALWAYS_EAGER = False
@@ -85,7 +85,7 @@ def queued_emails():
             app.conf.CELERY_TASK_ALWAYS_EAGER = True
 
 
-EMAIL_TASK = "tahoe_registration_api.send_registration_email"
+EMAIL_TASK = "tahoe_registration_api.deliver_outbox_message"
 
 
 def _server_statements():

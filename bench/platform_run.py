@@ -275,7 +275,7 @@ def drain_emails(broker_url, temporary, queued):
         sent = len(worker.messages())
     finally:
         worker.stop()
-    plugin_task = "Task tahoe_registration_api.send_registration_email["
+    plugin_task = "Task tahoe_registration_api.deliver_outbox_message["
     cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
     figures = {
         "queued_tasks": queued,

@@ -21,10 +21,10 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.db.models import CharField, Value
 from tahoe_sites.models import UserOrganizationMapping
 
-from tahoe_registration_api import hooks
+from tahoe_registration_api import hooks, outbox
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationResult
-from tahoe_registration_api.emails import ACTIVATION, PASSWORD_RESET, queue_registration_email
+from tahoe_registration_api.emails import ACTIVATION, PASSWORD_RESET, registration_email
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
@@ -48,20 +48,22 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     Register one learner on ``site`` (whose organization is ``organization``).
 
     Returns a ``RegistrationResult``; raises a ``RegistrationError`` subclass otherwise,
-    having written nothing. Emails and events leave only after the account committed.
-    Call it outside a transaction so that deadlocks can be retried. ``on_created(user)``, if
-    given, runs inside the registration's transaction, once the account and membership exist.
-    ``send_emails=False`` queues no email at all (an import whose learners are told otherwise);
+    having written nothing. The learner's email is owed to the outbox in the registration's own
+    transaction; it and the events leave only after the account committed. Call it outside a
+    transaction so that deadlocks can be retried. ``on_created(user)``, if given, runs inside
+    the registration's transaction, once the account and membership exist.
+    ``send_emails=False`` owes no email at all (an import whose learners are told otherwise);
     ``secure`` gives the scheme of the email's links when there is no request (default: the request's).
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
     registration = hooks.run_registration_filter(registration)
-    account, event_data = _create_with_retries(adapter, registration, site, organization, on_created)
-    # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     email = registration_email(registration) if send_emails else None
     secure = is_secure(request) if secure is None else secure
-    transaction.on_commit(lambda: _after_commit(adapter, account, event_data, email, site, secure))
+    owed = (email, secure) if email else None
+    account, event_data = _create_with_retries(adapter, registration, site, organization, on_created, owed)
+    # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
+    transaction.on_commit(lambda: _after_commit(adapter, account, event_data))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
@@ -103,8 +105,7 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
         email = ACTIVATION
     else:
         raise NothingToSend(f"Learner {learner_id} is active and has set a password.")
-    secure = is_secure(request)
-    transaction.on_commit(lambda: queue_registration_email(learner.id, site.id, email, secure))
+    outbox.owe_email(learner.id, site.id, email, is_secure(request))
     return email
 
 
@@ -120,13 +121,14 @@ def _check_language(adapter, registration, site):
         )})
 
 
-def _create_with_retries(adapter, registration, site, organization, on_created=None):
+def _create_with_retries(adapter, registration, site, organization,  # pylint: disable=too-many-arguments
+                         on_created=None, owed=None):
     """Run the registration's transaction, again when the database asks for a retry."""
     last_error = None
     attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
     for attempt in range(1, attempts + 1):
         try:
-            return _create_account(adapter, registration, site, organization, on_created)
+            return _create_account(adapter, registration, site, organization, on_created, owed)
         except IntegrityError as exc:
             # Another registration (maybe outside this API) committed the same username or
             # email after our checks: the next attempt's checks see it and answer 409.
@@ -164,8 +166,9 @@ def _is_retryable(error):
     return "database is locked" in str(error)  # sqlite's busy writer
 
 
-def _create_account(adapter, registration, site, organization, on_created=None):
-    """Create the account and its membership in one transaction, or nothing at all."""
+def _create_account(adapter, registration, site, organization,  # pylint: disable=too-many-arguments
+                    on_created=None, owed=None):
+    """Create the account, its membership and its email's outbox message in one transaction, or nothing at all."""
     with transaction.atomic():
         claim_keys = _claim_keys(adapter, registration, organization)
         RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claim_keys])
@@ -174,6 +177,9 @@ def _create_account(adapter, registration, site, organization, on_created=None):
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_membership(account.user, organization)
+        if owed is not None:
+            email, secure = owed
+            outbox.owe_email(account.user.id, site.id, email, secure)
         if on_created is not None:
             on_created(account.user)
         event_data = hooks.registration_completed_data(account.user, registration.name)
@@ -222,26 +228,14 @@ def _conflicts(registration, organization):
     return {field for (field,) in taken_username.union(taken_email)}
 
 
-def registration_email(registration):
-    """Return the email the contract gives this registration: ``activation``, ``password-reset`` or None."""
-    if registration.activation_email_wanted:
-        return ACTIVATION
-    if not registration.has_password:
-        return PASSWORD_RESET
-    return None
-
-
-def _after_commit(adapter, account, event_data, email, site, secure):  # pylint: disable=too-many-arguments
-    """Announce the learner and queue its ``email`` (if any); failures are logged, never undone."""
+def _after_commit(adapter, account, event_data):
+    """Announce the learner (the platform's signal and event); failures are logged, never undone."""
     user_id = account.user.id
     _without_failing("the REGISTER_USER signal", user_id, adapter.announce_registration, account)
     _without_failing(
         "the STUDENT_REGISTRATION_COMPLETED event", user_id,
         hooks.emit_registration_completed, event_data,
     )
-    if email:
-        _without_failing(f"queueing the {email} email", user_id,
-                         queue_registration_email, user_id, site.id, email, secure)
 
 
 def is_secure(request):

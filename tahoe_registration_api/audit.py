@@ -60,6 +60,8 @@ OUTCOMES = {
     "job_create": "job-queued", "job_results": "job-results-read",
     "token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked",
 }
+# A learner's outcome in the pipeline's words, as the audit trail names it.
+LEARNER_OUTCOMES = {"created": "registered", "checked": "checked", "exists": "exists", "refused": "refused"}
 TOKEN_ACTIONS = ("token_created", "token_rotated", "token_revoked")
 OPERATOR_ACTIONS = ("import", "import_dry_run")  # an operator's command line: no caller
 
@@ -95,18 +97,15 @@ def record_learner(action, site, caller_id, request_id, outcome):  # pylint: dis
     """
     Log one learner of a batch (a bulk call, a job, an import) and return its record, for ``store``.
 
-    ``outcome`` is its ``LearnerOutcome``; ``caller_id`` is the admin who asked (None for an
-    operator's import); ``request_id`` ties the learners of one call, job or import run together.
+    ``outcome`` is its ``pipeline.LearnerOutcome``: the record keeps its result (``registered``,
+    ``checked``, ``exists`` or ``refused``) and error code, and no HTTP status (a learner of a batch
+    has none of its own); ``caller_id`` is the admin who asked (None for an operator's import);
+    ``request_id`` ties the learners of one call, job or import run together.
     """
     error = outcome.error
-    if outcome.status == "exists":
-        status, result = 200, "exists"
-    elif outcome.status == 200:
-        status, result = 200, "checked" if action.endswith("dry_run") else "registered"
-    else:
-        status, result = int(outcome.status), "refused"
+    result = LEARNER_OUTCOMES.get(outcome.result, outcome.result)
     return _record(
-        "registration_attempt", action, request_id=request_id, caller_id=caller_id, site=site, status=status,
+        "registration_attempt", action, request_id=request_id, caller_id=caller_id, site=site, status=None,
         outcome=result, error_code=getattr(error, "error_code", None), learner_id=outcome.user_id,
         error_fields=getattr(error, "field_errors", None),
     )

@@ -1,7 +1,7 @@
 """Frozen data objects that cross the plugin's layers."""
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import NamedTuple, Optional
 
 
 @dataclass(frozen=True)
@@ -50,3 +50,16 @@ class RegistrationResult:
     user_id: int
     username: str
     is_active: bool
+
+
+class ResultRow(NamedTuple):
+    """One learner of a batch as its results show it: where it was in the input, who, and its outcome."""
+
+    number: int  # its line in a CSV (the header is line 1), or its index + 1 in a JSON list
+    ref: str
+    username: str
+    email: str
+    outcome: Optional[str]  # the pipeline's result (``created``, ``exists``, ``refused``, ...); None while waiting
+    user_id: Optional[int]
+    error_code: str
+    fields: str  # the fields in error, space-separated

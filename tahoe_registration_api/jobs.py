@@ -3,16 +3,12 @@ Registration jobs: many learners registered in the background by the LMS's own C
 
 ``create_job`` writes the job and its rows in one transaction and queues the task once it
 commits. The task (``run_registration_job``) calls ``run_slice``: it takes the job over
-(unless another live task holds it), registers the next pending rows in order for at most
-``SLICE_SECONDS``, and queues itself again until no row is left. Each learner is registered as
-a single call registers one; a row is marked in the learner's own transaction, so a worker that
+(unless another live task holds it), runs the next waiting rows through the registration
+pipeline in order for at most ``SLICE_SECONDS``, and queues itself again until no row is left.
+A row is marked with its learner's outcome in the learner's own transaction, so a worker that
 dies mid-job leaves every row either registered and marked, or neither: the job resumes at the
-first unmarked row, and no learner is registered twice.
-
-A row marked registered also names the email its learner is owed (``email_due``), and the job
-queues that email once the learner's transaction has committed. A worker can die between the
-two: a task that takes over an interrupted job queues every email still owed again, and the
-email's task claims the row's email before sending it, so each learner gets its email once.
+first unmarked row, and no learner is registered twice. The learner's email is owed to the
+outbox in that same transaction, so it is sent once whatever dies when.
 """
 
 import logging
@@ -31,8 +27,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from organizations.models import Organization
 
-from tahoe_registration_api import api, bulk
-from tahoe_registration_api.emails import queue_registration_email
+from tahoe_registration_api import pipeline
+from tahoe_registration_api.data import ResultRow
 from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tahoe_registration_api.purging import Retention, days_setting
@@ -53,7 +49,7 @@ RETENTION = Retention(RegistrationJob, "created_at", days_setting("TAHOE_REGISTR
                       interval=0, batch=10)
 
 
-class RowTaken(bulk.Abandon):
+class RowTaken(pipeline.Abandon):
     """Another task marked this row first (it took the job over): this registration must not commit."""
 
 
@@ -125,7 +121,7 @@ class SliceOutcome:
 
 def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     """
-    Take job ``job_id`` over for ``runner`` (a task id) and register its pending rows for up to ``slice_seconds``.
+    Take job ``job_id`` over for ``runner`` (a task id) and register its waiting rows for up to ``slice_seconds``.
 
     Returns whether the job is finished, or when to run again: at once when rows are left, later
     when another live task holds the job. Raises ``ServiceUnavailable`` when the database fails.
@@ -133,8 +129,6 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     job = RegistrationJob.objects.filter(pk=job_id).first()
     if job is None or job.status in (RegistrationJob.DONE, RegistrationJob.FAILED):
         return SliceOutcome(finished=True)
-    # A slice hands the job over with an empty runner: any other runner's slice was interrupted.
-    interrupted = bool(job.runner)
     if not _take_over(job, runner):
         return SliceOutcome(finished=False, again_in=int(heartbeat_timeout().total_seconds()))
     job.refresh_from_db()
@@ -144,24 +138,22 @@ def run_slice(job_id, runner, slice_seconds=SLICE_SECONDS):
     if site is None or organization is None:
         _finish(job, RegistrationJob.FAILED, "The job's site or organization no longer exists.")
         return SliceOutcome(finished=True)
-    if interrupted:
-        _queue_owed_emails(job)
-    # The job queues each learner's email itself (``_register_row``), so that the row owes it.
-    batch = bulk.BatchRegistration(site=site, organization=organization, secure=job.secure, send_emails=False,
-                                   audit_as=("job_register", job.caller_id, str(job.pk)))
+    # The site's conflict check, not the batch's, decides between two rows of the job: the first registered wins.
+    registrar = pipeline.Pipeline(site=site, organization=organization, secure=job.secure, batch_duplicates=False,
+                                  audit_as=("job_register", job.caller_id, str(job.pk)))
     deadline = time.monotonic() + slice_seconds
     while True:  # at least one chunk per slice, then more until the slice's time is up
-        rows = list(RegistrationJobRow.objects.filter(job=job, status__isnull=True).order_by("number")[:CHUNK])
+        rows = list(RegistrationJobRow.objects.filter(job=job, outcome__isnull=True).order_by("number")[:CHUNK])
         if not rows:
             _recount(job)
             _finish(job, RegistrationJob.DONE)
             return SliceOutcome(finished=True)
         try:
-            processed, created = _register_rows(batch, rows)
+            marks = _register_rows(registrar, rows)
         finally:
-            batch.store_audit()  # the chunk's records, in one statement
+            registrar.store_audit()  # the chunk's records, in one statement
         still_ours = RegistrationJob.objects.filter(pk=job.pk, runner=runner).update(
-            processed=F("processed") + processed, created_count=F("created_count") + created,
+            processed=F("processed") + marks.processed, created_count=F("created_count") + marks.created,
             heartbeat=timezone.now(),
         )
         if not still_ours:
@@ -187,105 +179,68 @@ def _take_over(job, runner):
     return bool(taken)
 
 
-def _register_rows(batch, rows):
-    """Register each row and mark it with its outcome; return how many rows this task marked, and created."""
-    processed = created = 0
-    for row in rows:
-        try:
-            item = unseal(row.payload)
-        except (InvalidToken, ValueError):
-            log.error("Registration job %s: row %s cannot be read (was the LMS's SECRET_KEY changed?).",
-                      row.job_id, row.number)
-            outcome = bulk.LearnerOutcome(ref=row.ref or None, status=500, error=InternalError())
-        else:
-            try:
-                outcome = _register_row(batch, row, item)
-            except RowTaken:
-                continue
-        if outcome.status == 503:  # the database: stop here, this row stays pending
-            raise ServiceUnavailable("The database refused a registration of the job.")
-        if outcome.created:
-            created += 1
-            processed += 1
-        elif _mark(row, outcome):
-            processed += 1
-    return processed, created
+class RowMarks:
+    """The rows of a chunk this task marked: how many, and how many of them registered their learner."""
 
+    def __init__(self):
+        """None yet."""
+        self.processed = 0
+        self.created = 0
 
-def _register_row(batch, row, item):
-    """Register a row's learner, mark the row in the learner's transaction, then queue the learner's email."""
-    prepared = batch.prepare(item, check_batch_duplicates=False)  # the site's conflict check: the first row wins
-    if isinstance(prepared, bulk.LearnerOutcome):
-        return prepared
-    _ref, registration = prepared
-    email = api.registration_email(registration)
-    outcome = batch.complete(prepared, on_created=_marker(row, email))
-    # register_user ran outside any transaction: the learner and the row's mark have committed.
-    if outcome.created and email:
-        _queue_email(row.job_id, batch.site.pk, batch.secure, (row.pk, outcome.user_id, email))
-    return outcome
-
-
-def _marker(row, email):
-    """Return the ``on_created`` that marks ``row`` registered (owing ``email``), in the learner's own transaction."""
-    def mark(user):
-        marked = RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
-            status=200, user_id=user.pk, payload="", email_due=email or "",
+    def mark_created(self, row, user):
+        """Mark ``row`` registered as ``user``, in the learner's own transaction (``Abandon`` if another task did)."""
+        marked = RegistrationJobRow.objects.filter(pk=row.pk, outcome__isnull=True).update(
+            outcome=pipeline.CREATED, user_id=user.pk, payload="",
         )
         if not marked:
             raise RowTaken()
-    return mark
+
+    def report(self, row, outcome):
+        """Count a created row (marked already); mark a refused one, unless another task did first."""
+        if outcome.result == pipeline.CREATED:
+            self.processed += 1
+            self.created += 1
+            return
+        if isinstance(outcome.error, ServiceUnavailable):  # the database: stop here, this row stays waiting
+            raise ServiceUnavailable("The database refused a registration of the job.")
+        error = outcome.error
+        self.processed += RegistrationJobRow.objects.filter(pk=row.pk, outcome__isnull=True).update(
+            outcome=outcome.result, payload="", error_code=getattr(error, "error_code", "")[:64],
+            fields=" ".join(sorted(getattr(error, "field_errors", {}) or {}))[:FIELD_MAX],
+        )
 
 
-def _queue_email(job_id, site_id, secure, owed):
-    """Queue the email a row owes, ``owed`` = (row id, user id, email); log a failure and return whether it queued."""
-    row_id, user_id, email = owed
-    try:
-        queue_registration_email(user_id, site_id, email, secure, job_row=row_id)
-    except Exception as exc:  # pylint: disable=broad-except
-        # The row still owes it; only a task that takes the job over after an interruption queues it again.
-        log.error("Registration job %s: learner %s was registered, but queueing the %s email failed: %s.",
-                  job_id, user_id, email, type(exc).__name__)
-        return False
-    return True
-
-
-def _queue_owed_emails(job):
-    """Queue again every email the job's registered learners are still owed (an interrupted task may have lost some)."""
-    owed = RegistrationJobRow.objects.filter(job=job, status=200).exclude(email_due="").order_by("pk").values_list(
-        "pk", "user_id", "email_due")
-    count, last = 0, 0
-    # Read a page, then queue it: no cursor stays open while the broker (or, eager, the task) is called.
-    while page := list(owed.filter(pk__gt=last)[:INSERT_BATCH]):
-        count += sum(_queue_email(job.pk, job.site_id, job.secure, row) for row in page)
-        last = page[-1][0]
-    if count:
-        log.warning("Registration job %s was interrupted: %s email(s) its learners are still owed are queued again "
-                    "(each is sent once).", job.pk, count)
-
-
-def _mark(row, outcome):
-    """Write a refused row's outcome (and drop its fields); return whether this task marked it."""
-    error = outcome.error
-    return bool(RegistrationJobRow.objects.filter(pk=row.pk, status__isnull=True).update(
-        status=outcome.status, payload="", error_code=getattr(error, "error_code", "")[:64],
-        fields=" ".join(sorted(getattr(error, "field_errors", {}) or {}))[:FIELD_MAX],
-    ))
+def _register_rows(registrar, rows):
+    """Run the rows through the pipeline, each marked with its outcome; return the chunk's ``RowMarks``."""
+    marks = RowMarks()
+    readable = []
+    for row in rows:
+        try:
+            readable.append((row, unseal(row.payload)))
+        except (InvalidToken, ValueError):
+            log.error("Registration job %s: row %s cannot be read (was the LMS's SECRET_KEY changed?).",
+                      row.job_id, row.number)
+            marks.report(row, pipeline.LearnerOutcome(ref=row.ref or None, result=pipeline.REFUSED,
+                                                      error=InternalError()))
+    registrar.run(readable, marks.report, in_transaction=marks.mark_created)
+    return marks
 
 
 def _recount(job):
     """Set the job's counts from its rows (after an interruption, the increments may have missed a chunk)."""
     counts = RegistrationJobRow.objects.filter(job=job).aggregate(
-        processed=Count("pk", filter=Q(status__isnull=False)), created=Count("pk", filter=Q(status=200)),
+        processed=Count("pk", filter=Q(outcome__isnull=False)), created=Count("pk", filter=Q(outcome=pipeline.CREATED)),
     )
     RegistrationJob.objects.filter(pk=job.pk).update(processed=counts["processed"], created_count=counts["created"])
 
 
 def _finish(job, status, failure=""):
-    """Mark the job finished."""
+    """Mark the job finished; a failed job's waiting rows lose their fields (passwords among them) at once."""
     RegistrationJob.objects.filter(pk=job.pk).update(
         status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now(), runner="",
     )
+    if status == RegistrationJob.FAILED:
+        RegistrationJobRow.objects.filter(job=job, outcome__isnull=True).update(payload="")
     log.info("Registration job %s %s.", job.pk, status)
 
 
@@ -296,7 +251,7 @@ def resume_if_stalled(job):
     A worker that died mid-job leaves its task with the broker (Redis gives it to another worker
     after its visibility_timeout, an hour by default), and a message can be lost: reading the job's
     status does not wait for either. The job's runner becomes ``STALLED``, so the new task takes it
-    over at its first unmarked row (and queues the emails still owed); a late redelivery of the
+    over at its first unmarked row; a late redelivery of the
     old task then finds it held, or done.
     """
     now = timezone.now()
@@ -321,12 +276,12 @@ def job_for(job_id, site):
 
 
 def result_rows(job):
-    """Yield the results CSV's rows of a job in input order (pending rows have an empty status)."""
+    """Yield the job's rows as ``ResultRow`` in input order (a waiting row has no outcome yet)."""
     rows = RegistrationJobRow.objects.filter(job=job).order_by("number").values_list(
-        "number", "ref", "username", "email", "status", "user_id", "error_code", "fields",
+        "number", "ref", "username", "email", "outcome", "user_id", "error_code", "fields",
     )
-    for number, ref, username, email, status, user_id, error_code, fields in rows.iterator(chunk_size=2000):
-        yield (number, ref, username, email, "" if status is None else status, user_id or "", error_code, fields)
+    for values in rows.iterator(chunk_size=2000):
+        yield ResultRow(*values)
 
 
 # acks_late: the broker keeps the message until the slice ends, and delivers it again when the

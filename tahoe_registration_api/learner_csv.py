@@ -13,7 +13,6 @@ from tahoe_registration_api.exceptions import InvalidJobFile
 
 REQUIRED_COLUMNS = ("username", "email", "name")
 OPTIONAL_COLUMNS = ("password", "send_activation_email", "language", "ref")
-RESULT_COLUMNS = ("row", "ref", "username", "email", "status", "user_id", "error_code", "fields")
 
 
 def _text_lines(stream):

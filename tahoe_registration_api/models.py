@@ -104,10 +104,8 @@ class RegistrationJobRow(models.Model):
     One learner of a job: its input until it is processed, then its outcome (the results CSV).
 
     ``payload`` holds the learner's fields (the password among them) encrypted with a key
-    derived from the LMS's ``SECRET_KEY``, and is emptied as soon as the row is processed.
-    ``email_due`` names the email a registered learner is owed (``activation`` or
-    ``password-reset``), set in the learner's transaction and cleared by the email's task as it
-    sends it: a job resumed after its worker died queues the emails still owed, and each is sent once.
+    derived from the LMS's ``SECRET_KEY``, and is emptied as soon as the row is processed, or
+    when its job ends without processing it (a failed job).
     """
 
     job = models.ForeignKey(RegistrationJob, on_delete=models.CASCADE, related_name="rows")
@@ -116,18 +114,18 @@ class RegistrationJobRow(models.Model):
     username = models.CharField(max_length=255, blank=True, default="")
     email = models.CharField(max_length=255, blank=True, default="")
     payload = models.TextField(blank=True, default="")
-    status = models.PositiveSmallIntegerField(null=True)  # the HTTP status a single call would have given
+    # The pipeline's outcome (``created`` or ``refused``); empty while the row waits.
+    outcome = models.CharField(max_length=16, null=True)
     user_id = models.PositiveIntegerField(null=True)
     error_code = models.CharField(max_length=64, blank=True, default="")
     fields = models.CharField(max_length=255, blank=True, default="")  # the fields in error, space-separated
-    email_due = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         """Model options."""
 
         app_label = "tahoe_registration_api"
         constraints = [models.UniqueConstraint(fields=("job", "number"), name="tahoe_reg_job_row_number")]
-        indexes = [models.Index(fields=("job", "status", "number"), name="tahoe_reg_job_row_pending")]
+        indexes = [models.Index(fields=("job", "outcome", "number"), name="tahoe_reg_job_row_waiting")]
 
     def __str__(self):
         """Name the row by its job and number."""
@@ -149,7 +147,8 @@ class AuditEntry(models.Model):
     caller_id = models.PositiveIntegerField(null=True)
     # register, dry_run, resend, bulk_register, job_register, import, token_created, ...
     action = models.CharField(max_length=32)
-    status = models.PositiveSmallIntegerField()
+    # The HTTP status of a call; empty for a learner of a batch (its outcome and error code tell).
+    status = models.PositiveSmallIntegerField(null=True)
     # registered, checked, email-queued, refused, exists, created, rotated, revoked, ...
     outcome = models.CharField(max_length=32)
     error_code = models.CharField(max_length=64, blank=True, default="")
@@ -165,3 +164,38 @@ class AuditEntry(models.Model):
     def __str__(self):
         """Name the entry by its action, site and status."""
         return f"AuditEntry<{self.action}:{self.site_id}:{self.status}>"
+
+
+class OutboxMessage(models.Model):
+    """
+    What a committed change owes the world (a learner's email), written in the transaction that owes it.
+
+    ``state`` goes ``pending`` (written, or handed back for another try) → ``leased`` (a worker
+    claimed it until ``due``) → ``sent`` or ``failed``. ``due`` is when a pending or leased
+    message not done by then is handed over again (the process died before the hand-over, the
+    worker died after its claim); it is empty once the message is done. Never holds a secret.
+    """
+
+    PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
+    STATES = ((PENDING, PENDING), (LEASED, LEASED), (SENT, SENT), (FAILED, FAILED))
+
+    kind = models.CharField(max_length=16)  # "email"
+    topic = models.CharField(max_length=32)  # for an email: "activation" or "password-reset"
+    site_id = models.PositiveIntegerField()
+    user_id = models.PositiveIntegerField(null=True)
+    payload = models.TextField(blank=True, default="")  # JSON: what the sender needs besides the ids
+    state = models.CharField(max_length=8, choices=STATES, default=PENDING)
+    created = models.DateTimeField()
+    due = models.DateTimeField(null=True, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, db_index=True)
+    last_error = models.CharField(max_length=64, blank=True, default="")  # an exception's class, never its text
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+
+    def __str__(self):
+        """Name the message by its kind, topic and state."""
+        return f"OutboxMessage<{self.pk}:{self.kind}:{self.topic}:{self.state}>"

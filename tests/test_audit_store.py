@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from tahoe_registration_api import audit
 from tahoe_registration_api.models import AuditEntry
+from tahoe_registration_api.pipeline import CREATED, LearnerOutcome
 from tests.conftest import Caller, learner_body
 
 PASSWORD = "Sup3r-Secret-Passw0rd!"
@@ -61,13 +62,13 @@ def test_no_entry_holds_a_password_token_email_or_name(alpha, alpha_admin):
 
 
 def test_one_entry_per_learner_of_a_batch_written_in_one_statement(alpha):
-    outcomes = [type("Outcome", (), {"status": 200, "user_id": learner_id, "error": None})() for learner_id in (7, 8)]
+    outcomes = [LearnerOutcome(ref=None, result=CREATED, user_id=learner_id) for learner_id in (7, 8)]
     records = [audit.record_learner("bulk_register", alpha.site, 1, "job-1", outcome) for outcome in outcomes]
     with CaptureQueriesContext(connection) as captured:
         audit.store(records, alpha.site)
     assert [q["sql"].split()[0] for q in captured.captured_queries if "auditentry" in q["sql"]] == ["INSERT"]
-    assert list(AuditEntry.objects.values_list("action", "learner_id", "request_id")) == [
-        ("bulk_register", 7, "job-1"), ("bulk_register", 8, "job-1")]
+    assert list(AuditEntry.objects.values_list("action", "learner_id", "request_id", "status", "outcome")) == [
+        ("bulk_register", 7, "job-1", None, "registered"), ("bulk_register", 8, "job-1", None, "registered")]
 
 
 def refuse_to_write(*args, **kwargs):

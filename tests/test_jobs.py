@@ -12,8 +12,7 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from devlms import fake_platform
-from tahoe_registration_api import jobs, tasks
+from tahoe_registration_api import jobs, pipeline, tasks
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tests.conftest import Caller, make_user
 from tests.rows import row_counts
@@ -156,7 +155,7 @@ def test_a_waiting_rows_password_is_sealed_in_the_database(alpha, alpha_admin):
         body = csv_of("username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}")
         response = post_csv(alpha_admin, alpha, body)
     row = RegistrationJobRow.objects.get()
-    assert PASSWORD not in row.payload and "Ada" not in row.payload and row.status is None
+    assert PASSWORD not in row.payload and "Ada" not in row.payload and row.outcome is None
     assert get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/").json()["status"] == "queued"
 
 
@@ -165,10 +164,10 @@ def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, a
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
     # A task that died after two chunks: its rows are marked, its heartbeat is old, its counts lag.
-    with mock.patch.object(jobs, "CHUNK", 100):
+    with mock.patch.object(jobs, "CHUNK", 100), TestCase.captureOnCommitCallbacks(execute=True):
         first = jobs.run_slice(job_id, runner="dead-task", slice_seconds=0)  # one chunk, then its time is up
     assert not first.finished
-    assert RegistrationJobRow.objects.filter(job_id=job_id, status=200).count() == 100
+    assert RegistrationJobRow.objects.filter(job_id=job_id, outcome="created").count() == 100
     RegistrationJob.objects.filter(pk=job_id).update(
         runner="dead-task", heartbeat=timezone.now() - timedelta(hours=1), processed=0)
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -180,92 +179,26 @@ def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, a
     assert sorted(message.to[0] for message in mail.outbox) == sorted(f"l{number}@example.com" for number in range(250))
 
 
-class WorkerKilled(BaseException):
-    """The worker's process dies (SIGKILL): nothing after this point of the task runs."""
-
-
-def test_a_task_killed_between_a_learners_commit_and_its_email_leaves_the_email_owed_and_the_resumed_job_sends_it(
-    alpha, alpha_admin
-):
-    lines = ["username,email,name"] + [f"w{number},w{number}@example.com,W {number}" for number in range(5)]
-    with mock.patch.object(jobs, "queue_job"):
-        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
-    real_queue = jobs.queue_registration_email
-    calls = []
-
-    def dies_at_the_third(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 3:
-            raise WorkerKilled()
-        return real_queue(*args, **kwargs)
-
-    with mock.patch.object(jobs, "queue_registration_email", dies_at_the_third), pytest.raises(WorkerKilled):
-        jobs.run_slice(job_id, runner="task-1")
-    owed = RegistrationJobRow.objects.get(job_id=job_id, username="w2")
-    assert (owed.status, owed.email_due) == (200, "password-reset")  # registered and committed, email never queued
-    assert sorted(message.to[0] for message in mail.outbox) == ["w0@example.com", "w1@example.com"]
-
-    assert jobs.run_slice(job_id, runner="task-1").finished  # the broker delivers the same task again
-    assert sorted(message.to[0] for message in mail.outbox) == [f"w{number}@example.com" for number in range(5)]
-    assert not RegistrationJobRow.objects.filter(job_id=job_id).exclude(email_due="").exists()
-
-
-def test_an_owed_email_queued_twice_is_sent_once(alpha, alpha_admin):
-    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
-        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
-        jobs.run_slice(job_id, runner="task")  # registered; its email's message is lost
-    row = RegistrationJobRow.objects.get(job_id=job_id)
-    assert (row.status, row.email_due) == (200, "password-reset") and not mail.outbox
-    for _ in range(2):  # the original message and the one an interrupted job's takeover queued again
-        tasks.send_registration_email.apply(args=(row.user_id, alpha.site.id, "password-reset", True),
-                                            kwargs={"job_row": row.pk})
-    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
-    assert RegistrationJobRow.objects.get(pk=row.pk).email_due == ""
-
-
-def test_an_owed_email_whose_first_send_failed_is_sent_by_its_retry(alpha, alpha_admin, settings, monkeypatch):
-    settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY = 0
-    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
-        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
-        jobs.run_slice(job_id, runner="task")
-    row = RegistrationJobRow.objects.get(job_id=job_id)
-    real_send_mail = fake_platform.mail.send_mail
-    attempts = []
-
-    def fails_once(*args, **kwargs):
-        attempts.append(kwargs.get("recipient_list"))
-        if len(attempts) == 1:
-            raise ConnectionRefusedError("smtp down")
-        return real_send_mail(*args, **kwargs)
-
-    monkeypatch.setattr(fake_platform.mail, "send_mail", fails_once)
-    # The first attempt claims the row's email; its retry (eager here) sends it without claiming again.
-    tasks.send_registration_email.apply(args=(row.user_id, alpha.site.id, "password-reset", True),
-                                        kwargs={"job_row": row.pk})
-    assert attempts == [["ada@example.com"], ["ada@example.com"]]
-    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
-
-
 def test_a_live_task_keeps_its_job_and_another_delivery_waits(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
     RegistrationJob.objects.filter(pk=job_id).update(runner="live-task", heartbeat=timezone.now(), status="running")
     outcome = jobs.run_slice(job_id, runner="second-delivery")
     assert not outcome.finished and outcome.again_in == 120
-    assert RegistrationJobRow.objects.get().status is None
+    assert RegistrationJobRow.objects.get().outcome is None
 
 
 def test_a_row_another_task_marked_first_is_rolled_back_not_registered_twice(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
     row = RegistrationJobRow.objects.get()
-    real_marker = jobs._marker
+    real_prepare = pipeline.Pipeline._prepare
 
-    def marked_elsewhere(target, email):
-        RegistrationJobRow.objects.filter(pk=target.pk).update(status=200, user_id=999)
-        return real_marker(target, email)
+    def marked_elsewhere(registrar, data):  # another task marks the row as this one reads it
+        RegistrationJobRow.objects.filter(pk=row.pk).update(outcome="created", user_id=999)
+        return real_prepare(registrar, data)
 
-    with mock.patch.object(jobs, "_marker", marked_elsewhere):
+    with mock.patch.object(pipeline.Pipeline, "_prepare", marked_elsewhere):
         jobs.run_slice(job_id, runner="task")
     assert not get_user_model().objects.filter(username="ada").exists()
     assert RegistrationJobRow.objects.get(pk=row.pk).user_id == 999
@@ -294,8 +227,8 @@ def test_each_row_of_a_job_is_in_the_audit_store_under_the_jobs_id(alpha, alpha_
     job_id = post_csv(alpha_admin, alpha, csv_of(
         "username,email,name", "ada,ada@example.com,Ada", "bo,not-an-email,Bo")).json()["job_id"]
     entries = AuditEntry.objects.filter(action="job_register", request_id=job_id).order_by("pk")
-    assert [(entry.status, entry.outcome, entry.caller_id) for entry in entries] == [
-        (200, "registered", alpha_admin.user.pk), (400, "refused", alpha_admin.user.pk)]
+    assert [(entry.status, entry.outcome, entry.error_code, entry.caller_id) for entry in entries] == [
+        (None, "registered", "", alpha_admin.user.pk), (None, "refused", "validation-error", alpha_admin.user.pk)]
     assert entries[0].learner_id == get_user_model().objects.get(username="ada").pk
 
 
@@ -324,15 +257,13 @@ def test_reading_the_status_of_a_live_job_queues_nothing(alpha, alpha_admin):
     queue_job.assert_not_called()
 
 
-def test_a_stalled_job_resumed_by_a_status_read_sends_the_emails_its_learners_are_owed(alpha, alpha_admin):
-    with mock.patch.object(jobs, "queue_job"), mock.patch.object(jobs, "queue_registration_email"):
+def test_a_failed_jobs_waiting_rows_lose_their_fields_when_it_ends(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of(
-            "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
-        with mock.patch.object(jobs, "CHUNK", 1):
-            jobs.run_slice(job_id, runner="dead-task", slice_seconds=0)  # ada registered; her email's message lost
-    assert not mail.outbox
-    RegistrationJob.objects.filter(pk=job_id).update(heartbeat=timezone.now() - timedelta(minutes=10))
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").status_code == 200  # queues the task again
-    assert RegistrationJob.objects.get(pk=job_id).status == "done"
-    assert sorted(message.to[0] for message in mail.outbox) == ["ada@example.com", "bob@example.com"]
+            "username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}")).json()["job_id"]
+    assert RegistrationJobRow.objects.get().payload != ""
+    alpha.site.delete()  # the job's site is gone: the job fails
+    assert jobs.run_slice(job_id, runner="task").finished
+    job = RegistrationJob.objects.get(pk=job_id)
+    assert (job.status, job.failure) == ("failed", "The job's site or organization no longer exists.")
+    assert list(RegistrationJobRow.objects.values_list("outcome", "payload")) == [(None, "")]

@@ -76,7 +76,7 @@ def test_the_bulk_and_job_answers_are_documented():
     jobs = SPEC["paths"]["/v1/registration-jobs/"]["post"]
     assert set(jobs["requestBody"]["content"]) == {"text/csv", "application/json"}
     assert set(jobs["responses"]) == {"202", "400", "401", "403", "413", "415", "429"}
-    from tahoe_registration_api.learner_csv import RESULT_COLUMNS  # pylint: disable=import-outside-toplevel
+    from tahoe_registration_api.rest_api.results import COLUMNS as RESULT_COLUMNS  # pylint: disable=import-outside-toplevel
     results = SPEC["paths"]["/v1/registration-jobs/{job_id}/results/"]["get"]["responses"]["200"]
     assert results["description"].split()[0].rstrip(".") == ",".join(RESULT_COLUMNS)
     from tahoe_registration_api.rest_api.v1.job_views import job_body  # pylint: disable=import-outside-toplevel

@@ -43,7 +43,7 @@ DEFAULTS = {
     "TAHOE_REGISTRATION_API_ADAPTER": "tahoe_registration_api.edxapp",
     # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_QUEUE
     # .. setting_default: None
-    # .. setting_description: The Celery queue of the task that sends a new learner's email (the
+    # .. setting_description: The Celery queue of the outbox's task that sends a learner's email (the
     #   activation or "set your password" email). None leaves it to the LMS's routing (its default
     #   queue). The API call only queues the task, after the registration committed.
     "TAHOE_REGISTRATION_API_EMAIL_QUEUE": None,
@@ -54,14 +54,36 @@ DEFAULTS = {
     "TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL": 86400,
     # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_RETRIES
     # .. setting_default: 5
-    # .. setting_description: How many times the email task retries a failed send (as the
-    #   platform's activation email does) before it logs the failure with the learner's id.
+    # .. setting_description: How many times the outbox retries a failed send of a learner's email
+    #   (as the platform's activation email does) before it logs the failure with the learner's id.
     "TAHOE_REGISTRATION_API_EMAIL_RETRIES": 5,
     # .. setting_name: TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY
     # .. setting_default: 30
     # .. setting_description: Seconds before the email task's first retry; each later retry waits
     #   twice as long as the one before (30 s, 1, 2, 4 and 8 minutes by default).
     "TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY": 30,
+    # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_LEASE
+    # .. setting_default: 300
+    # .. setting_description: Seconds a Celery worker holds a learner's email it claimed from the
+    #   outbox while it sends it. A worker that dies in that time leaves the email to be sent again
+    #   once the lease runs out; keep it longer than any send may take (the email backend's timeout).
+    "TAHOE_REGISTRATION_API_OUTBOX_LEASE": 300,
+    # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE
+    # .. setting_default: 60
+    # .. setting_description: Seconds a learner's email may wait in the outbox for its Celery task
+    #   before the outbox's sweep hands it over again (the process that committed the learner died
+    #   before it queued the task, or the message was lost). A copy queued meanwhile sends nothing.
+    "TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE": 60,
+    # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL
+    # .. setting_default: 60
+    # .. setting_description: Seconds between two sweeps of the outbox by one process (a web process
+    #   as it hands emails over, a Celery worker as it delivers them). No cron job is needed.
+    "TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL": 60,
+    # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS
+    # .. setting_default: 7
+    # .. setting_description: Days a sent (or finally failed) email's outbox record is kept (ids and
+    #   times, never an address or a link); older records are deleted as the sweep runs.
+    "TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS": 7,
     # .. setting_name: TAHOE_REGISTRATION_API_BULK_MAX
     # .. setting_default: 500
     # .. setting_description: The most learners one bulk call (POST .../registrations/bulk/) may hold;

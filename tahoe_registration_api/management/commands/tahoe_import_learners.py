@@ -7,75 +7,23 @@ Python API as the endpoints. Run again after an interruption, it resumes: a lear
 the site with the same username and email is reported ``exists``, never registered twice.
 """
 
-import csv
-import queue
-import threading
 import time
 import uuid
 from collections import Counter
 
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
 from organizations.models import Organization
 from tqdm import tqdm
 
-from tahoe_registration_api import bulk, learner_csv
+from tahoe_registration_api import learner_csv, pipeline
 from tahoe_registration_api.exceptions import InvalidJobFile
 from tahoe_registration_api.lookups import cached_organization_for_site
+from tahoe_registration_api.rest_api.results import CsvResults, learner_status, result_row
 
 SOME_REFUSED = 2  # the exit status when some learners were refused
 AUDIT_EVERY = 100  # rows whose audit records are stored together
-_DONE = object()
-
-
-def _register_in_threads(batch, learners, concurrency):
-    """
-    Yield ``(line, item, outcome)`` for each learner, in input order, registering ``concurrency`` at a time.
-
-    Each thread registers with its own database connection (closed when it ends); the learners are
-    checked against the batch's earlier ones here, in order, so the first of two duplicates wins.
-    At most a few learners per thread wait in memory: the file is still read line by line.
-    """
-    todo, done = queue.Queue(maxsize=concurrency * 4), queue.Queue()
-
-    def work():
-        try:
-            while (task := todo.get()) is not _DONE:
-                number, prepared = task
-                done.put((number, batch.complete(prepared)))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, name=f"tahoe-import-{n}", daemon=True) for n in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    waiting, finished, next_number = {}, {}, 0
-    try:
-        for number, (line, item) in enumerate(learners):
-            prepared = batch.prepare(item)
-            waiting[number] = (line, item)
-            if isinstance(prepared, bulk.LearnerOutcome):
-                finished[number] = prepared
-            else:
-                todo.put((number, prepared))
-            while not done.empty():
-                number_done, outcome = done.get()
-                finished[number_done] = outcome
-            while next_number in finished:
-                yield (*waiting.pop(next_number), finished.pop(next_number))
-                next_number += 1
-        while waiting:
-            while next_number not in finished:
-                number_done, outcome = done.get()
-                finished[number_done] = outcome
-            yield (*waiting.pop(next_number), finished.pop(next_number))
-            next_number += 1
-    finally:
-        for _ in threads:
-            todo.put(_DONE)
-        for thread in threads:
-            thread.join()
+LABELS = {pipeline.CREATED: "created", pipeline.CHECKED: "would be created", pipeline.EXISTS: "exists"}
 
 
 class Command(BaseCommand):
@@ -111,7 +59,7 @@ class Command(BaseCommand):
         site, organization = self._site(options["site"])
         total = self._count_learners(options["file"])
         run_id = f"import-{uuid.uuid4().hex[:12]}"  # ties this run's learners together in the audit trail
-        batch = bulk.BatchRegistration(
+        registrar = pipeline.Pipeline(
             site=site, organization=organization, dry_run=options["dry_run"], send_emails=not options["no_email"],
             existing_ok=True, audit_as=("import_dry_run" if options["dry_run"] else "import", None, run_id),
         )
@@ -121,25 +69,23 @@ class Command(BaseCommand):
         if options["results"]:
             results = open(options["results"], "w", newline="", encoding="utf-8")  # pylint: disable=consider-using-with
         try:
-            writer = csv.writer(results) if results else None
-            if writer:
-                writer.writerow(learner_csv.RESULT_COLUMNS)
+            writer = CsvResults(results) if results else None
             with open(options["file"], "rb") as stream, tqdm(total=total, unit="row", file=self.stderr._out,
                                                              disable=options.get("verbosity", 1) == 0) as progress:
-                learners = learner_csv.read_learners(stream)
-                if options["concurrency"] > 1:
-                    outcomes = _register_in_threads(batch, learners, options["concurrency"])
-                else:
-                    outcomes = ((line, item, batch.register(item)) for line, item in learners)
-                for line, item, outcome in outcomes:
+
+                def report(key, outcome):
+                    line, item = key
                     counts[self._label(outcome)] += 1
                     if writer:
-                        writer.writerow(self._result_row(line, item, outcome))
+                        writer.write(result_row(line, item, outcome))
                     progress.update(1)
                     if progress.n % AUDIT_EVERY == 0:
-                        batch.store_audit()
+                        registrar.store_audit()
+
+                learners = (((line, item), item) for line, item in learner_csv.read_learners(stream))
+                registrar.run(learners, report, concurrency=options["concurrency"])
         finally:
-            batch.store_audit()
+            registrar.store_audit()
             if results:
                 results.close()
         self._summary(counts, total, time.monotonic() - started, options)
@@ -171,21 +117,10 @@ class Command(BaseCommand):
     @staticmethod
     def _label(outcome):
         """Name the outcome for the summary."""
-        if outcome.status == bulk.EXISTS:
-            return "exists"
-        if outcome.created:
-            return "created" if outcome.user_id else "would be created"
-        return {400: "invalid (400)", 409: "conflict (409)"}.get(outcome.status, f"refused ({outcome.status})")
-
-    @staticmethod
-    def _result_row(line, item, outcome):
-        """One line of the results CSV."""
-        error = outcome.error
-        return [
-            line, outcome.ref or "", str(item.get("username", ""))[:255], str(item.get("email", ""))[:255],
-            outcome.status, outcome.user_id or "", getattr(error, "error_code", ""),
-            " ".join(sorted(getattr(error, "field_errors", {}) or {})),
-        ]
+        if outcome.result in LABELS:
+            return LABELS[outcome.result]
+        status = learner_status(outcome.result, outcome.error.error_code)
+        return {400: "invalid (400)", 409: "conflict (409)"}.get(status, f"refused ({status})")
 
     def _summary(self, counts, total, seconds, options):
         """Print the table of outcomes, the rate and what was (not) sent."""

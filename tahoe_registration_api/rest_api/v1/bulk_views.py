@@ -7,9 +7,9 @@ from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
-from tahoe_registration_api import audit, bulk
+from tahoe_registration_api import audit, pipeline
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
-from tahoe_registration_api.rest_api.errors import domain_error_body
+from tahoe_registration_api.rest_api.results import batch_json
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, charge_learners
 from tahoe_registration_api.rest_api.v1.permissions import request_organization
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView, dry_run_requested
@@ -33,26 +33,6 @@ def bulk_learners(data, limit, setting="TAHOE_REGISTRATION_API_BULK_MAX"):
             f"learners[{index}]": "Must be an object with a registration's fields." for index in not_objects[:10]
         })
     return learners
-
-
-def outcome_body(outcome, dry_run=False):
-    """One learner's entry of the answer: its ``ref``, ``status`` and ``user_id`` or error object."""
-    body = {"ref": outcome.ref, "status": outcome.status}
-    if outcome.error is not None:
-        body.update(domain_error_body(outcome.error))
-    elif not dry_run:
-        body["user_id"] = outcome.user_id
-    return body
-
-
-def batch_body(outcomes, dry_run=False):
-    """Return a bulk call's answer: how many were created and how many failed, then each learner in order."""
-    results = [outcome_body(outcome, dry_run) for outcome in outcomes]
-    created = sum(1 for outcome in outcomes if outcome.created)
-    body = {"created": created, "failed": len(outcomes) - created, "results": results}
-    if dry_run:
-        body = {"dry_run": True, **body}
-    return body
 
 
 # Each learner is its own transaction (as a single call), never one for the whole request.
@@ -90,10 +70,11 @@ class BulkRegistrationView(TahoeApiView):
             self.rate_limit_usage = usage
         if dry_run:
             self.audit_action = "bulk_dry_run"
-        batch = bulk.BatchRegistration(
+        registrar = pipeline.Pipeline(
             site=request.site, organization=organization, request=request, dry_run=dry_run,
             audit_as=(self.audit_action, request.user.pk, audit.request_id(request)),
         )
-        outcomes = [batch.register(item) for item in learners]
-        batch.store_audit()
-        return Response(batch_body(outcomes, dry_run), status=status.HTTP_200_OK)
+        outcomes = []
+        registrar.run(enumerate(learners), lambda index, outcome: outcomes.append(outcome))
+        registrar.store_audit()
+        return Response(batch_json(outcomes, dry_run), status=status.HTTP_200_OK)

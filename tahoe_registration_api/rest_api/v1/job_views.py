@@ -1,7 +1,5 @@
 """Registration jobs over HTTP: submit a CSV (or a bulk call's body), follow the job, read its results."""
 
-import csv
-
 from django.conf import settings
 from django.db import transaction
 from django.http import StreamingHttpResponse
@@ -14,13 +12,11 @@ from rest_framework.response import Response
 from tahoe_registration_api import api, jobs, learner_csv
 from tahoe_registration_api.exceptions import InvalidRegistration, JobNotFound, NotSiteAdmin, SiteNotFound
 from tahoe_registration_api.rest_api.parsers import CsvStreamParser
+from tahoe_registration_api.rest_api.results import csv_lines
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle
 from tahoe_registration_api.rest_api.v1.bulk_views import bulk_learners
 from tahoe_registration_api.rest_api.v1.permissions import request_organization
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
-
-# A spreadsheet runs a cell that starts with one of these as a formula: such cells get a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def job_body(job):
@@ -35,28 +31,6 @@ def job_body(job):
     if job.failure:
         body["failure"] = job.failure
     return body
-
-
-def _spreadsheet_safe(value):
-    """Return a text cell that no spreadsheet will run as a formula."""
-    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
-
-
-class _Echo:  # pylint: disable=too-few-public-methods
-    """A file-like object whose ``write`` returns what it is given: csv.writer then yields lines."""
-
-    def write(self, value):
-        """Return the line."""
-        return value
-
-
-def results_csv(job):
-    """Yield the job's results CSV line by line: a header, then one line per input row, in order."""
-    writer = csv.writer(_Echo())
-    yield writer.writerow(learner_csv.RESULT_COLUMNS)
-    for number, ref, username, email, *rest in jobs.result_rows(job):
-        yield writer.writerow([number, _spreadsheet_safe(ref), _spreadsheet_safe(username),
-                               _spreadsheet_safe(email), *rest])
 
 
 class JobAccessMixin:
@@ -140,6 +114,6 @@ class JobResultsView(JobAccessMixin, TahoeApiView):
     def get(self, request, job_id):
         """Stream the results CSV (rows not processed yet have an empty status)."""
         job = self.job(request, job_id)
-        response = StreamingHttpResponse(results_csv(job), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(csv_lines(jobs.result_rows(job)), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="registration-job-{job.pk}-results.csv"'
         return response

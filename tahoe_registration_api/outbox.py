@@ -1,0 +1,192 @@
+"""
+The outbox: every effect that follows a commit (a learner's email) leaves from here, and only from here.
+
+1. ``owe_email`` writes an ``OutboxMessage`` in the caller's transaction (the learner's own):
+   the message exists exactly when the account does.
+2. Once that transaction commits, the message is handed over to the LMS's Celery
+   (``deliver_outbox_message``, on ``TAHOE_REGISTRATION_API_EMAIL_QUEUE``).
+3. The task claims the message with a lease (``TAHOE_REGISTRATION_API_OUTBOX_LEASE`` seconds),
+   sends it, and marks it sent. A failed send is handed back with a growing delay, up to
+   ``TAHOE_REGISTRATION_API_EMAIL_RETRIES`` retries; then it is marked failed and logged.
+
+A message never handed over (the process died between the commit and the hand-over) or whose
+lease ran out (the worker died after its claim) is handed over again by the sweep: no cron job,
+it runs as messages are handed over and delivered, at most every
+``TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL`` seconds per process. A copy of a message (a
+sweep racing a slow queue) is harmless: only one claim succeeds. So no email is lost; one is
+sent twice only when a worker dies after the mail server accepted it and before its mark.
+"""
+
+import json
+import logging
+import time
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tahoe_registration_api.emails import Undeliverable, send_registration_email
+from tahoe_registration_api.models import OutboxMessage
+from tahoe_registration_api.purging import Retention, days_setting
+
+log = logging.getLogger(__name__)
+
+EMAIL = "email"
+SWEEP_BATCH = 500  # messages handed over again by one sweep (a backlog: the next sweep takes more)
+# Sent and failed messages older than this are deleted as the sweep runs (pending ones never are).
+RETENTION = Retention(OutboxMessage, "done_at", days_setting("TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS"),
+                      interval=600, batch=1000)
+
+
+def _seconds(name):
+    """Return a setting of seconds as a timedelta."""
+    return timedelta(seconds=float(getattr(settings, name)))
+
+
+def owe_email(user_id, site_id, email, secure):
+    """
+    Owe learner ``user_id`` of site ``site_id`` the registration ``email``, in the current transaction.
+
+    The message is handed over when the transaction commits (at once outside one); return it.
+    """
+    now = timezone.now()
+    message = OutboxMessage(kind=EMAIL, topic=email, site_id=site_id, user_id=user_id,
+                            payload=json.dumps({"secure": bool(secure)}), state=OutboxMessage.PENDING,
+                            created=now, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
+    message.save(force_insert=True)
+    transaction.on_commit(lambda: hand_over([message.pk]))
+    return message
+
+
+def hand_over(message_ids, countdown=None):
+    """Queue the delivery of each message (after ``countdown`` seconds); a failure is logged, the sweep retries."""
+    options = {"countdown": countdown} if countdown else {}
+    if settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE:
+        options["queue"] = settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE
+    for message_id in message_ids:
+        try:
+            deliver_outbox_message.apply_async(args=(message_id,), **options)
+        except Exception as exc:  # pylint: disable=broad-except
+            log.error("Outbox message %s was not handed over (%s); the sweep hands it over later.",
+                      message_id, type(exc).__name__)
+    SWEEP.run_if_due()
+
+
+def deliver(message_id):
+    """
+    Claim message ``message_id``, send it, mark it sent; return its state, or None when another claim holds it.
+
+    A failed send is handed back for a later attempt (or marked failed after the last one).
+    """
+    now = timezone.now()
+    claimable = Q(state=OutboxMessage.PENDING) | Q(state=OutboxMessage.LEASED, due__lt=now)
+    claimed = OutboxMessage.objects.filter(claimable, pk=message_id).update(
+        state=OutboxMessage.LEASED, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_LEASE"),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None  # sent already, or held by another worker's claim
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        _send(message)
+    except Undeliverable as exc:
+        log.error("Outbox message %s (%s %s of learner %s) cannot be sent: %s", message.pk, message.topic,
+                  message.kind, message.user_id, exc)
+        return _done(message, OutboxMessage.FAILED, type(exc).__name__)
+    except Exception as exc:  # pylint: disable=broad-except
+        return _retry_later(message, exc)
+    return _done(message, OutboxMessage.SENT)
+
+
+def _send(message):
+    """Send the message as its kind says."""
+    if message.kind != EMAIL:
+        raise Undeliverable(f"Unknown outbox message kind: {message.kind!r}.")
+    payload = json.loads(message.payload or "{}")
+    send_registration_email(message.user_id, message.site_id, message.topic, payload.get("secure", True))
+
+
+def _done(message, state, error=""):
+    """Mark the message sent or failed; return the state."""
+    OutboxMessage.objects.filter(pk=message.pk).update(state=state, due=None, done_at=timezone.now(),
+                                                       last_error=error[:64])
+    return state
+
+
+def _retry_later(message, error):
+    """Hand a failed message back with a growing delay, or mark it failed after the last retry; return the state."""
+    limit = max(0, int(settings.TAHOE_REGISTRATION_API_EMAIL_RETRIES))
+    retries = message.attempts - 1  # attempts includes this one
+    if retries >= limit:
+        log.error("Learner %s was registered, but the %s email failed %s times; the last error: %s.",
+                  message.user_id, message.topic, message.attempts, type(error).__name__)
+        return _done(message, OutboxMessage.FAILED, type(error).__name__)
+    delay = settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY * 2 ** retries
+    log.warning("The %s email of learner %s failed (%s); retry %s of %s in %s s.",
+                message.topic, message.user_id, type(error).__name__, retries + 1, limit, delay)
+    grace = _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE")
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxMessage.PENDING, due=timezone.now() + timedelta(seconds=delay) + grace,
+        last_error=type(error).__name__[:64],
+    )
+    hand_over([message.pk], countdown=delay)
+    return OutboxMessage.PENDING
+
+
+def sweep(limit=SWEEP_BATCH):
+    """Hand over again the messages overdue (never handed over, or their lease ran out); return how many."""
+    now = timezone.now()
+    overdue = OutboxMessage.objects.filter(
+        due__lt=now, state__in=(OutboxMessage.PENDING, OutboxMessage.LEASED))
+    ids = list(overdue.order_by("due").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    # A claim made since the select moved its message's due on: the update leaves that one alone.
+    OutboxMessage.objects.filter(pk__in=ids, due__lt=now).update(
+        state=OutboxMessage.PENDING, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
+    log.warning("%s outbox message(s) overdue (never handed over, or their worker died) are handed over again.",
+                len(ids))
+    hand_over(ids)
+    return len(ids)
+
+
+class Sweep:
+    """The outbox's sweep and purge, run at most every ``TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL`` s a process."""
+
+    def __init__(self):
+        """Not run yet."""
+        self.next_at = 0.0
+
+    def run_if_due(self):
+        """Sweep (and purge old messages) when the interval has passed; a failure is logged, never raised."""
+        if time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + float(settings.TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL)
+        try:
+            if sweep() >= SWEEP_BATCH:
+                self.next_at = 0.0  # a backlog: the next chance sweeps the next batch
+            RETENTION.purge_if_due()
+        except Exception as exc:  # pylint: disable=broad-except
+            log.warning("The outbox's sweep failed (%s); the next one retries.", type(exc).__name__)
+
+
+SWEEP = Sweep()
+
+
+@shared_task(name="tahoe_registration_api.deliver_outbox_message", ignore_result=True)
+def deliver_outbox_message(message_id):
+    """Deliver outbox message ``message_id`` (claim, send, mark); then sweep when due."""
+    deliver(message_id)
+    SWEEP.run_if_due()
+
+
+# The task name of releases before the outbox: a message an older release queued (still with the
+# broker when the LMS is upgraded) becomes an outbox message, sent as any other.
+@shared_task(name="tahoe_registration_api.send_registration_email", ignore_result=True)
+def send_registration_email_queued_before_the_outbox(user_id, site_id, email, secure, job_row=None):
+    """Owe the email a message of an older release asks for (its ``job_row`` is no longer needed)."""
+    del job_row
+    owe_email(user_id, site_id, email, secure)

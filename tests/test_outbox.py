@@ -1,0 +1,177 @@
+"""
+The outbox: each learner's email is owed in the learner's transaction and sent once, whatever dies when.
+
+The process is killed (a ``BaseException``: nothing after that point runs) at each point of the
+outbox's protocol, on each path that registers learners (a single call, a bulk call, a job, the
+import command); then time passes and the next registration's hand-over sweeps. Emails are
+counted per learner. The platform suite does the same with a real worker and broker.
+"""
+
+import json
+from collections import Counter
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.core.management import call_command
+from django.test import TestCase
+from django.utils import timezone
+
+from tahoe_registration_api import outbox
+from tahoe_registration_api.models import OutboxMessage
+from tests.conftest import learner_body
+
+PATHS = ("single", "bulk", "job", "command")
+
+
+class ProcessKilled(BaseException):
+    """The process dies here (SIGKILL): nothing after this point runs."""
+
+
+def register(path, site, caller, tmp_path, names):
+    """Register learners ``names`` on ``site`` by ``path``; the emails are delivered eagerly, as the dev LMS does."""
+    bodies = [learner_body(username=name, email=f"{name}@example.com", name=name.title()) for name in names]
+    if path == "single":
+        for body in bodies:
+            assert caller.register(site, body).status_code == 200
+    elif path == "bulk":
+        response = caller.register(site, {"learners": bodies}, url="/tahoe/api/v1/registrations/bulk/")
+        assert response.json()["created"] == len(bodies), response.json()
+    elif path == "job":
+        rows = "".join(f"{body['username']},{body['email']},{body['name']}\n" for body in bodies)
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            response = caller.client.post("/tahoe/api/v1/registration-jobs/", f"username,email,name\n{rows}",
+                                          content_type="text/csv", HTTP_HOST=site.domain)
+        assert response.status_code == 202, response.content
+    else:
+        path_csv = tmp_path / f"{names[0]}.csv"
+        path_csv.write_text("username,email,name\n" + "".join(
+            f"{body['username']},{body['email']},{body['name']}\n" for body in bodies), encoding="utf-8")
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            call_command("tahoe_import_learners", "--site", site.domain, str(path_csv), verbosity=0)
+
+
+def time_passes():
+    """Move every undone message's due time into the past (the grace or lease ran out); let the next hand-over sweep."""
+    OutboxMessage.objects.exclude(due=None).update(due=timezone.now() - timedelta(seconds=1))
+    outbox.SWEEP.next_at = 0.0
+
+
+def sent_to():
+    """Emails sent so far, per recipient."""
+    return Counter(message.to[0] for message in mail.outbox)
+
+
+def dies_once(real, where):
+    """Return ``real`` that kills the process the first time it is called (before or after running it)."""
+    calls = []
+
+    def dying(*args, **kwargs):
+        calls.append(args)
+        if where == "before" and len(calls) == 1:
+            raise ProcessKilled()
+        result = real(*args, **kwargs)
+        if where == "after" and len(calls) == 1:
+            raise ProcessKilled()
+        return result
+    return dying
+
+
+@pytest.fixture(autouse=True)
+def _no_sweep_until_time_passes():
+    """No sweep runs until a test lets time pass (the sweep's interval is per process)."""
+    outbox.SWEEP.next_at = float("inf")
+    yield
+    outbox.SWEEP.next_at = 0.0
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_killed_after_the_commit_before_the_hand_over_the_email_is_sent_once_by_the_sweep(
+    path, alpha, alpha_admin, tmp_path
+):
+    with mock.patch.object(outbox, "hand_over", dies_once(outbox.hand_over, "before")), \
+            pytest.raises(ProcessKilled):
+        register(path, alpha, alpha_admin, tmp_path, ["ada", "bob"])
+    pending = OutboxMessage.objects.filter(state="pending")
+    assert pending.count() >= 1 and not mail.outbox  # ada committed, her email never handed over
+    time_passes()
+    register(path, alpha, alpha_admin, tmp_path, ["cy"])  # the next registration's hand-over sweeps
+    committed = [name for name in ("ada", "bob", "cy") if get_user_model().objects.filter(username=name).exists()]
+    assert "ada" in committed and "cy" in committed
+    assert sent_to() == Counter({f"{name}@example.com": 1 for name in committed})
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_killed_after_the_claim_before_the_send_the_email_is_sent_once_after_the_lease(
+    path, alpha, alpha_admin, tmp_path
+):
+    with mock.patch.object(outbox, "_send", dies_once(outbox._send, "before")), pytest.raises(ProcessKilled):
+        register(path, alpha, alpha_admin, tmp_path, ["ada"])
+    assert OutboxMessage.objects.values_list("state", "attempts").get() == ("leased", 1)
+    assert not mail.outbox
+    time_passes()  # the lease ran out
+    register(path, alpha, alpha_admin, tmp_path, ["bob"])
+    assert sent_to() == Counter({"ada@example.com": 1, "bob@example.com": 1})
+    assert OutboxMessage.objects.get(user_id=get_user_model().objects.get(username="ada").pk).attempts == 2
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_killed_after_the_send_before_the_mark_the_email_is_sent_twice_the_documented_duplicate(
+    path, alpha, alpha_admin, tmp_path
+):
+    with mock.patch.object(outbox, "_done", dies_once(outbox._done, "before")), pytest.raises(ProcessKilled):
+        register(path, alpha, alpha_admin, tmp_path, ["ada"])
+    assert sent_to() == Counter({"ada@example.com": 1})
+    assert OutboxMessage.objects.values_list("state", flat=True).get() == "leased"
+    time_passes()
+    register(path, alpha, alpha_admin, tmp_path, ["bob"])
+    assert sent_to() == Counter({"ada@example.com": 2, "bob@example.com": 1})
+
+
+def test_a_message_queued_twice_is_sent_once(alpha, alpha_admin):
+    with mock.patch.object(outbox, "hand_over"):  # the hand-over is lost
+        assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    message = OutboxMessage.objects.get()
+    for _ in range(2):  # a sweep's copy and the original, both delivered
+        outbox.deliver_outbox_message.apply(args=(message.pk,))
+    assert sent_to() == Counter({"alex.userton@example.com": 1})
+    assert OutboxMessage.objects.values_list("state", "attempts").get() == ("sent", 1)
+
+
+def test_a_live_lease_is_not_taken_by_a_copy(alpha, alpha_admin):
+    with mock.patch.object(outbox, "hand_over"):
+        alpha_admin.register(alpha, learner_body())
+    message = OutboxMessage.objects.get()
+    OutboxMessage.objects.filter(pk=message.pk).update(state="leased", due=timezone.now() + timedelta(minutes=5))
+    assert outbox.deliver(message.pk) is None
+    outbox.sweep()
+    assert not mail.outbox and OutboxMessage.objects.get().state == "leased"
+
+
+def test_a_refused_or_rolled_back_registration_owes_nothing(alpha, alpha_admin):
+    assert alpha_admin.register(alpha, learner_body(email="not-an-email")).status_code == 400
+    assert alpha_admin.register(alpha, learner_body(password="Str0ng-enough-pw",
+                                                    send_activation_email=False)).status_code == 200
+    assert not OutboxMessage.objects.exists() and not mail.outbox
+
+
+def test_a_message_holds_no_address_link_or_password(alpha, alpha_admin):
+    with mock.patch.object(outbox, "hand_over"):
+        alpha_admin.register(alpha, learner_body(password="Str0ng-enough-pw"))
+    stored = json.dumps(list(OutboxMessage.objects.values()), default=str)
+    assert "alex.userton" not in stored and "Str0ng-enough-pw" not in stored and "http" not in stored
+
+
+def test_sent_messages_are_purged_after_the_retention_pending_ones_never(alpha, alpha_admin, settings):
+    settings.TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS = 7
+    with mock.patch.object(outbox, "hand_over"):
+        alpha_admin.register(alpha, learner_body(username="waits", email="waits@example.com"))
+    alpha_admin.register(alpha, learner_body(username="sent", email="sent@example.com"))
+    long_ago = timezone.now() - timedelta(days=8)
+    OutboxMessage.objects.filter(state="sent").update(done_at=long_ago)
+    OutboxMessage.objects.filter(state="pending").update(created=long_ago)
+    assert outbox.RETENTION.purge() == 1
+    assert list(OutboxMessage.objects.values_list("state", flat=True)) == ["pending"]

@@ -69,3 +69,14 @@ if os.environ.get("TAHOE_PLATFORM_WORKER_BROKER"):
     if os.environ.get("TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"):
         BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])}
         TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT = int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])
+    # A test of the outbox has the worker's leases and grace run out within seconds, and its sweeps run often.
+    if os.environ.get("TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"):
+        TAHOE_REGISTRATION_API_OUTBOX_LEASE = int(os.environ["TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"])
+        TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE = int(os.environ["TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"])
+        TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL = 1
+    # A test that kills the worker at a point of the outbox's protocol names the point and the learner
+    # ("before-send:ada"): the worker's process exits there (os._exit: no cleanup, as a SIGKILL).
+    if os.environ.get("TAHOE_PLATFORM_WORKER_DIES"):
+        from worker import die_at  # pylint: disable=wrong-import-position
+
+        die_at(os.environ["TAHOE_PLATFORM_WORKER_DIES"])

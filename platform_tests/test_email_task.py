@@ -1,9 +1,9 @@
 """
-The learner's email inside the LMS: queued after the commit, sent by a Celery worker, retried.
+The learner's email inside the LMS: owed to the outbox, queued after the commit, sent by a Celery worker, retried.
 
-The API call only queues the plugin's task; a real ``celery -A lms.celery worker`` on a real Redis
+The API call only queues the outbox's task; a real ``celery -A lms.celery worker`` on a real Redis
 broker renders and sends the email, branded for the learner's site. Where Celery runs eagerly
-(``lms.envs.test``), a failing send is retried by the task, then logged with the learner's id.
+(``lms.envs.test``), a failing send is retried by the outbox, then logged with the learner's id.
 """
 
 import logging
@@ -73,7 +73,7 @@ def test_the_api_only_queues_the_email_and_a_worker_sends_it_branded_for_the_sit
     assert subject_part in message["Subject"] and "Alpha Academy" in message["Subject"]
     text = message.get_payload()[0].get_payload(decode=True).decode("utf-8")
     assert any(link.startswith(link_part) for link in links(text)), links(text)
-    assert "Task tahoe_registration_api.send_registration_email" in worker.log_text()
+    assert "Task tahoe_registration_api.deliver_outbox_message" in worker.log_text()
 
 
 def test_a_python_caller_s_email_is_queued_only_when_its_transaction_commits(alpha, worker):
@@ -114,7 +114,7 @@ def test_a_failing_send_is_retried_by_the_task_until_it_goes_out(alpha, alpha_ad
     user_id = response.json()["user_id"]
     assert len(attempts) == 3
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [EMAIL]
-    retries = [record.getMessage() for record in caplog.records if record.name == "tahoe_registration_api.emails"]
+    retries = [record.getMessage() for record in caplog.records if record.name == "tahoe_registration_api.outbox"]
     assert retries == [
         f"The activation email of learner {user_id} failed (EmailNotDelivered); retry 1 of 5 in 30 s.",
         f"The activation email of learner {user_id} failed (EmailNotDelivered); retry 2 of 5 in 60 s.",

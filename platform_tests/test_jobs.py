@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
+from tahoe_registration_api.models import OutboxMessage, RegistrationJob, RegistrationJobRow
 
 from conftest import PASSWORD, Caller, make_user
 from worker import celery_worker, queued_to
@@ -99,7 +99,7 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker_and_registers_a
     # Kill the worker once the job has marked its first chunk of rows, in the middle of the next.
     wait_for(lambda: status_of(alpha_admin, alpha, job_id)["processed"] >= 100, 120, "the job's first 100 rows")
     worker.kill()
-    at_kill = RegistrationJobRow.objects.filter(job_id=job_id, status__isnull=False).count()
+    at_kill = RegistrationJobRow.objects.filter(job_id=job_id, outcome__isnull=False).count()
     assert 100 <= at_kill < count, at_kill
     assert RegistrationJob.objects.get(pk=job_id).status == "running"
 
@@ -118,7 +118,7 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker_and_registers_a
         time.sleep(2)  # any email sent twice would arrive now
         sent = Counter(message["To"] for message in second.messages())
         assert len(sent) == count and set(sent.values()) == {1}, sent.most_common(3)
-        assert not RegistrationJobRow.objects.filter(job_id=job_id).exclude(email_due="").exists()  # none owed
+        assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}  # none owed
         assert "Task tahoe_registration_api.run_registration_job" in second.log_text()  # it ran the rest
 
 
@@ -149,36 +149,3 @@ def test_reading_a_stalled_jobs_status_queues_its_task_again_and_the_job_finishe
     finished = status_of(alpha_admin, alpha, job_id)
     assert (finished["status"], finished["created"]) == ("done", 1)
     assert get_user_model().objects.filter(username="ada").exists()
-
-
-class WorkerKilled(BaseException):
-    """The worker's process dies (SIGKILL): nothing after this point of the task runs."""
-
-
-def test_an_email_lost_between_a_learners_commit_and_its_queueing_is_sent_once_when_the_job_resumes(
-    alpha, alpha_admin, monkeypatch
-):
-    from django.core import mail  # pylint: disable=import-outside-toplevel
-
-    from tahoe_registration_api import jobs  # pylint: disable=import-outside-toplevel
-
-    monkeypatch.setattr(jobs, "queue_job", lambda job_id: None)
-    job_id = post_csv(alpha_admin, alpha, "username,email,name\n" + "".join(
-        f"w{n},w{n}@example.com,W {n}\n" for n in range(4))).json()["job_id"]
-    real_queue, calls = jobs.queue_registration_email, []
-
-    def dies_at_the_second(*args, **kwargs):
-        calls.append(args)
-        if len(calls) == 2:
-            raise WorkerKilled()
-        return real_queue(*args, **kwargs)
-
-    monkeypatch.setattr(jobs, "queue_registration_email", dies_at_the_second)
-    with pytest.raises(WorkerKilled):
-        jobs.run_slice(job_id, runner="task-1")  # the LMS's Celery is eager here: w0's email is sent at once
-    assert RegistrationJobRow.objects.get(job_id=job_id, username="w1").email_due == "password-reset"
-    assert sorted(message.to[0] for message in mail.outbox) == ["w0@example.com"]
-    monkeypatch.setattr(jobs, "queue_registration_email", real_queue)
-    assert jobs.run_slice(job_id, runner="task-1").finished  # the broker delivers the same task again
-    assert sorted(message.to[0] for message in mail.outbox) == [f"w{n}@example.com" for n in range(4)]
-    assert all("Alpha Academy" in message.subject for message in mail.outbox)  # the LMS's own branded email

@@ -19,9 +19,48 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
-from lms.celery import APP
 
 HERE = Path(__file__).resolve().parent
+
+
+def die_at(where):
+    """
+    In a worker's process: exit (``os._exit``) at ``where`` = "POINT:USERNAME".
+
+    POINT is "before-hand-over" (the learner's registration committed, its email not handed over:
+    a job's learner), "before-send" (the outbox claimed the learner's email, and has not sent it)
+    or "after-send" (the mail is written, not yet marked sent). Set up once the worker is ready.
+    """
+    from celery.signals import worker_ready  # pylint: disable=import-outside-toplevel
+
+    point, username = where.split(":", 1)
+
+    def patch(**kwargs):  # pylint: disable=unused-argument
+        from django.contrib.auth import get_user_model  # pylint: disable=import-outside-toplevel
+
+        from tahoe_registration_api import outbox  # pylint: disable=import-outside-toplevel
+        from tahoe_registration_api.models import OutboxMessage  # pylint: disable=import-outside-toplevel
+
+        real_send, real_hand_over = outbox.send_registration_email, outbox.hand_over
+
+        def hand_over(message_ids, *args, **kwargs):
+            if point == "before-hand-over" and OutboxMessage.objects.filter(
+                    pk__in=message_ids, user_id__in=get_user_model().objects.filter(username=username)).exists():
+                os._exit(9)  # pylint: disable=protected-access
+            real_hand_over(message_ids, *args, **kwargs)
+
+        def send(user_id, *args):
+            doomed = get_user_model().objects.filter(pk=user_id, username=username).exists()
+            if doomed and point == "before-send":
+                os._exit(9)  # pylint: disable=protected-access
+            real_send(user_id, *args)
+            if doomed and point == "after-send":
+                os._exit(9)  # pylint: disable=protected-access
+
+        outbox.send_registration_email = send
+        outbox.hand_over = hand_over
+
+    worker_ready.connect(patch, weak=False)
 
 
 def free_port():
@@ -149,6 +188,8 @@ class Worker:
 @contextmanager
 def queued_to(broker_url):
     """Make this process queue tasks to ``broker_url`` (not run them eagerly) inside the block."""
+    from lms.celery import APP  # pylint: disable=import-outside-toplevel
+
     # pylint: disable=protected-access  # the app caches its broker connections and producers
     kept = {"task_always_eager": APP.conf.task_always_eager, "broker_url": APP.conf.broker_url}
     kept_pools = (APP._pool, APP.amqp._producer_pool)

@@ -202,8 +202,10 @@ def create_account(registration, site):
         activation.activate()
     else:
         activation.save()
+    # One INSERT: the profile is new, so the platform's save receivers on it (they compare it with
+    # the stored one, to report changed settings and forget a cached country) have nothing to do.
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
-    profile.save()
+    UserProfile.objects.bulk_create([profile])
     # As create_account_with_params: the learner's language, or the one of the registering request.
     # One INSERT: the user is new, so there is no old value for the preference's save receivers
     # to look up or report (they would emit edx.user.settings.changed, from nothing to this value).

@@ -152,8 +152,8 @@ def test_the_record_holds_neither_the_key_nor_the_body(alpha, alpha_admin):
     assert KEY not in stored and "Str0ng-enough-pw" not in stored and "alex.userton" not in stored
 
 
-def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_five_minutes(alpha, alpha_admin,
-                                                                                     monkeypatch):
+def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_five_minutes(
+        alpha, alpha_admin, monkeypatch):
     def killed(*args, **kwargs):
         raise SystemExit(1)  # what a gunicorn worker raises when it is killed for its timeout
 

@@ -52,7 +52,7 @@ def key_of(request):
 
 
 def _canonical(*parts):
-    """The parts as one JSON text, keys sorted: equal for requests equal once parsed."""
+    """Return the parts as one JSON text, keys sorted: equal for requests equal once parsed."""
     return json.dumps(parts, sort_keys=True, default=str)
 
 

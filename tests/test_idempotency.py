@@ -1,5 +1,8 @@
 """``Idempotency-Key``: a retried registration gets its first answer, never a second learner."""
 
+import hashlib
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -25,6 +28,18 @@ def post(caller, site, body, key=KEY, url=REGISTRATIONS_URL):
 def learners():
     """How many users named auserton exist."""
     return get_user_model().objects.filter(username="auserton").count()
+
+
+def stored_fingerprint(send):
+    """Call ``send`` (one request with a new key); return the fingerprint of the one record it left."""
+    before = set(IdempotencyRecord.objects.values_list("pk", flat=True))
+    send()
+    return IdempotencyRecord.objects.exclude(pk__in=before).get().fingerprint
+
+
+def sha256_of_the_request(url, body):
+    """What releases before the keyed fingerprint stored: SHA-256 of the path and body as sorted JSON."""
+    return hashlib.sha256(json.dumps([url.rstrip("/"), body], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def test_the_same_key_and_body_replays_the_first_answer(alpha, alpha_admin):
@@ -137,14 +152,63 @@ def test_the_record_holds_neither_the_key_nor_the_body(alpha, alpha_admin):
     assert KEY not in stored and "Str0ng-enough-pw" not in stored and "alex.userton" not in stored
 
 
-def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_five_minutes(alpha, alpha_admin):
-    # What a request of KEY that died before answering (a killed worker) leaves behind.
-    IdempotencyRecord.objects.create(
-        key=idempotency._digest(alpha_admin.user.pk, alpha.site.pk, KEY),
-        fingerprint=idempotency._digest(REGISTRATIONS_URL.rstrip("/"), learner_body()),
-    )
+def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_five_minutes(
+        alpha, alpha_admin, monkeypatch):
+    def killed(*args, **kwargs):
+        raise SystemExit(1)  # what a gunicorn worker raises when it is killed for its timeout
+
+    with monkeypatch.context() as patch:
+        patch.setattr(api, "register_user", killed)
+        with pytest.raises(SystemExit):
+            post(alpha_admin, alpha, learner_body())
     assert post(alpha_admin, alpha, learner_body()).status_code == 409  # as if still running
     IdempotencyRecord.objects.update(created=timezone.now() - timedelta(minutes=6))
     retry = post(alpha_admin, alpha, learner_body())
     assert retry.status_code == 200 and "Idempotent-Replayed" not in retry
+    assert learners() == 1
+
+
+def test_the_fingerprint_is_keyed_by_the_secret_key_not_a_hash_of_the_body(alpha, alpha_admin, settings):
+    body = learner_body(password="Str0ng-enough-pw")
+    first = stored_fingerprint(lambda: post(alpha_admin, alpha, body, key="first"))
+    same_request = stored_fingerprint(lambda: post(alpha_admin, alpha, body, key="second"))  # a 409, kept
+    settings.SECRET_KEY = "another-lms-secret-key"
+    other_secret = stored_fingerprint(lambda: post(alpha_admin, alpha, body, key="third"))
+    assert first == same_request != other_secret  # a function of the request and of SECRET_KEY
+    assert re.fullmatch("[0-9a-f]{64}", first)  # fits the column
+    assert first != sha256_of_the_request(REGISTRATIONS_URL, body)
+    assert first != hashlib.sha256(json.dumps(body).encode("utf-8")).hexdigest()
+
+
+def test_a_record_of_an_earlier_release_still_replays_and_refuses_another_body(alpha, alpha_admin):
+    first = post(alpha_admin, alpha, learner_body())
+    keyed = IdempotencyRecord.objects.get().fingerprint
+    # The row as a release before the keyed fingerprint left it, a day before the upgrade.
+    IdempotencyRecord.objects.update(fingerprint=sha256_of_the_request(REGISTRATIONS_URL, learner_body()))
+    other = post(alpha_admin, alpha, learner_body(username="someone", email="someone@example.com"))
+    assert (other.status_code, other.json()["error_code"]) == (422, "idempotency-key-reused")
+    again = post(alpha_admin, alpha, learner_body())
+    assert (again.status_code, again.json()) == (200, first.json()) and again["Idempotent-Replayed"] == "true"
+    assert learners() == 1 and len(mail.outbox) == 1
+    assert IdempotencyRecord.objects.get().fingerprint == keyed  # rewritten in the keyed form
+
+
+def test_a_record_of_a_rotated_secret_key_in_the_fallbacks_still_works(alpha, alpha_admin, settings):
+    settings.SECRET_KEY = "the-lms-secret-key-before-rotation"
+    first = post(alpha_admin, alpha, learner_body())
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "the-new-lms-secret-key", [settings.SECRET_KEY]
+    other = post(alpha_admin, alpha, learner_body(username="someone", email="someone@example.com"))
+    assert other.status_code == 422
+    again = post(alpha_admin, alpha, learner_body())
+    assert (again.status_code, again.json()) == (200, first.json()) and again["Idempotent-Replayed"] == "true"
+    settings.SECRET_KEY_FALLBACKS = []  # the record was rewritten under the new key: the old one may go
+    assert post(alpha_admin, alpha, learner_body())["Idempotent-Replayed"] == "true"
+    assert learners() == 1
+
+
+def test_after_a_secret_key_change_without_fallback_a_retry_is_refused_never_run_twice(alpha, alpha_admin, settings):
+    post(alpha_admin, alpha, learner_body())
+    settings.SECRET_KEY = "a-new-lms-secret-key-the-old-one-forgotten"
+    retry = post(alpha_admin, alpha, learner_body())
+    assert (retry.status_code, retry.json()["error_code"]) == (422, "idempotency-key-reused")
     assert learners() == 1

@@ -1,13 +1,18 @@
 """Structural guarantees: every view of the plugin shares one authentication, permission and error policy."""
 
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from edx_django_utils.plugins import get_plugin_apps
+import sys
+import types
 
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from edx_django_utils.plugins import add_plugins, get_plugin_apps
+
+from devlms import fake_platform
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler, not_found
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, CallerSiteRateThrottle
 from tahoe_registration_api.rest_api.v1.permissions import IsSiteAdmin
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
+from tests.conftest import learner_body
 
 
 def plugin_views(patterns=None):
@@ -56,8 +61,35 @@ def test_the_plugin_is_mounted_by_the_lms_plugin_framework():
     assert reverse("tahoe-api:registrations") == "/tahoe/api/v1/registrations/"
 
 
-def test_the_settings_hook_brings_the_token_app_and_defaults(settings):
-    assert "rest_framework.authtoken" in settings.INSTALLED_APPS
-    assert settings.TAHOE_REGISTRATION_API_ADAPTER == "devlms.fake_platform"  # the tests' choice
-    assert settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES == 16384
-    assert settings.FEATURES["TAHOE_SITES_USE_ORGS_MODELS"] is False
+def test_the_settings_hook_gives_an_lms_the_real_adapter_the_token_app_and_defaults(monkeypatch):
+    """The LMS's own settings module, before any value of the operator's, as the plugin framework fills it."""
+    name = "lms_settings_of_an_operator"
+    monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    lms_settings = vars(sys.modules[name])
+    lms_settings.update(INSTALLED_APPS=["django.contrib.auth"], FEATURES={})
+    add_plugins(name, "lms.djangoapp", "common")  # as lms/envs/common.py does, by the plugin's entry point
+    assert lms_settings["TAHOE_REGISTRATION_API_ADAPTER"] == "tahoe_registration_api.edxapp"
+    assert lms_settings["TAHOE_REGISTRATION_API_ENABLED"] is False  # off until the operator switches it on
+    assert lms_settings["TAHOE_REGISTRATION_API_MAX_BODY_BYTES"] == 16384
+    assert lms_settings["INSTALLED_APPS"] == ["django.contrib.auth", "rest_framework.authtoken"]
+    assert lms_settings["FEATURES"] == {"TAHOE_SITES_USE_ORGS_MODELS": False}
+
+
+def test_the_adapter_the_setting_names_is_the_one_a_registration_calls(alpha, alpha_admin, settings, monkeypatch):
+    called = []
+
+    def recorded(attribute_name):
+        """The fake platform's attribute, noting each call of it."""
+        attribute = getattr(fake_platform, attribute_name)
+        if not callable(attribute):
+            return attribute
+        return lambda *args, **kwargs: called.append(attribute_name) or attribute(*args, **kwargs)
+
+    name = "tests.recording_adapter"
+    adapter = types.ModuleType(name)
+    vars(adapter)["__getattr__"] = recorded  # a module's own __getattr__ (PEP 562)
+    monkeypatch.setitem(sys.modules, name, adapter)
+    settings.TAHOE_REGISTRATION_API_ADAPTER = name
+    response = alpha_admin.register(alpha, learner_body())
+    assert response.status_code == 200
+    assert "create_account" in called

@@ -60,7 +60,7 @@ test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pin
 	scripts/test-tutor.sh
 
 TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
-quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort
+quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort, the layering (import-linter)
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests browser_tests
 	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)
@@ -71,6 +71,8 @@ quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pyc
 	$(BIN)/pydocstyle tahoe_registration_api devlms bench browser_tests $(TUTOR_PLUGIN)/tutor_tahoe_registration_api
 	$(BIN)/isort --check-only --diff tahoe_registration_api devlms bench tests platform_tests browser_tests manage.py \
 		setup.py $(TUTOR_PLUGIN)
+	@# the layering: drivers above the pipeline, above the one-learner API, above the adapter (setup.cfg)
+	$(BIN)/lint-imports
 
 validate: quality test ## everything a change must pass before it lands
 

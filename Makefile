@@ -95,9 +95,10 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	for major in 20 21 22; do $(COMPILE) --upgrade --no-emit-index-url --no-emit-find-links \
 		-o $(TUTOR_PLUGIN)/requirements/tutor$$major.txt $(TUTOR_PLUGIN)/requirements/tutor$$major.in; done
 
-bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors
+bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors, and the outbox's duplicate window
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	scripts/mariadb.sh $(BIN)/python bench/run.py
+	scripts/mariadb.sh $(BIN)/python bench/outbox_window.py
 
 bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB, PBKDF2, Celery on Redis) against the platform's own view and the floors
 	scripts/platform-env.sh

@@ -41,7 +41,7 @@ class IdempotencyRecord(models.Model):
 
     # SHA-256 of (caller id, site id, key): the key itself is the caller's and never stored.
     key = models.CharField(max_length=64, primary_key=True)
-    # SHA-256 of the request: its path and its parsed body, keys sorted.
+    # HMAC-SHA256, keyed by the LMS's SECRET_KEY, of the request: its path and its parsed body, keys sorted.
     fingerprint = models.CharField(max_length=64)
     status = models.PositiveSmallIntegerField(null=True)
     body = models.TextField(blank=True, default="")

@@ -12,13 +12,11 @@ import threading
 from dataclasses import dataclass
 from typing import Optional
 
-from rest_framework.exceptions import ValidationError
 from tahoe_sites.models import UserOrganizationMapping
 
-from tahoe_registration_api import api, audit
+from tahoe_registration_api import api, audit, learner_input
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, InvalidRegistration, RegistrationError
-from tahoe_registration_api.rest_api.errors import status_of, validation_field_errors
-from tahoe_registration_api.rest_api.v1.serializers import RegistrationRequestSerializer
+from tahoe_registration_api.rest_api.errors import status_of
 
 log = logging.getLogger(__name__)
 
@@ -47,34 +45,17 @@ class LearnerOutcome:
 
 def learner_ref(item):
     """Return the item's ``ref`` (the caller's own id) as a string, or None; refuse all but a short string or number."""
-    ref = item.get("ref") if isinstance(item, dict) else None
-    if ref is None:
-        return None
-    if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:
-        raise InvalidRegistration(field_errors={
-            "ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
-    return str(ref)
+    return learner_input.parse_ref(item) if isinstance(item, dict) else None
 
 
 class LearnerParser:
-    """Validates learners by the v1 rules, with one serializer for the whole batch (building one per learner costs)."""
-
-    def __init__(self):
-        """Build the batch's serializer."""
-        self.serializer = RegistrationRequestSerializer()
+    """Validates learners by the v1 rules: the domain's (``learner_input``)."""
 
     def parse(self, item):
         """Return the learner's ``RegistrationRequest``, or raise ``InvalidRegistration`` naming the fields."""
         if not isinstance(item, dict):
             raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
-        try:
-            data = self.serializer.run_validation(item)
-        except ValidationError as exc:
-            field_errors = validation_field_errors(exc.detail)
-            raise InvalidRegistration(
-                "Invalid fields: " + ", ".join(sorted(field_errors)) + ".", field_errors=field_errors,
-            ) from exc
-        return RegistrationRequestSerializer.registration_from(data)
+        return learner_input.parse_registration(item)
 
 
 class BatchDuplicates:

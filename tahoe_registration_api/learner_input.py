@@ -104,7 +104,12 @@ def parse_registration(data):
 
 
 def parse_ref(data):
-    """Return ``data``'s optional ``ref`` (the caller's own id) as a string, or None; raise ``InvalidRegistration`` naming ``ref`` unless it is a string or whole number of at most 255 characters."""
+    """
+    Return ``data``'s optional ``ref`` (the caller's own id) as a string, or None.
+
+    Raises ``InvalidRegistration`` naming ``ref`` unless it is a string or a whole number of at
+    most 255 characters.
+    """
     ref = data.get("ref")
     if ref is None:
         return None

@@ -1,4 +1,4 @@
-"""Serializers of the v1 registration endpoint: they map the request to the domain's ``learner_input``, and shape the response."""
+"""Serializers of the v1 registration endpoint: they map the body to ``learner_input`` (the domain), shape answers."""
 
 from collections.abc import Mapping
 
@@ -10,7 +10,7 @@ from tahoe_registration_api.exceptions import InvalidRegistration
 
 
 def form_fields(form):
-    """Read a form-encoded body's fields as DRF reads forms: an empty ``language`` is none, an empty ``send_activation_email`` the default."""
+    """Return a form-encoded body's fields as DRF read forms: an empty ``language`` is null, an empty boolean absent."""
     fields = {name: form[name] for name in learner_input.FIELDS if name in form}  # a repeated key: its last value
     if fields.get("language") == "":
         fields["language"] = None

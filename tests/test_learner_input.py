@@ -333,6 +333,7 @@ SETTINGS_VARIANTS = [
 ]
 EDGE_STRINGS = [
     "", " ", "\t\n ", "\x00", "a\x00b", " \x00 ", "\x1f", "\x85", "\u2028", "\u200b", "a\u200db", "\ufeffab",
+    "ada\t", "\nada@example.com", "Ada Lovelace\r\n", "fr\x85", " \u200bada ",  # trimmed, but looked at before
     "\ud800", "ab\udfff", "é\ud83d", "Ａｌｅｘ", "ǅ", "ß", "İ", "Ада", "ab", "a", "a" * 30, "a" * 31, "a" * 41,
     "<b>", "http://x", "a://b", "true", "False", " TRUE ", "yes", "1", "null", "fr", "zh-hans", "x" * 17,
     "x@y", "a@b.co", " a@b.co ", "a@localhost", "é@example.com", "a@[127.0.0.1]", '"a b"@example.com',

@@ -15,7 +15,7 @@ from typing import Optional
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import api, audit, learner_input
-from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, InvalidRegistration, RegistrationError
+from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, RegistrationError
 from tahoe_registration_api.rest_api.errors import status_of
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class LearnerOutcome:
 
 def learner_ref(item):
     """Return the item's ``ref`` (the caller's own id) as a string, or None; refuse all but a short string or number."""
-    return learner_input.parse_ref(item) if isinstance(item, dict) else None
+    return learner_input.parse_ref(item)
 
 
 class LearnerParser:
@@ -53,8 +53,6 @@ class LearnerParser:
 
     def parse(self, item):
         """Return the learner's ``RegistrationRequest``, or raise ``InvalidRegistration`` naming the fields."""
-        if not isinstance(item, dict):
-            raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
         return learner_input.parse_registration(item)
 
 

@@ -11,6 +11,7 @@ up in their catalogs (``gettext``), so a caller in another language reads what i
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Optional, Tuple
@@ -83,8 +84,11 @@ def parse_registration(data):
     Return the learner of ``data`` (a JSON object or a CSV row) as a ``RegistrationRequest``.
 
     Keys other than the registration's fields are ignored. Raises ``InvalidRegistration`` whose
-    ``field_errors`` name every refused field (its messages joined by a space).
+    ``field_errors`` name every refused field (its messages joined by a space), or
+    ``non_field_errors`` when ``data`` is not an object.
     """
+    if not isinstance(data, Mapping):
+        raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
     values, errors = {}, {}
     for name, read in _field_readers():
         try:
@@ -105,12 +109,12 @@ def parse_registration(data):
 
 def parse_ref(data):
     """
-    Return ``data``'s optional ``ref`` (the caller's own id) as a string, or None.
+    Return ``data``'s optional ``ref`` (the caller's own id) as a string, or None (also when ``data`` is not an object).
 
     Raises ``InvalidRegistration`` naming ``ref`` unless it is a string or a whole number of at
     most 255 characters.
     """
-    ref = data.get("ref")
+    ref = data.get("ref") if isinstance(data, Mapping) else None
     if ref is None:
         return None
     if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:

@@ -73,6 +73,14 @@ def test_unknown_fields_are_ignored():
     assert parse_registration(body) == parse_registration(ADA)
 
 
+@pytest.mark.parametrize("data", [None, [ADA], "ada", 42])
+def test_a_learner_that_is_not_an_object_is_refused_and_has_no_ref(data):
+    with pytest.raises(InvalidRegistration) as caught:
+        parse_registration(data)
+    assert caught.value.field_errors == {"non_field_errors": "Each learner must be a JSON object."}
+    assert parse_ref(data) is None
+
+
 @pytest.mark.parametrize("password", [None, ""])
 def test_a_null_or_empty_password_means_none(password):
     assert parse_registration({**ADA, "password": password}).password is None

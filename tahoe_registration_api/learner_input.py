@@ -1,0 +1,275 @@
+"""
+A learner's fields, validated by the domain: a JSON object or a CSV row in, a ``RegistrationRequest`` out.
+
+Every way in (a single call, a bulk call, a job's CSV row, the import command) reads a learner
+here; the REST serializers only map. The rules, their order and their messages are those the v1
+API has always answered, which were Django REST framework's: its ``CharField`` (blank, null,
+required, trimmed whitespace, "Not a valid string.", lengths, null and surrogate characters) and
+the plugin's stricter fields on top of it. Messages that were DRF's or Django's are still looked
+up in their catalogs (``gettext``), so a caller in another language reads what it read before.
+"""
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable, Optional, Tuple
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+from django.utils.translation import gettext
+
+from tahoe_registration_api.data import RegistrationRequest
+from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.features import feature
+
+# Lengths of the platform's form fields and columns (openedx.core.djangoapps.user_api.accounts).
+USERNAME_MIN_LENGTH = 2
+EMAIL_MIN_LENGTH = 3
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 255
+PASSWORD_MAX_LENGTH = 5000
+LANGUAGE_MAX_LENGTH = 16  # the longest of the LMS's language codes is 7 ("zh-hans")
+REF_MAX_LENGTH = 255
+
+FIELDS = ("username", "email", "name", "password", "send_activation_email", "language")
+
+ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+# As the platform's validate_name: no HTML brackets, no URLs.
+NAME_HTML = re.compile(r"[<>]")
+NAME_URL = re.compile(r"://")
+VALID_EMAIL = EmailValidator(message="Enter a valid email address.")
+FORBIDDEN_CATEGORY_MESSAGES = {
+    "Cc": "Must not contain control characters.",
+    "Cf": "Must not contain invisible (format) characters such as zero-width spaces.",
+}
+BOOLEANS = {"true": True, "false": False}
+
+_MISSING = object()  # a field the input does not have
+
+
+class _Refused(Exception):
+    """One field's messages, in the order they were found."""
+
+    def __init__(self, *messages):
+        """Keep the messages (never the value: it may be a password)."""
+        super().__init__()
+        self.messages = [str(message) for message in messages]
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How one text field is read (as DRF's ``CharField`` with the v1 serializer's options read it)."""
+
+    required: bool = True
+    allow_null: bool = False
+    allow_blank: bool = False
+    trim: bool = True
+    strict: bool = True  # only a string; otherwise a number is taken as its digits, as DRF takes it
+    forbidden: Tuple[str, ...] = ("Cc",)  # Unicode categories refused in the untrimmed string
+    check: Optional[Callable[[str], None]] = None  # the field's own rule on the trimmed string: raises _Refused
+    validators: Tuple[Callable[[str], Optional[str]], ...] = ()  # each returns a message; all are collected
+
+
+def username_max_length():
+    """Return the platform's longest username (``USERNAME_MAX_LENGTH``, an operator setting; 30 by default)."""
+    return getattr(settings, "USERNAME_MAX_LENGTH", 30)
+
+
+def parse_registration(data):
+    """
+    Return the learner of ``data`` (a JSON object or a CSV row) as a ``RegistrationRequest``.
+
+    Keys other than the registration's fields are ignored. Raises ``InvalidRegistration`` whose
+    ``field_errors`` name every refused field (its messages joined by a space), or
+    ``non_field_errors`` when ``data`` is not an object.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
+    values, errors = {}, {}
+    for name, read in _field_readers():
+        try:
+            values[name] = read(data.get(name, _MISSING))
+        except _Refused as refused:
+            errors[name] = " ".join(refused.messages)
+    if errors:
+        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
+    return RegistrationRequest(
+        username=values["username"],
+        email=values["email"],
+        name=values["name"],
+        password=values["password"] or None,  # null and "" mean "no password", as the original Tahoe API read them
+        send_activation_email=values["send_activation_email"],
+        language=values["language"],
+    )
+
+
+def parse_ref(data):
+    """
+    Return ``data``'s optional ``ref`` (the caller's own id) as a string, or None (also when ``data`` is not an object).
+
+    Raises ``InvalidRegistration`` naming ``ref`` unless it is a string or a whole number of at
+    most 255 characters.
+    """
+    ref = data.get("ref") if isinstance(data, Mapping) else None
+    if ref is None:
+        return None
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:
+        raise InvalidRegistration(field_errors={
+            "ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
+    return str(ref)
+
+
+def _field_readers():
+    """Return each field's reader, in the order DRF named them; the username's rule reads the settings of now."""
+    return (
+        ("username", partial(_read_text, rule=_username_rule())),
+        ("email", partial(_read_text, rule=EMAIL_RULE)),
+        ("name", partial(_read_text, rule=NAME_RULE)),
+        ("password", partial(_read_text, rule=PASSWORD_RULE)),
+        ("send_activation_email", _read_boolean),
+        ("language", partial(_read_text, rule=LANGUAGE_RULE)),
+    )
+
+
+def _read_text(value, rule):
+    """Return the field's string (None when absent or null, if allowed) or raise ``_Refused``, checking as DRF did."""
+    if value is _MISSING:
+        if rule.required:
+            raise _Refused(gettext("This field is required."))
+        return None
+    if value is None:
+        if not rule.allow_null:
+            raise _Refused(gettext("This field may not be null."))
+        return None
+    if value == "" or (rule.trim and str(value).strip() == ""):
+        if not rule.allow_blank:
+            raise _Refused(gettext("This field may not be blank."))
+        return ""
+    text = _as_text(value, rule)
+    if rule.check:
+        rule.check(text)
+    messages = [message for message in (validator(text) for validator in rule.validators) if message]
+    if messages:
+        raise _Refused(*messages)
+    return text
+
+
+def _as_text(value, rule):
+    """Return the value as a string, trimmed if the rule says so; refuse other types and forbidden characters."""
+    if rule.strict and not isinstance(value, str):
+        raise _Refused("Must be a string.")
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Refused(gettext("Not a valid string."))
+    text = str(value)
+    if rule.forbidden:
+        present = {unicodedata.category(char) for char in text}
+        for category in rule.forbidden:
+            if category in present:
+                raise _Refused(FORBIDDEN_CATEGORY_MESSAGES[category])
+    return text.strip() if rule.trim else text
+
+
+def _read_boolean(value):
+    """Return ``send_activation_email``: true when absent; JSON true/false or "true"/"false" in any letter case."""
+    if value is _MISSING:
+        return True
+    if value is None:
+        raise _Refused(gettext("This field may not be null."))
+    if isinstance(value, bool):
+        return value
+    spelling = value.strip().lower() if isinstance(value, str) else None
+    if spelling in BOOLEANS:
+        return BOOLEANS[spelling]
+    raise _Refused('Must be true or false (a JSON boolean or the string "true" or "false").')
+
+
+def _at_most(limit):
+    """Return the check of DRF's ``max_length``."""
+    def check(text):
+        if len(text) > limit:
+            return gettext("Ensure this field has no more than {max_length} characters.").format(max_length=limit)
+        return None
+    return check
+
+
+def _at_least(limit):
+    """Return the check of DRF's ``min_length``."""
+    def check(text):
+        if len(text) < limit:
+            return gettext("Ensure this field has at least {min_length} characters.").format(min_length=limit)
+        return None
+    return check
+
+
+def _no_null_character(text):
+    """Refuse NUL, as every DRF ``CharField`` does."""
+    return gettext("Null characters are not allowed.") if "\x00" in text else None
+
+
+def _no_surrogate(text):
+    """Refuse lone surrogates (they cannot be stored as UTF-8), as every DRF ``CharField`` does."""
+    surrogate = next((char for char in text if 0xD800 <= ord(char) <= 0xDFFF), None)
+    if surrogate is None:
+        return None
+    return gettext("Surrogate characters are not allowed: U+{code_point:X}.").format(code_point=ord(surrogate))
+
+
+def _valid_email(text):
+    """Refuse what Django's (and so the platform's) email validator refuses."""
+    try:
+        VALID_EMAIL(text)
+    except ValidationError:
+        return VALID_EMAIL.message
+    return None
+
+
+def _username_alphabet(text):
+    """ASCII letters, digits, ``_`` and ``-``; with ENABLE_UNICODE_USERNAME, the platform's wider pattern."""
+    if feature("ENABLE_UNICODE_USERNAME"):
+        partial_pattern = getattr(settings, "USERNAME_REGEX_PARTIAL", r"[\w .@_+-]+")
+        pattern = re.compile(rf"^{partial_pattern}\Z", re.UNICODE)
+        message = "Usernames can only contain letters, numerals, and @/./+/-/_ characters."
+    else:
+        pattern = ASCII_USERNAME
+        message = "Usernames can only contain letters (A-Z, a-z), numerals (0-9), underscores (_), and hyphens (-)."
+    if not pattern.match(text):
+        raise _Refused(message)
+
+
+def _name_rules(text):
+    """Refuse a name as the platform refuses it: HTML brackets or a URL."""
+    if NAME_HTML.search(text):
+        raise _Refused("Full Name cannot contain the following characters: < >")
+    if NAME_URL.search(text):
+        raise _Refused("Enter a valid name")
+
+
+def _password_policy(text):
+    """Apply the platform's password policy (AUTH_PASSWORD_VALIDATORS) to the NFKC-normalised password."""
+    try:
+        password_validation.validate_password(unicodedata.normalize("NFKC", text))
+    except ValidationError as exc:
+        raise _Refused(*exc.messages) from None  # the policy's messages, never the password
+
+
+def _username_rule():
+    """Return the username's rule with the settings of now: 2 to USERNAME_MAX_LENGTH characters of its alphabet."""
+    return TextRule(forbidden=("Cc", "Cf"), check=_username_alphabet, validators=(
+        _at_most(username_max_length()), _at_least(USERNAME_MIN_LENGTH), _no_null_character, _no_surrogate))
+
+
+EMAIL_RULE = TextRule(forbidden=("Cc", "Cf"), validators=(
+    _valid_email, _at_most(EMAIL_MAX_LENGTH), _at_least(EMAIL_MIN_LENGTH), _no_null_character, _no_surrogate))
+# Names keep format characters: some scripts need zero-width joiners.
+NAME_RULE = TextRule(check=_name_rules, validators=(_at_most(NAME_MAX_LENGTH), _no_null_character, _no_surrogate))
+PASSWORD_RULE = TextRule(
+    required=False, allow_null=True, allow_blank=True, trim=False, forbidden=(), check=_password_policy,
+    validators=(_at_most(PASSWORD_MAX_LENGTH), _no_null_character, _no_surrogate),
+)
+# Checked against the LMS's languages by the API (the platform decides which it has).
+LANGUAGE_RULE = TextRule(required=False, allow_null=True, strict=False, forbidden=(), validators=(
+    _at_most(LANGUAGE_MAX_LENGTH), _no_null_character, _no_surrogate))

@@ -25,7 +25,7 @@ COUNT = 500
 
 
 def percentile(values, fraction):
-    """The value at ``fraction`` of the sorted values."""
+    """Return the value at ``fraction`` of the sorted values."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
@@ -60,7 +60,7 @@ def main():
                                               email=f"window{stamp}{number}@example.com"),
                           site=site, organization=organization, secure=True)
     outbox.hand_over = real_hand_over
-    real_send, real_done = outbox._send, outbox._done  # pylint: disable=protected-access
+    real_send, real_done = outbox._send, outbox._done
     windows, deliveries, marks = [], [], {}
 
     def send(message):
@@ -72,7 +72,7 @@ def main():
         windows.append(time.perf_counter() - marks[message.pk])
         return result
 
-    outbox._send, outbox._done = send, done  # pylint: disable=protected-access
+    outbox._send, outbox._done = send, done
     for message_id in OutboxMessage.objects.filter(state="pending").values_list("pk", flat=True):
         began = time.perf_counter()
         assert outbox.deliver(message_id) == "sent"

@@ -52,4 +52,3 @@ def send_registration_email(user_id, site_id, email, secure):
         adapter.send_activation_email(user, site)
     else:
         adapter.send_password_reset_email(user, site, secure)
-

@@ -123,7 +123,10 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
             return
         for key, data in learners:
             prepared = self._prepare(data)
-            outcome = prepared if isinstance(prepared, LearnerOutcome) else self._complete(key, prepared, in_transaction)
+            if isinstance(prepared, LearnerOutcome):
+                outcome = prepared
+            else:
+                outcome = self._complete(key, prepared, in_transaction)
             if outcome is not None:
                 sink(key, outcome)
 

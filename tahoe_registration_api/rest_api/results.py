@@ -117,4 +117,3 @@ class CsvResults:
     def write(self, row):
         """Write one ``ResultRow``."""
         self.writer.writerow(csv_cells(row))
-

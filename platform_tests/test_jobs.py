@@ -17,7 +17,7 @@ from django.utils import timezone
 from tahoe_registration_api.models import OutboxMessage, RegistrationJob, RegistrationJobRow
 
 from conftest import PASSWORD, Caller, make_user
-from worker import celery_worker, queued_to
+from worker import celery_worker, queued_to, wait_for
 
 JOBS_URL = "/tahoe/api/v1/registration-jobs/"
 VISIBILITY_TIMEOUT = 3  # seconds: how soon the broker hands a dead worker's task to another
@@ -42,16 +42,6 @@ def status_of(caller, site, job_id):
     response = caller.request("GET", site, f"{JOBS_URL}{job_id}/")
     assert response.status_code == 200, response.content
     return response.json()
-
-
-def wait_for(predicate, timeout, what):
-    """Poll until ``predicate()`` is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
 
 
 def results_of(caller, site, job_id):

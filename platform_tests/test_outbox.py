@@ -20,7 +20,7 @@ from tahoe_registration_api import outbox
 from tahoe_registration_api.models import OutboxMessage
 
 from conftest import learner_body
-from worker import celery_worker, queued_to
+from worker import celery_worker, queued_to, wait_for
 
 PATHS = ("single", "bulk", "job", "command")
 OUTBOX_SECONDS = 2  # the leases and the grace, in this test's web process and workers
@@ -69,16 +69,6 @@ def register(path, admin, site, names, tmp_path):
         call_command("tahoe_import_learners", "--site", site.domain, str(csv_path), verbosity=0)
 
 
-def wait_until(predicate, timeout, what):
-    """Poll until ``predicate()`` is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out after {timeout} s waiting for {what}.")
-
-
 def registered(username):
     """Whether ``username`` is registered."""
     return get_user_model().objects.filter(username=username).exists()
@@ -95,7 +85,7 @@ def test_killed_after_the_learners_commit_before_the_hand_over(path, alpha, alph
     with celery_worker(extra_env=worker_env(dies="before-hand-over:ada")) as first, queued_to(first.broker_url):
         if path == "job":
             register(path, alpha_admin, alpha, ["ada", "bob"], tmp_path)
-            wait_until(lambda: first.process.poll() is not None, 60, "the worker to die at ada's hand-over")
+            wait_for(lambda: first.process.poll() is not None, 60, "the worker to die at ada's hand-over")
         else:
             real_hand_over, calls = outbox.hand_over, []
 
@@ -112,10 +102,10 @@ def test_killed_after_the_learners_commit_before_the_hand_over(path, alpha, alph
         assert registered("ada") and OutboxMessage.objects.filter(state="pending").exists()
         with celery_worker(extra_env=worker_env(), broker_url=first.broker_url, mail_dir=first.mail_dir) as second:
             if path == "job":  # the broker hands the job's task to the next worker, which finishes it
-                wait_until(lambda: registered("bob"), 60, "the job to resume")
+                wait_for(lambda: registered("bob"), 60, "the job to resume")
             time.sleep(OUTBOX_SECONDS + 0.5)  # the grace runs out
             register(path, alpha_admin, alpha, ["cy"], tmp_path)  # its hand-over sweeps
-            wait_until(lambda: registered("cy"), 60, "cy's registration")
+            wait_for(lambda: registered("cy"), 60, "cy's registration")
             # The process that died never registered bob; the job's next worker did.
             names = ("ada", "bob", "cy") if path == "job" else ("ada", "cy")
             assert [name for name in ("ada", "bob", "cy") if registered(name)] == list(names)
@@ -132,7 +122,7 @@ def test_the_worker_killed_after_its_claim(path, point, sent_to_ada, alpha, alph
     """Before the send: sent once, by the next worker once the lease ran out; after it: the documented duplicate."""
     with celery_worker(extra_env=worker_env(dies=f"{point}:ada")) as first, queued_to(first.broker_url):
         register(path, alpha_admin, alpha, ["ada"], tmp_path)
-        wait_until(lambda: first.process.poll() is not None, 60, "the worker to die at ada's email")
+        wait_for(lambda: first.process.poll() is not None, 60, "the worker to die at ada's email")
         message = OutboxMessage.objects.get()
         assert (message.state, message.attempts) == ("leased", 1)
         assert sent_per_learner(first) == (Counter({"ada@example.com": 1}) if point == "after-send" else Counter())

@@ -70,7 +70,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def _wait_for(predicate, timeout, what):
+def wait_for(predicate, timeout, what):
     """Poll ``predicate`` until it returns something true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,7 +101,7 @@ def redis_server(directory):
             return False
 
     try:
-        _wait_for(answers, 20, "redis-server to answer")
+        wait_for(answers, 20, "redis-server to answer")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         process.terminate()
@@ -132,7 +132,7 @@ class Worker:
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", "tahoe-tests@%h"],
             cwd=os.getcwd(), env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        _wait_for(self._ready, 120, f"the Celery worker to be ready (log: {self.log_path})")
+        wait_for(self._ready, 120, f"the Celery worker to be ready (log: {self.log_path})")
 
     def _ready(self):
         """Whether the worker said it is ready; fail at once if it died."""
@@ -158,8 +158,8 @@ class Worker:
     def wait_for_messages(self, count, timeout=60, recipients=None):
         """Wait until the worker sent ``count`` emails; return them. ``recipients``: who should have one (to report)."""
         try:
-            return _wait_for(lambda: len(self.messages()) >= count and self.messages(), timeout,
-                             f"{count} email(s) from the worker")
+            return wait_for(lambda: len(self.messages()) >= count and self.messages(), timeout,
+                            f"{count} email(s) from the worker")
         except AssertionError as exc:
             sent = [message["To"] for message in self.messages()]
             missing = sorted(set(recipients or ()) - set(sent))

@@ -4,14 +4,54 @@ The request bodies accepted: JSON (documented) and form-encoded (older integrati
 DRF reads a body only as far as its declared length (``CONTENT_LENGTH``, else
 ``HTTP_CONTENT_LENGTH``) and ignores a body without one, so refusing an oversized declared
 length before parsing bounds what is ever read.
+
+Every body is read as UTF-8: a ``charset`` in the ``Content-Type`` must name UTF-8 (any spelling
+Python knows, ``utf-8-sig`` included) or US-ASCII, a part of it. JSON exchanged between systems is
+UTF-8 (RFC 8259, section 8.1), a form-encoded body is UTF-8 (the WHATWG URL standard; Django 5.1+
+refuses any other charset for one too), a job's CSV is read as UTF-8. Any other charset, an
+unknown one or a codec that is no text encoding at all (``rot13``, ``zlib``, ``base64``), is a 415
+naming it, before anything reads the body.
+
+A JSON body is refused with a 400 naming the field (e.g. ``learners[0].ref``) when a key or a
+string holds a lone surrogate (an escape such as ``"\\ud800"`` without its pair: no Unicode text,
+which nothing can store or render as UTF-8), and when it is nested more than ``MAX_DEPTH`` levels
+deep (the single call's body has 1, a bulk call's 3; deeper nesting is only ever an attack on the
+parser's recursion).
 """
+
+import codecs
+import re
 
 from django.conf import settings
 from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
-from tahoe_registration_api.exceptions import RequestTooLarge
+from tahoe_registration_api.exceptions import RegistrationError, RequestTooLarge
 
-PARSER_CLASSES = (JSONParser, FormParser)
+MAX_DEPTH = 32
+READABLE_CHARSETS = ("utf-8", "utf-8-sig", "ascii")  # codecs.lookup(...).name of what is read as UTF-8
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a decoded JSON string keeps only unpaired ones
+_MOST_NAMED = 10
+
+
+class UnsupportedCharset(RegistrationError):
+    """The ``Content-Type`` names a charset other than UTF-8."""
+
+    error_code = "unsupported-media-type"
+    user_message = "Send the body as UTF-8 text."
+    status_code = 415
+
+    def __init__(self, charset):
+        """Name the charset (cut short: it is the caller's text)."""
+        message = f"The charset {charset[:40]!r} is not accepted: the body is read as UTF-8."
+        super().__init__(message, field_errors={"Content-Type": message})
+
+
+class UnreadableBody(RegistrationError):
+    """A JSON body that parses but cannot be used: text that is not Unicode, or nesting too deep."""
+
+    error_code = "malformed-request"
+    user_message = "The request body cannot be read."
+    status_code = 400
 
 
 class CsvStreamParser(BaseParser):
@@ -22,6 +62,94 @@ class CsvStreamParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         """Return the stream itself (None for an empty body)."""
         return stream
+
+
+class JsonBodyParser(JSONParser):
+    """DRF's JSON parser, refusing a lone surrogate anywhere and nesting deeper than ``MAX_DEPTH``."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """Parse the body; raise ``UnreadableBody`` naming the fields that cannot be used."""
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:  # the parser recursed past Python's limit: far deeper than MAX_DEPTH
+            raise _too_deep() from exc
+        refuse_unreadable_text(data)
+        return data
+
+
+PARSER_CLASSES = (JsonBodyParser, FormParser)
+_PLUGIN_PARSERS = {JSONParser: JsonBodyParser}
+
+
+def plugin_parser(parser_class):
+    """Return the parser to use for ``parser_class``: the plugin's own in place of DRF's JSON parser."""
+    return _PLUGIN_PARSERS.get(parser_class, parser_class)
+
+
+def _too_deep():
+    """The error of a body nested more than MAX_DEPTH levels deep."""
+    message = f"The body is nested more than {MAX_DEPTH} levels deep."
+    return UnreadableBody(message, field_errors={"non_field_errors": message})
+
+
+def _children(value):
+    """Return the (key or index, child) pairs of a JSON object or array, else None."""
+    if isinstance(value, dict):
+        return value.items()
+    if isinstance(value, list):
+        return enumerate(value)
+    return None
+
+
+def field_path(path):
+    """Name a place in the body as ``learners[0].ref``; a lone surrogate in a key is shown as its escape."""
+    name = ""
+    for part in path:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += ("." if name else "") + part.encode("utf-8", "backslashreplace").decode("utf-8")
+    return name or "non_field_errors"
+
+
+def refuse_unreadable_text(data):
+    """Raise ``UnreadableBody`` for nesting deeper than MAX_DEPTH, or naming each key or string with a lone surrogate."""
+    lone = []
+    pending = [((), data)]  # walked without recursion, in document order
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if _LONE_SURROGATE.search(value):
+                lone.append(path)
+            continue
+        children = _children(value)
+        if children is None:
+            continue
+        if len(path) >= MAX_DEPTH:
+            raise _too_deep()
+        for key, child in reversed(list(children)):
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                lone.append(path + (key,))
+            else:
+                pending.append((path + (key,), child))
+    if lone:
+        message = "A lone surrogate (an escape \\ud800-\\udfff without its pair) is not text."
+        names = [field_path(path) for path in lone[:_MOST_NAMED]]
+        raise UnreadableBody(f"The body holds text that is not Unicode: {', '.join(names)}.",
+                             field_errors={name: message for name in names})
+
+
+def enforce_charset(request):
+    """Refuse a body whose ``Content-Type`` names a charset that is not read as UTF-8: a 415 naming it."""
+    charset = request.content_params.get("charset")
+    if charset is None:
+        return
+    try:
+        codec = codecs.lookup(charset).name
+    except (LookupError, ValueError):  # an unknown name; a NUL in it
+        codec = None
+    if codec not in READABLE_CHARSETS:
+        raise UnsupportedCharset(charset)
 
 
 def enforce_body_limit(request, setting="TAHOE_REGISTRATION_API_MAX_BODY_BYTES"):

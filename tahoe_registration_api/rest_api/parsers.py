@@ -1,4 +1,4 @@
-"""
+r"""
 The request bodies accepted: JSON (documented) and form-encoded (older integrations), up to a size.
 
 DRF reads a body only as far as its declared length (``CONTENT_LENGTH``, else
@@ -10,16 +10,17 @@ Python knows, ``utf-8-sig`` included) or US-ASCII, a part of it. JSON exchanged 
 UTF-8 (RFC 8259, section 8.1), a form-encoded body is UTF-8 (the WHATWG URL standard; Django 5.1+
 refuses any other charset for one too), a job's CSV is read as UTF-8. Any other charset, an
 unknown one or a codec that is no text encoding at all (``rot13``, ``zlib``, ``base64``), is a 415
-naming it, before anything reads the body.
+naming it: ``enforce_charset``, which every view runs before anything reads the body.
 
 A JSON body is refused with a 400 naming the field (e.g. ``learners[0].ref``) when a key or a
-string holds a lone surrogate (an escape such as ``"\\ud800"`` without its pair: no Unicode text,
-which nothing can store or render as UTF-8), and when it is nested more than ``MAX_DEPTH`` levels
-deep (the single call's body has 1, a bulk call's 3; deeper nesting is only ever an attack on the
-parser's recursion).
+string holds a lone surrogate (an escape such as ``"\ud800"`` without its pair: no Unicode text,
+which nothing can store or render as UTF-8), and when it is nested more than ``MAX_DEPTH`` (32)
+levels deep (a single call's body has 1, a bulk call's 3; far deeper nesting is only ever an attack
+on the recursion of whatever reads it).
 """
 
 import codecs
+import io
 import re
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from tahoe_registration_api.exceptions import RegistrationError, RequestTooLarge
 MAX_DEPTH = 32
 READABLE_CHARSETS = ("utf-8", "utf-8-sig", "ascii")  # codecs.lookup(...).name of what is read as UTF-8
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # a decoded JSON string keeps only unpaired ones
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _MOST_NAMED = 10
 
 
@@ -65,15 +67,19 @@ class CsvStreamParser(BaseParser):
 
 
 class JsonBodyParser(JSONParser):
-    """DRF's JSON parser, refusing a lone surrogate anywhere and nesting deeper than ``MAX_DEPTH``."""
+    """DRF's JSON parser, refusing nesting deeper than ``MAX_DEPTH`` and a lone surrogate anywhere."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        """Parse the body; raise ``UnreadableBody`` naming the fields that cannot be used."""
+        """Parse the body; raise ``UnreadableBody`` naming what cannot be used."""
+        body = stream.read()
         try:
-            data = super().parse(stream, media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError as exc:  # the parser recursed past Python's limit: far deeper than MAX_DEPTH
             raise _too_deep() from exc
-        refuse_unreadable_text(data)
+        if _nested_deeper_than(data, MAX_DEPTH):
+            raise _too_deep()
+        if _SURROGATE_ESCAPE.search(body):  # UTF-8 bytes decode to no surrogate: only an escape makes one
+            refuse_lone_surrogates(data)
         return data
 
 
@@ -87,7 +93,7 @@ def plugin_parser(parser_class):
 
 
 def _too_deep():
-    """The error of a body nested more than MAX_DEPTH levels deep."""
+    """Return the error of a body nested more than MAX_DEPTH levels deep."""
     message = f"The body is nested more than {MAX_DEPTH} levels deep."
     return UnreadableBody(message, field_errors={"non_field_errors": message})
 
@@ -112,26 +118,30 @@ def field_path(path):
     return name or "non_field_errors"
 
 
-def refuse_unreadable_text(data):
-    """Raise ``UnreadableBody`` for nesting deeper than MAX_DEPTH, or naming each key or string with a lone surrogate."""
-    lone = []
-    pending = [((), data)]  # walked without recursion, in document order
+def _nested_deeper_than(data, depth):
+    """Whether objects and arrays in ``data`` nest more than ``depth`` levels deep (walked level by level)."""
+    level = [data] if _children(data) is not None else []
+    while level:
+        if depth == 0:
+            return True
+        depth -= 1
+        level = [child for container in level for _, child in _children(container) if isinstance(child, (dict, list))]
+    return False
+
+
+def refuse_lone_surrogates(data):
+    """Raise ``UnreadableBody`` naming each key or string of ``data`` that holds a lone surrogate (the first 10)."""
+    lone = [()] if isinstance(data, str) and _LONE_SURROGATE.search(data) else []
+    pending = [((), data)] if _children(data) is not None else []  # containers, walked without recursion
     while pending:
-        path, value = pending.pop()
-        if isinstance(value, str):
-            if _LONE_SURROGATE.search(value):
-                lone.append(path)
-            continue
-        children = _children(value)
-        if children is None:
-            continue
-        if len(path) >= MAX_DEPTH:
-            raise _too_deep()
-        for key, child in reversed(list(children)):
-            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+        path, container = pending.pop()
+        nested = []
+        for key, child in _children(container):
+            if any(isinstance(text, str) and _LONE_SURROGATE.search(text) for text in (key, child)):
                 lone.append(path + (key,))
-            else:
-                pending.append((path + (key,), child))
+            elif isinstance(child, (dict, list)):
+                nested.append((path + (key,), child))
+        pending.extend(reversed(nested))  # popped in document order
     if lone:
         message = "A lone surrogate (an escape \\ud800-\\udfff without its pair) is not text."
         names = [field_path(path) for path in lone[:_MOST_NAMED]]

@@ -4,8 +4,8 @@ from rest_framework.renderers import JSONRenderer
 
 
 class AsciiJsonRenderer(JSONRenderer):
-    """
-    DRF's JSON renderer, escaping every non-ASCII character (``"é"`` is sent as ``"\\u00e9"``).
+    r"""
+    DRF's JSON renderer, escaping every non-ASCII character (``"é"`` is sent as ``"\u00e9"``).
 
     DRF's own writes UTF-8 (``UNICODE_JSON``), which a lone surrogate cannot be encoded in, and it
     renders after the view, outside the plugin's error handler: an answer holding one (a ``ref``

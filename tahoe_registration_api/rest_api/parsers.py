@@ -5,12 +5,12 @@ DRF reads a body only as far as its declared length (``CONTENT_LENGTH``, else
 ``HTTP_CONTENT_LENGTH``) and ignores a body without one, so refusing an oversized declared
 length before parsing bounds what is ever read.
 
-Every body is read as UTF-8: a ``charset`` in the ``Content-Type`` must name UTF-8 (any spelling
-Python knows, ``utf-8-sig`` included) or US-ASCII, a part of it. JSON exchanged between systems is
-UTF-8 (RFC 8259, section 8.1), a form-encoded body is UTF-8 (the WHATWG URL standard; Django 5.1+
-refuses any other charset for one too), a job's CSV is read as UTF-8. Any other charset, an
-unknown one or a codec that is no text encoding at all (``rot13``, ``zlib``, ``base64``), is a 415
-naming it: ``enforce_charset``, which every view runs before anything reads the body.
+Every body is read as UTF-8 (RFC 8259, section 8.1, for JSON; the WHATWG URL standard for forms;
+a job's CSV is read so): a ``charset`` in the ``Content-Type`` must name UTF-8 (any spelling Python
+knows, ``utf-8-sig`` included) or US-ASCII, a part of it; a form-encoded body's must be ``utf-8``
+spelled so, in any case, the one Django 5.1+ reads a form in. Any other charset, an unknown one or a
+codec that is no text encoding at all (``rot13``, ``zlib``, ``base64``), is a 415 naming it, given
+by ``enforce_charset`` before anything reads the body (every API view and the token page run it).
 
 A JSON body is refused with a 400 naming the field (e.g. ``learners[0].ref``) when a key or a
 string holds a lone surrogate (an escape such as ``"\ud800"`` without its pair: no Unicode text,
@@ -24,6 +24,7 @@ import io
 import re
 
 from django.conf import settings
+from django.utils.http import parse_header_parameters
 from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
 from tahoe_registration_api.exceptions import RegistrationError, RequestTooLarge
@@ -151,14 +152,18 @@ def refuse_lone_surrogates(data):
 
 def enforce_charset(request):
     """Refuse a body whose ``Content-Type`` names a charset that is not read as UTF-8: a 415 naming it."""
-    charset = request.content_params.get("charset")
+    media_type, params = parse_header_parameters(request.META.get("CONTENT_TYPE", ""))
+    charset = params.get("charset")
     if charset is None:
         return
-    try:
-        codec = codecs.lookup(charset).name
-    except (LookupError, ValueError):  # an unknown name; a NUL in it
-        codec = None
-    if codec not in READABLE_CHARSETS:
+    if media_type == FormParser.media_type:  # the one spelling Django 5.1+ reads a form in (request.POST)
+        readable = charset.lower() == "utf-8"
+    else:
+        try:
+            readable = codecs.lookup(charset).name in READABLE_CHARSETS
+        except (LookupError, ValueError):  # an unknown name; a NUL in it
+            readable = False
+    if not readable:
         raise UnsupportedCharset(charset)
 
 

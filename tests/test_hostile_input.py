@@ -189,8 +189,8 @@ def site_admin(site):
 
 @EVERY_ENDPOINT
 @given(endpoint=st.sampled_from(JSON_ENDPOINTS), body=hostile_bodies)
-def test_a_json_body_with_a_lone_surrogate_anywhere_is_refused_before_anything_runs(alpha, alpha_admin, endpoint,
-                                                                                     body):
+def test_a_json_body_with_a_lone_surrogate_anywhere_is_refused_before_anything_runs(
+        alpha, alpha_admin, endpoint, body):
     before = written()
     response = send(alpha_admin, alpha, "POST", endpoint, json.dumps(body))
     answer = assert_json_answer(response, before)

@@ -7,7 +7,6 @@ import json
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver
 from rest_framework.authtoken.models import Token
@@ -207,16 +206,10 @@ def test_a_job_whose_username_holds_a_lone_surrogate_is_a_400_and_writes_no_job(
 
 # 5. Resend -------------------------------------------------------------------------------------
 
-def largest_user_id():
-    """The largest id the database's user id column holds."""
-    return connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())[1]
-
-
 @pytest.mark.parametrize("version", ["v1", "v2"])
-@pytest.mark.parametrize("user_id", ["99999999999999999999999999", "largest + 1", "largest"])
-def test_a_resend_for_an_id_past_the_databases_integer_is_a_404_learner_not_found(alpha, alpha_admin, version,
-                                                                                    user_id):
-    user_id = {"largest + 1": largest_user_id() + 1, "largest": largest_user_id()}.get(user_id, user_id)
+@pytest.mark.parametrize("user_id", [10**26 - 1, 2**63, 2**63 - 1, 2**31])  # past any column; past MariaDB's INT
+def test_a_resend_for_an_id_past_the_databases_integer_is_a_404_learner_not_found(
+        alpha, alpha_admin, version, user_id):
     response = send(alpha_admin, alpha, "POST", resend_url(user_id, version), b"")
     assert_refused(response, 404, "learner-not-found")
 

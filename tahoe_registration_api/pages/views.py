@@ -71,6 +71,8 @@ def readable_body(view):
         try:
             enforce_charset(request)
         except UnsupportedCharset as exc:
+            # Whatever reads the form from here on (the LMS's context processors do) reads it as UTF-8.
+            request.encoding = "utf-8"
             context = {"base_template": base_template(), "site_domain": request.site.domain,
                        "problem": exc.developer_message}
             return render(request, "tahoe_registration_api/unreadable_body.html", context, status=415)

@@ -28,6 +28,7 @@ from tahoe_registration_api.rest_api.v1.serializers import (
 )
 
 DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
+BIGINT_MAX = 2**63 - 1  # the largest integer column of any database (sqlite's integers too)
 
 
 def dry_run_requested(request):
@@ -42,8 +43,8 @@ def dry_run_requested(request):
 
 def user_id_fits(user_id):
     """Whether the database's user id column holds ``user_id`` (a query for a larger one overflows, a 500)."""
-    low, high = connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())
-    return low <= user_id <= high
+    _, high = connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())
+    return user_id <= (high if high is not None else BIGINT_MAX)  # Django 4.2 states no bound for sqlite
 
 
 class TahoeApiView(APIView):

@@ -8,13 +8,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.urls import URLPattern, URLResolver
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
-from tahoe_registration_api import urls as plugin_urls
 from tahoe_registration_api.models import AuditEntry
+from tahoe_registration_api.rest_api.parsers import JsonBodyParser
 from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES, AsciiJsonRenderer
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
 from tests.conftest import learner_body, make_user
@@ -32,6 +31,7 @@ from tests.hostile import (
     send,
     written,
 )
+from tests.test_structure import plugin_views
 
 ADA = '"username": "ada", "email": "ada@example.com", "name": "Ada Lovelace"'
 LONE_SURROGATE = "\\ud800"  # the JSON escape of half a UTF-16 pair, sent without its other half
@@ -91,19 +91,13 @@ def test_a_surrogate_pair_is_text(alpha, alpha_admin):
 
 # 1b. Answers always render ---------------------------------------------------------------------
 
-def api_views(patterns):
-    """Yield the view class of every API route under the plugin's URLs."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from api_views(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "view_class"):
-            yield pattern.callback.view_class
-
-
-def test_every_view_of_the_plugin_answers_through_the_ascii_json_renderer():
-    views = set(api_views(plugin_urls.urlpatterns))
+def test_every_api_view_answers_through_the_ascii_json_renderer_and_reads_json_through_the_plugins_parser():
+    views = {view.view_class for view in plugin_views() if hasattr(view, "view_class")}
     assert len(views) == 7
-    assert all(view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,) for view in views)
+    for view in views:
+        assert view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,)
+        assert not any(isinstance(parser, JSONParser) and not isinstance(parser, JsonBodyParser)
+                       for parser in view().get_parsers()), view
 
 
 def test_the_renderer_escapes_what_utf_8_cannot_carry():

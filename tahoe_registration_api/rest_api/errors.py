@@ -146,7 +146,7 @@ def exception_handler(exc, context):  # pylint: disable=unused-argument
         return _domain_response(exc)
     if isinstance(exc, exceptions.APIException):
         return _drf_response(exc)
-    if isinstance(exc, (SuspiciousOperation, BadRequest)):  # e.g. TooManyFieldsSent: a form of too many fields
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):  # e.g. TooManyFieldsSent; a form Django will not read
         body = error_body("bad-request", "The request was refused.", f"Django refused it ({type(exc).__name__}).")
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     log.exception("Registration API: unexpected error.")

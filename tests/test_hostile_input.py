@@ -1,15 +1,41 @@
-"""Hostile input never breaks the endpoint: every answer is a JSON 4xx or a 200, never a 500."""
+"""
+Hostile input never breaks an endpoint: every answer is JSON, a success or a 4xx error object, never a 5xx.
 
+The single endpoint first, then every endpoint (v1 and v2 registrations, bulk, jobs with JSON and
+CSV bodies, resend, a job's status and results, the token page) with lone surrogates, control
+characters, deep nesting, odd charsets, odd headers and huge fields; a refused call writes nothing.
+"""
+
+import io
 import json
+import re
 import string
+import uuid
+from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
 from tahoe_sites.models import UserOrganizationMapping
 
-from tests.conftest import learner_body
+from tests.conftest import learner_body, make_user
+from tests.hostile import (
+    CSRF,
+    JOBS,
+    JSON_ENDPOINTS,
+    SINGLE,
+    SINGLE_V2,
+    TOKEN_CHANGES,
+    TOKEN_PAGE,
+    assert_json_answer,
+    assert_refused,
+    browser,
+    resend_url,
+    send,
+    written,
+)
 
 ALLOWED = {200, 400, 409, 413, 415}
 FIELDS = ["username", "email", "name", "password", "send_activation_email"]
@@ -32,8 +58,10 @@ bodies = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), json_val
 
 @pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
-    """Hundreds of examples per test: the rate limit is tested elsewhere."""
+    """Hundreds of examples per test: the rate limits are tested elsewhere."""
     settings.TAHOE_REGISTRATION_API_RATE = None
+    settings.TAHOE_REGISTRATION_API_BULK_RATE = None
+    settings.TAHOE_REGISTRATION_API_BULK_LEARNER_RATE = None
 
 
 def post_raw(caller, site, payload, content_type):
@@ -114,3 +142,265 @@ def test_an_empty_body(alpha, alpha_admin):
     response = post_raw(alpha_admin, alpha, b"", "application/json")
     assert response.status_code == 400
     assert set(response.json()["field_errors"]) == {"username", "email", "name"}
+
+
+# Every endpoint ---------------------------------------------------------------------------------
+
+EVERY_ENDPOINT = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+lone_surrogates = st.text(alphabet=st.characters(categories=["Cs"]), min_size=1, max_size=3)
+hostile_text = st.one_of(
+    weird_text,
+    lone_surrogates,
+    st.tuples(st.text(max_size=5), lone_surrogates, st.text(max_size=5)).map("".join),
+    st.text(alphabet=st.characters(categories=["Cc"]), min_size=1, max_size=5),
+)
+hostile_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | hostile_text,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(hostile_text, children, max_size=3),
+    max_leaves=6,
+)
+learner_fields = st.dictionaries(st.sampled_from(FIELDS + ["ref", "language"]) | hostile_text, hostile_value,
+                                 max_size=7)
+hostile_bodies = st.one_of(
+    learner_fields,
+    st.fixed_dictionaries({"learners": st.lists(learner_fields, min_size=1, max_size=3)}),
+    hostile_value,
+)
+POST_ENDPOINTS = [*JSON_ENDPOINTS, resend_url(1), resend_url(1, "v2")]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "post"]
+latin_1_text = st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=300)
+
+
+def as_read(body):
+    """What the server reads of ``json.dumps(body)``: an escaped surrogate pair is the one character it encodes."""
+    return json.loads(json.dumps(body))
+
+
+def holds_lone_surrogate(value):
+    """Whether any key or string of ``value`` holds a surrogate."""
+    return re.search("[\ud800-\udfff]", json.dumps(value, ensure_ascii=False)) is not None
+
+
+def site_admin(site):
+    """The admin of ``site`` (alpha_admin), created by the first example that needs one."""
+    return get_user_model().objects.filter(username="alpha_admin").first() or make_user(
+        "alpha_admin", site, is_admin=True)
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from(JSON_ENDPOINTS), body=hostile_bodies)
+def test_a_json_body_with_a_lone_surrogate_anywhere_is_refused_before_anything_runs(
+        alpha, alpha_admin, endpoint, body):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, json.dumps(body))
+    answer = assert_json_answer(response, before)
+    if holds_lone_surrogate(as_read(body)):
+        assert_refused(response, 400, "malformed-request")
+        assert answer["field_errors"]
+        assert all("lone surrogate" in error["user_message"] for error in answer["field_errors"].values())
+    else:
+        assert answer.get("error_code") != "malformed-request", answer
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from(JSON_ENDPOINTS), depth=st.integers(min_value=1, max_value=3000),
+       where=st.sampled_from(["body", "learners", "a learner's field"]))
+def test_a_json_body_nested_deeper_than_32_levels_is_refused(alpha, alpha_admin, endpoint, depth, where):
+    nested = "[" * depth + "]" * depth
+    body, total = {
+        "body": (nested, depth),
+        "learners": ('{"learners": %s}' % nested, depth + 1),
+        "a learner's field": ('{"learners": [{"username": "ada", "email": "ada@example.com", "name": "Ada", '
+                              '"extra": %s}], "extra": %s}' % (nested, nested), depth + 3),
+    }[where]
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, body)
+    answer = assert_json_answer(response, before)
+    if total > 32:
+        assert_refused(response, 400, "malformed-request", "non_field_errors")
+        assert answer["developer_message"] == "The body is nested more than 32 levels deep."
+    else:
+        assert answer.get("error_code") != "malformed-request", answer
+
+
+FORM_UTF_8_SPELLINGS = ["utf-8", "UTF-8", "Utf-8", '"utf-8"']  # as Django 5.1+ reads a form
+UTF_8_SPELLINGS = FORM_UTF_8_SPELLINGS + ["utf8", "utf_8", "utf-8-sig", "us-ascii", "ascii"]
+OTHER_CHARSETS = ["rot13", "zlib", "zlib_codec", "base64", "hex", "bz2", "uu", "quopri", "utf-16", "utf-16-le",
+                  "utf-32", "latin-1", "iso-8859-1", "cp1252", "cp037", "idna", "punycode", "unicode_escape",
+                  "raw_unicode_escape", "utf-7", "undefined", "", "bogus", "x" * 300]
+
+
+def reads(media_type, charset):
+    """Whether a body of ``media_type`` in ``charset`` is read (a form's is the one spelling Django 5.1+ reads)."""
+    return charset in (FORM_UTF_8_SPELLINGS if media_type.startswith("application/x-www-form-urlencoded")
+                       else UTF_8_SPELLINGS)
+
+
+CHARSET_BODIES = {
+    "application/json": json.dumps(learner_body()).encode(),
+    "application/x-www-form-urlencoded": b"username=auserton&email=alex.userton%40example.com&name=Alex",
+    "text/csv": b"username,email,name\nauserton,alex.userton@example.com,Alex\n",
+}
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from(POST_ENDPOINTS), media_type=st.sampled_from(sorted(CHARSET_BODIES)),
+       charset=st.sampled_from(UTF_8_SPELLINGS + OTHER_CHARSETS)
+       | st.text(alphabet=string.ascii_letters + string.digits + "-_.", max_size=20).map("x-{}".format))
+def test_only_utf_8_bodies_are_read(alpha, alpha_admin, endpoint, media_type, charset):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, CHARSET_BODIES[media_type],
+                    f"{media_type}; charset={charset}")
+    answer = assert_json_answer(response, before)
+    if reads(media_type, charset):
+        assert "Content-Type" not in answer.get("field_errors", {}), answer  # a 415 is the media type's, if any
+    else:
+        assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+
+
+form_values = st.one_of(
+    st.binary(max_size=30),
+    st.text(alphabet="%0123456789abcdefXYZ", max_size=12),  # percent-escapes, broken or not
+    st.sampled_from([b"%ED%A0%80", b"%ff%fe", b"%00", b"%", b"%zz", b"\xc3\x28", b"\xed\xa0\x80"]),
+    st.integers(min_value=0, max_value=20000).map(lambda size: b"x" * size),
+)
+
+
+def form_body(pairs):
+    """A form-encoded body of (name, value) pairs, joined as they are: broken escapes stay broken."""
+    return b"&".join(name + b"=" + (value.encode() if isinstance(value, str) else value) for name, value in pairs)
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from([SINGLE, SINGLE_V2]),
+       pairs=st.lists(st.tuples(st.sampled_from([b"username", b"email", b"name", b"password", b"%ff", b""])
+                                | st.binary(max_size=8), form_values), max_size=8),
+       too_many_fields=st.booleans())
+def test_any_form_encoded_body(alpha, alpha_admin, endpoint, pairs, too_many_fields):
+    body = form_body(pairs + [(b"f", b"1")] * (1001 if too_many_fields else 0))
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, body, "application/x-www-form-urlencoded")
+    answer = assert_json_answer(response, before)
+    if response.status_code == 413:
+        assert len(body) > 16384
+    elif too_many_fields:
+        assert_refused(response, 400, "bad-request")
+    elif response.status_code == 400:
+        assert answer["field_errors"], answer
+
+
+csv_cells = st.one_of(
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12),
+    st.sampled_from(["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tx", "\x00", "\ufeff", '"', 'a"b', "\r", "\n",
+                     "x" * 140000]),
+)
+
+
+@EVERY_ENDPOINT
+@given(header=st.sampled_from(["username,email,name", "username,email,name,ref,password", "name,email", ""]),
+       rows=st.lists(st.tuples(st.lists(csv_cells, max_size=5),
+                               st.sampled_from([b"", b"\xff", b"\xef\xbb\xbf", b"\x00", b"\xed\xa0\x80", b"\xc3"])),
+                     max_size=4),
+       bom=st.booleans(), endings=st.lists(st.sampled_from([b"\n", b"\r\n", b"\r"]), min_size=1, max_size=3))
+def test_any_csv_job(alpha, alpha_admin, header, rows, bom, endings):
+    lines = [header.encode()] + [",".join(cells).encode("utf-8") + raw for cells, raw in rows]
+    body = (b"\xef\xbb\xbf" if bom else b"") + b"".join(
+        line + endings[index % len(endings)] for index, line in enumerate(lines))
+    before = written()
+    response = send(alpha_admin, alpha, "POST", JOBS, body, "text/csv")
+    answer = assert_json_answer(response, before)
+    if response.status_code == 202:
+        job_url = f"{JOBS}{answer['job_id']}/"
+        assert send(alpha_admin, alpha, "GET", job_url).json()["status"] == "done"
+        results = send(alpha_admin, alpha, "GET", f"{job_url}results/")
+        assert results.status_code == 200 and results["Content-Type"] == "text/csv; charset=utf-8"
+        b"".join(results.streaming_content).decode("utf-8")
+    else:
+        assert answer["error_code"] in ("invalid-file", "validation-error"), answer
+
+
+@EVERY_ENDPOINT
+@given(user_id=st.integers(min_value=0) | st.integers(min_value=2**31 - 2, max_value=10**40),
+       version=st.sampled_from(["v1", "v2"]))
+def test_a_resend_for_any_id_that_is_no_learner_of_the_site_is_a_404(alpha, alpha_admin, user_id, version):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", resend_url(user_id, version))
+    assert_json_answer(response, before, succeeded=())
+    assert_refused(response, 404, "learner-not-found")
+
+
+@EVERY_ENDPOINT
+@given(segment=st.text(min_size=1, max_size=50) | st.uuids().map(str) | st.integers().map(str),
+       template=st.sampled_from([resend_url("{}"), resend_url("{}", "v2"), f"{JOBS}{{}}/", f"{JOBS}{{}}/results/"]))
+def test_any_path_segment_is_a_json_404(alpha, alpha_admin, segment, template):
+    before = written()
+    response = send(alpha_admin, alpha, "POST" if "resend" in template else "GET",
+                    template.format(quote(segment, safe="")))
+    answer = assert_json_answer(response, before, succeeded=())
+    assert response.status_code == 404
+    assert answer["error_code"] in ("not-found", "learner-not-found", "job-not-found")
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from(POST_ENDPOINTS + [f"{JOBS}{uuid.uuid4()}/", f"{JOBS}{uuid.uuid4()}/results/"]),
+       method=st.sampled_from(METHODS), accept=st.none() | latin_1_text, key=st.none() | latin_1_text,
+       request_id=st.none() | latin_1_text)
+def test_any_method_and_headers(alpha, alpha_admin, endpoint, method, accept, key, request_id):
+    headers = {name: value for name, value in (("HTTP_ACCEPT", accept), ("HTTP_IDEMPOTENCY_KEY", key),
+                                               ("HTTP_X_REQUEST_ID", request_id)) if value is not None}
+    well_formed_key = key is not None and re.fullmatch(r"[\x20-\x7e]{1,255}", key)
+    before = written()
+    response = send(alpha_admin, alpha, method, endpoint, json.dumps({"learners": [learner_body()]}), **headers)
+    assert response.status_code < 500 and response["Content-Type"] == "application/json", response.status_code
+    if method != "HEAD":
+        answer = assert_json_answer(response, before, kept_for_key=bool(well_formed_key))
+        if answer.get("error_code") == "validation-error" and not well_formed_key and key is not None:
+            assert "Idempotency-Key" in answer["field_errors"], answer
+    assert response["X-Request-ID"] == request_id or re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+@EVERY_ENDPOINT
+@given(endpoint=st.sampled_from(POST_ENDPOINTS), media_type=st.sampled_from(["application/json", "text/csv"]),
+       body=st.binary(max_size=200), declared=st.sampled_from(["", "0", "-5", "abc", "1e3", "99999999999999999999"])
+       | st.integers(min_value=0, max_value=2**21).map(str))
+def test_any_declared_length(alpha, alpha_admin, endpoint, media_type, body, declared):
+    """The server hands over at most the bytes it has, as a WSGI server does: a length that lies is a 4xx."""
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, b"", media_type, CONTENT_TYPE=media_type,
+                    CONTENT_LENGTH=declared, **{"wsgi.input": io.BytesIO(body)})
+    assert_json_answer(response, before)
+
+
+@EVERY_ENDPOINT
+@given(page=st.binary(max_size=40) | st.sampled_from([b"0", b"-1", b"1e309", b"nan", b"9" * 5000, b"%ff"]))
+def test_the_token_page_with_any_page_number(alpha, page):
+    response = browser(site_admin(alpha)).get(TOKEN_PAGE, HTTP_HOST=alpha.domain,
+                                              QUERY_STRING="page=" + quote_from_bytes(page))
+    assert response.status_code == 200, response.status_code
+
+
+@EVERY_ENDPOINT
+@given(path=st.sampled_from([*TOKEN_CHANGES, TOKEN_PAGE]),
+       media_type=st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data",
+                                   "multipart/form-data; boundary=x", "application/json", "text/plain", ""]),
+       charset=st.none() | st.sampled_from(UTF_8_SPELLINGS + OTHER_CHARSETS),
+       csrf=st.booleans(), extra=st.binary(max_size=100), oversized=st.booleans())
+def test_the_token_page_with_any_post(alpha, path, media_type, charset, csrf, extra, oversized):
+    admin = site_admin(alpha)
+    tokens = list(Token.objects.values_list("key", flat=True))
+    padding = b"x" * (3 * 1024 * 1024 if oversized else 0)
+    token_field = CSRF.encode() if csrf else b""
+    if "boundary=x" in media_type:
+        body = (b'--x\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n' + token_field
+                + b"\r\n--x\r\n" + extra + padding + b"\r\n--x--\r\n")
+    else:
+        body = b"csrfmiddlewaretoken=" + token_field + b"&" + extra + padding
+    content_type = media_type + (f"; charset={charset}" if charset is not None else "")
+    response = browser(admin).generic("POST", path, body, content_type=content_type, HTTP_HOST=alpha.domain)
+    assert response.status_code < 500, response.status_code
+    if response.status_code != 200:
+        assert list(Token.objects.values_list("key", flat=True)) == tokens
+    if path == TOKEN_PAGE:
+        assert response.status_code == 405
+    else:
+        assert (response.status_code == 415) == (charset is not None and not reads(media_type, charset))

@@ -8,7 +8,7 @@ and ``field_errors`` (``{field: {"user_message": ..., "developer_message": ...}}
 import logging
 import math
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -146,8 +146,9 @@ def exception_handler(exc, context):  # pylint: disable=unused-argument
         return _domain_response(exc)
     if isinstance(exc, exceptions.APIException):
         return _drf_response(exc)
-    if isinstance(exc, SuspiciousOperation):
-        return Response(error_body("bad-request", "The request was refused."), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (SuspiciousOperation, BadRequest)):  # e.g. TooManyFieldsSent; a form Django will not read
+        body = error_body("bad-request", "The request was refused.", f"Django refused it ({type(exc).__name__}).")
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     log.exception("Registration API: unexpected error.")
     body = error_body("internal-error", "Something went wrong; the learner was not registered.")
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)

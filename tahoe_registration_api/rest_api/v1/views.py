@@ -1,19 +1,25 @@
 """The v1 registration endpoint."""
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.utils.decorators import method_decorator
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tahoe_registration_api import api, audit
-from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.exceptions import InvalidRegistration, LearnerNotFound
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler
-from tahoe_registration_api.rest_api.parsers import PARSER_CLASSES, enforce_body_limit
+from tahoe_registration_api.rest_api.parsers import (
+    PARSER_CLASSES,
+    enforce_body_limit,
+    enforce_charset,
+    plugin_parser,
+)
+from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES
 from tahoe_registration_api.rest_api.throttling import CallerSiteRateThrottle, rate_limit_headers
 from tahoe_registration_api.rest_api.v1.permissions import IsSiteAdmin, request_organization
 from tahoe_registration_api.rest_api.v1.serializers import (
@@ -22,6 +28,7 @@ from tahoe_registration_api.rest_api.v1.serializers import (
 )
 
 DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
+BIGINT_MAX = 2**63 - 1  # the largest integer column of any database (sqlite's integers too)
 
 
 def dry_run_requested(request):
@@ -34,6 +41,12 @@ def dry_run_requested(request):
     return DRY_RUN_VALUES[value.strip().lower()]
 
 
+def user_id_fits(user_id):
+    """Whether the database's user id column holds ``user_id`` (a query for a larger one overflows, a 500)."""
+    _, high = connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())
+    return user_id <= (high if high is not None else BIGINT_MAX)  # Django 4.2 states no bound for sqlite
+
+
 class TahoeApiView(APIView):
     """Base of every view of the plugin: one authentication, permission, limit, error and audit policy."""
 
@@ -41,7 +54,7 @@ class TahoeApiView(APIView):
     permission_classes = (IsSiteAdmin,)
     throttle_classes = (CallerSiteRateThrottle,)
     parser_classes = PARSER_CLASSES
-    renderer_classes = (JSONRenderer,)
+    renderer_classes = RENDERER_CLASSES
     rate_limit_usage = None
     lms_user = None
     audit_action = "register"
@@ -52,10 +65,15 @@ class TahoeApiView(APIView):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
         return exception_handler
 
+    def get_parsers(self):
+        """Instantiate the view's parsers, the plugin's JSON parser in place of DRF's wherever a view names that."""
+        return [plugin_parser(parser_class)() for parser_class in self.parser_classes]
+
     def initial(self, request, *args, **kwargs):
-        """Refuse an oversized body before anything reads it; keep the user the LMS's middleware found."""
+        """Refuse an oversized or non-UTF-8 body before anything reads it; keep the user the LMS's middleware found."""
         self.lms_user = getattr(request._request, "user", None)  # unevaluated: the session's user, if any
         enforce_body_limit(request, self.body_limit_setting)
+        enforce_charset(request)  # before the session's CSRF check reads a form body
         super().initial(request, *args, **kwargs)
 
     def replay_or_claim_key(self, request, dry_run):
@@ -194,6 +212,8 @@ class ResendView(TahoeApiView):
 
     def post(self, request, user_id):
         """Queue the email; answer which one."""
+        if not user_id_fits(user_id):
+            raise LearnerNotFound(f"No learner {user_id} on this site.")
         email = api.resend_registration_email(
             user_id, site=request.site, organization=request_organization(request), request=request,
         )

@@ -1,0 +1,230 @@
+"""
+Hostile input inside the LMS, through its own middleware (Django 4.2, DRF 3.14 in Teak).
+
+Each request a probe answered with a 5xx or an HTML page is a JSON 4xx naming what is wrong, and a
+refused call writes nothing; the token page (HTML by design) never answers a 5xx.
+"""
+
+import json
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import JSONParser
+
+from tahoe_registration_api.models import AuditEntry
+from tahoe_registration_api.rest_api.v1.views import TahoeApiView
+
+from conftest import PASSWORD, REGISTRATIONS_URL, REGISTRATIONS_V2_URL, learner_body, make_user
+from rows import row_counts
+
+BULK_URL = "/tahoe/api/v1/registrations/bulk/"
+JOBS_URL = "/tahoe/api/v1/registration-jobs/"
+JSON_ENDPOINTS = (REGISTRATIONS_URL, REGISTRATIONS_V2_URL, BULK_URL, JOBS_URL)
+TOKEN_PAGE = "/tahoe/api/token/"
+ADA = '"username": "ada", "email": "ada@example.com", "name": "Ada Lovelace"'
+LONE_SURROGATE = "\\ud800"  # the JSON escape of half a UTF-16 pair, sent without its other half
+
+
+def send(caller, site, path, body=b"", content_type="application/json", method="POST", **extra):
+    """Send one request as ``caller`` to ``site`` through the LMS."""
+    return caller.client.generic(method, path, body, content_type=content_type,
+                                 **caller.headers(site.domain, extra))
+
+
+def assert_refused(response, status, error_code, field=None):
+    """The answer is the Open edX error object, in JSON, with this status and code, naming ``field``."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["error_code"] == error_code, body
+    assert {"user_message", "developer_message", "field_errors"} <= set(body)
+    if field is not None:
+        assert field in body["field_errors"], body["field_errors"]
+    return body
+
+
+# 1. A lone surrogate ---------------------------------------------------------------------------
+
+def test_a_bulk_call_whose_ref_holds_a_lone_surrogate_is_a_400_naming_it_and_registers_no_one(alpha, alpha_admin):
+    body = '{"learners": [{%s, "ref": "%s"}]}' % (ADA, LONE_SURROGATE)
+    before = row_counts()
+    for _ in range(2):  # a retry with the same key gets the same answer: nothing was kept for the key
+        response = send(alpha_admin, alpha, BULK_URL, body, HTTP_IDEMPOTENCY_KEY="crm-batch-1")
+        assert_refused(response, 400, "malformed-request", "learners[0].ref")
+        assert row_counts() == before
+
+
+def test_an_answer_holding_a_lone_surrogate_still_renders_after_its_commit(alpha, alpha_admin, monkeypatch):
+    """Were a lone surrogate to get past the parser (DRF's own, here), the committed call's answer renders, twice."""
+    monkeypatch.setattr(TahoeApiView, "get_parsers", lambda view: [JSONParser()])
+    body = '{"learners": [{%s, "ref": "%s"}]}' % (ADA, LONE_SURROGATE)
+    first = send(alpha_admin, alpha, BULK_URL, body, HTTP_IDEMPOTENCY_KEY="crm-batch-2")
+    assert first.status_code == 200 and first["Content-Type"] == "application/json", first.content[:500]
+    assert b'"ref":"\\ud800"' in first.content and first.json()["created"] == 1
+    again = send(alpha_admin, alpha, BULK_URL, body, HTTP_IDEMPOTENCY_KEY="crm-batch-2")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true" and again.content == first.content
+    assert get_user_model().objects.filter(username="ada").count() == 1
+
+
+# 2. Deep nesting -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+def test_a_body_nested_2000_levels_deep_is_a_400_saying_so(alpha, alpha_admin, endpoint):
+    before = row_counts()
+    response = send(alpha_admin, alpha, endpoint, '{"learners": %s}' % ("[" * 2000 + "]" * 2000))
+    body = assert_refused(response, 400, "malformed-request", "non_field_errors")
+    assert body["developer_message"] == "The body is nested more than 32 levels deep."
+    assert row_counts() == before
+
+
+# 3. Charsets -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content_type,body", [
+    ("application/json", json.dumps(learner_body())),
+    ("application/x-www-form-urlencoded", "username=auserton&email=alex.userton%40example.com&name=Alex"),
+])
+@pytest.mark.parametrize("charset", ["rot13", "zlib", "bogus", "latin-1"])
+def test_a_body_in_a_charset_other_than_utf_8_is_a_415_naming_it(alpha, alpha_admin, content_type, body, charset):
+    before = row_counts()
+    response = send(alpha_admin, alpha, REGISTRATIONS_URL, body.encode(), f"{content_type}; charset={charset}")
+    assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("charset", ["rot13", "latin-1", "utf8"])
+def test_a_session_callers_form_in_another_charset_is_a_415_before_the_csrf_check_reads_it(alpha, charset):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    client, csrf = signed_in(admin)
+    before = row_counts()
+    response = client.generic("POST", REGISTRATIONS_URL, b"username=auserton&email=a%40example.com&name=A",
+                              content_type=f"application/x-www-form-urlencoded; charset={charset}",
+                              HTTP_HOST=alpha.domain, HTTP_X_CSRFTOKEN=csrf)
+    assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+    assert row_counts() == before
+
+
+def test_a_body_in_utf_8_by_another_name_is_read(alpha, alpha_admin):
+    response = send(alpha_admin, alpha, REGISTRATIONS_URL, json.dumps(learner_body()).encode(),
+                    "application/json; charset=UTF8")
+    assert response.status_code == 200, response.content
+
+
+# 4. A job's rows -------------------------------------------------------------------------------
+
+def test_a_job_whose_username_holds_a_lone_surrogate_is_a_400_and_writes_no_job(alpha, alpha_admin):
+    before = row_counts()
+    body = '{"learners": [{"username": "%s", "email": "b@example.com", "name": "B"}]}' % LONE_SURROGATE
+    assert_refused(send(alpha_admin, alpha, JOBS_URL, body), 400, "malformed-request", "learners[0].username")
+    assert row_counts() == before
+
+
+# 5. Resend -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("user_id", [10**26 - 1, 2**63, 2**31])  # past any integer column; past MariaDB's INT
+def test_a_resend_for_an_id_past_the_databases_integer_is_a_404_learner_not_found(
+        alpha, alpha_admin, version, user_id):
+    response = send(alpha_admin, alpha, f"/tahoe/api/{version}/registrations/{user_id}/resend/")
+    assert_refused(response, 404, "learner-not-found")
+
+
+# 6. Form-encoded bodies ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username", [b"%zz", b"\xff\xfe", b"%ED%A0%80", b"a%00b"])
+def test_a_form_with_a_hostile_username_is_a_400_naming_it(alpha, alpha_admin, username):
+    before = row_counts()
+    response = send(alpha_admin, alpha, REGISTRATIONS_URL, b"username=" + username + b"&email=a%40example.com&name=A",
+                    "application/x-www-form-urlencoded")
+    assert_refused(response, 400, "validation-error", "username")
+    assert row_counts() == before
+
+
+# 7. The token page -----------------------------------------------------------------------------
+
+def signed_in(user):
+    """A browser of the LMS, signed in as ``user``, holding the LMS's CSRF cookie and a token from the page."""
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username=user.username, password=PASSWORD)
+    client.get("/login", HTTP_HOST="alpha.localhost")
+    return client, client.cookies[settings.CSRF_COOKIE_NAME].value
+
+
+@pytest.mark.parametrize("charset", ["rot13", "zlib", "latin-1"])
+@pytest.mark.parametrize("media_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+def test_a_token_change_in_a_charset_other_than_utf_8_is_a_415_page_and_changes_nothing(alpha, charset, media_type):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    key = Token.objects.create(user=admin).key
+    client, csrf = signed_in(admin)
+    field = b"csrfmiddlewaretoken=" + csrf.encode()
+    if media_type.startswith("multipart"):
+        field = (b'--x\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n' + csrf.encode()
+                 + b"\r\n--x--\r\n")
+    response = client.generic("POST", f"{TOKEN_PAGE}rotate/", field, content_type=f"{media_type}; charset={charset}",
+                              HTTP_HOST=alpha.domain)
+    assert response.status_code == 415 and b"Your token was not changed" in response.content
+    assert Token.objects.get(user=admin).key == key and not AuditEntry.objects.filter(action="token_rotated").exists()
+
+
+def test_a_token_change_in_utf_8_is_made_with_the_lms_csrf_check(alpha):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    key = Token.objects.create(user=admin).key
+    client, csrf = signed_in(admin)
+    refused = client.post(f"{TOKEN_PAGE}rotate/", "csrfmiddlewaretoken=" + "x" * 32,
+                          content_type="application/x-www-form-urlencoded; charset=utf-8", HTTP_HOST=alpha.domain)
+    assert refused.status_code == 403 and Token.objects.get(user=admin).key == key
+    made = client.post(f"{TOKEN_PAGE}rotate/", f"csrfmiddlewaretoken={csrf}",
+                       content_type="application/x-www-form-urlencoded; charset=utf-8", HTTP_HOST=alpha.domain)
+    assert made.status_code == 200 and Token.objects.get(user=admin).key != key
+
+
+@pytest.mark.parametrize("body,media_type", [
+    (b"garbage", "multipart/form-data"),
+    (b"garbage", "multipart/form-data; boundary="),
+    (b"x=" + b"a" * (3 * 1024 * 1024), "application/x-www-form-urlencoded"),
+    (b"a=1&" * 1001, "application/x-www-form-urlencoded"),
+], ids=["multipart without boundary", "multipart, empty boundary", "3 MiB", "1001 fields"])
+def test_a_token_change_with_an_odd_body_is_no_5xx(alpha, body, media_type):
+    """The LMS's own limits (and its CSRF check of a form it cannot read) decide: never a 5xx."""
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    key = Token.objects.create(user=admin).key
+    client, csrf = signed_in(admin)
+    response = client.generic("POST", f"{TOKEN_PAGE}revoke/", b"csrfmiddlewaretoken=" + csrf.encode() + b"&" + body,
+                              content_type=media_type, HTTP_HOST=alpha.domain)
+    assert response.status_code in (200, 400, 403), response.status_code
+    assert (Token.objects.filter(user=admin, key=key).exists()) == (response.status_code != 200)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "1" * 5000, "1e309", "%ff", "%00"], ids=lambda page: page[:12])
+def test_the_token_page_with_any_page_number_shows_a_page(alpha, page):
+    client, _ = signed_in(make_user("alpha_admin", alpha, is_admin=True))
+    assert client.get(TOKEN_PAGE, HTTP_HOST=alpha.domain, QUERY_STRING=f"page={page}").status_code == 200
+
+
+# 8. Paths, headers, methods --------------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path", [("GET", f"{JOBS_URL}not-a-uuid/"), ("GET", f"{JOBS_URL}{'9' * 5000}/"),
+                                         ("GET", f"{JOBS_URL}%C3%A9/results/"), ("POST", "/tahoe/api/v1/r%C3%A9/")],
+                         ids=["not a uuid", "5,000 digits", "unicode job id", "unicode path"])
+def test_a_path_that_names_nothing_is_a_json_404(alpha, alpha_admin, method, path):
+    assert_refused(send(alpha_admin, alpha, path, method=method), 404, "not-found")
+
+
+def test_an_accept_header_without_json_is_a_json_406(alpha, alpha_admin):
+    response = send(alpha_admin, alpha, REGISTRATIONS_URL, json.dumps(learner_body()), HTTP_ACCEPT="text/html")
+    assert_refused(response, 406, "not-acceptable")
+
+
+@pytest.mark.parametrize("key", ["\xff\xfe", "a" * 256], ids=["not ASCII", "256 characters"])
+def test_a_malformed_idempotency_key_is_a_400_naming_it(alpha, alpha_admin, key):
+    before = row_counts()
+    response = send(alpha_admin, alpha, REGISTRATIONS_URL, json.dumps(learner_body()), HTTP_IDEMPOTENCY_KEY=key)
+    assert_refused(response, 400, "validation-error", "Idempotency-Key")
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PROPFIND"])
+def test_another_method_is_a_json_405(alpha, alpha_admin, method):
+    assert_refused(send(alpha_admin, alpha, BULK_URL, method=method), 405, "method-not-allowed")

@@ -1,0 +1,382 @@
+"""The hostile requests a probe answered with a 5xx or an HTML page, each now a JSON 4xx naming what is wrong."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import JSONParser
+from rest_framework.test import APIClient
+
+from tahoe_registration_api.models import AuditEntry
+from tahoe_registration_api.rest_api.parsers import JsonBodyParser
+from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES, AsciiJsonRenderer
+from tahoe_registration_api.rest_api.v1.views import TahoeApiView
+from tests.conftest import learner_body, make_user
+from tests.hostile import (
+    BULK,
+    CSRF,
+    JOBS,
+    JSON_ENDPOINTS,
+    SINGLE,
+    SINGLE_V2,
+    TOKEN_PAGE,
+    assert_refused,
+    browser,
+    resend_url,
+    send,
+    written,
+)
+from tests.test_structure import plugin_views
+
+ADA = '"username": "ada", "email": "ada@example.com", "name": "Ada Lovelace"'
+LONE_SURROGATE = "\\ud800"  # the JSON escape of half a UTF-16 pair, sent without its other half
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    """Many calls per test: the rate limits are tested elsewhere."""
+    settings.TAHOE_REGISTRATION_API_RATE = None
+    settings.TAHOE_REGISTRATION_API_BULK_RATE = None
+
+
+def body_for(endpoint, learner):
+    """The JSON body of one learner (the text of its fields) for a single call, a bulk call or a job."""
+    return "{%s}" % learner if endpoint in (SINGLE, SINGLE_V2) else '{"learners": [{%s}]}' % learner
+
+
+def field_for(endpoint, field):
+    """The name of a learner's field in an answer of ``endpoint``: ``username`` or ``learners[0].username``."""
+    return field if endpoint in (SINGLE, SINGLE_V2) else f"learners[0].{field}"
+
+
+# 1. A lone surrogate ---------------------------------------------------------------------------
+
+def test_a_bulk_call_whose_ref_holds_a_lone_surrogate_is_a_400_naming_it_and_registers_no_one(alpha, alpha_admin):
+    body = '{"learners": [{%s, "ref": "%s"}]}' % (ADA, LONE_SURROGATE)
+    before = written()
+    for _ in range(2):  # a retry with the same key gets the same answer: nothing was kept for the key
+        response = send(alpha_admin, alpha, "POST", BULK, body, HTTP_IDEMPOTENCY_KEY="crm-batch-1")
+        assert response["Content-Type"] == "application/json"
+        answer = assert_refused(response, 400, "malformed-request", "learners[0].ref")
+        assert answer["developer_message"] == "The body holds text that is not Unicode: learners[0].ref."
+        assert written() == before
+
+
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+@pytest.mark.parametrize("field", ["username", "name", "password", "language"])
+def test_a_lone_surrogate_in_a_field_of_any_json_endpoint_is_a_400_naming_it(alpha, alpha_admin, endpoint, field):
+    learner = json.dumps({**learner_body(), field: "x"})[1:-1].replace('"x"', f'"x{LONE_SURROGATE}"')
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, body_for(endpoint, learner))
+    assert_refused(response, 400, "malformed-request", field_for(endpoint, field))
+    assert written() == before
+
+
+def test_every_key_and_string_with_a_lone_surrogate_is_named_a_key_by_its_escape(alpha, alpha_admin):
+    body = '{"learners": [{%s, "\\udc00": 1}, {%s, "ref": ["ok", "\\ud83d\\ude00", "%s"]}]}' % (
+        ADA, ADA, LONE_SURROGATE)
+    answer = assert_refused(send(alpha_admin, alpha, "POST", BULK, body), 400, "malformed-request")
+    assert sorted(answer["field_errors"]) == ["learners[0].\\udc00", "learners[1].ref[2]"]  # the pair is text
+
+
+def test_a_surrogate_pair_is_text(alpha, alpha_admin):
+    response = send(alpha_admin, alpha, "POST", SINGLE, '{%s, "title": "\\ud83d\\ude00"}' % ADA)
+    assert response.status_code == 200, response.content
+
+
+# 1b. Answers always render ---------------------------------------------------------------------
+
+def test_every_api_view_answers_through_the_ascii_json_renderer_and_reads_json_through_the_plugins_parser():
+    views = {view.view_class for view in plugin_views() if hasattr(view, "view_class")}
+    assert len(views) == 7
+    for view in views:
+        assert view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,)
+        assert not any(isinstance(parser, JSONParser) and not isinstance(parser, JsonBodyParser)
+                       for parser in view().get_parsers()), view
+
+
+def test_the_renderer_escapes_what_utf_8_cannot_carry():
+    rendered = AsciiJsonRenderer().render({"ref": "\ud800", "name": "Zoë"})
+    assert rendered == b'{"ref":"\\ud800","name":"Zo\\u00eb"}'
+    assert json.loads(rendered) == {"ref": "\ud800", "name": "Zoë"}
+
+
+def test_an_answer_holding_a_lone_surrogate_still_renders_after_its_commit_and_when_replayed(
+        alpha, alpha_admin, monkeypatch):
+    """Were a lone surrogate to get past the parser (DRF's own, here), the committed call's answer still renders."""
+    monkeypatch.setattr(TahoeApiView, "get_parsers", lambda view: [JSONParser()])
+    body = '{"learners": [{%s, "ref": "%s"}]}' % (ADA, LONE_SURROGATE)
+    first = send(alpha_admin, alpha, "POST", BULK, body, HTTP_IDEMPOTENCY_KEY="crm-batch-2")
+    assert first.status_code == 200, first.content
+    assert b'"ref":"\\ud800"' in first.content and first.json()["created"] == 1
+    again = send(alpha_admin, alpha, "POST", BULK, body, HTTP_IDEMPOTENCY_KEY="crm-batch-2")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+    assert get_user_model().objects.filter(username="ada").count() == 1
+
+
+# 2. Deep nesting -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+def test_a_body_nested_2000_levels_deep_is_a_400_saying_so(alpha, alpha_admin, endpoint):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, '{"learners": %s}' % ("[" * 2000 + "]" * 2000))
+    answer = assert_refused(response, 400, "malformed-request", "non_field_errors")
+    assert answer["developer_message"] == "The body is nested more than 32 levels deep."
+    assert written() == before
+
+
+def test_32_levels_are_accepted_33_are_not(alpha, alpha_admin):
+    def nested(levels):  # an ignored field nested inside the body, itself one level
+        return '{%s, "extra": %s}' % (ADA, "[" * (levels - 1) + "]" * (levels - 1))
+
+    assert_refused(send(alpha_admin, alpha, "POST", SINGLE, nested(33)), 400, "malformed-request")
+    assert send(alpha_admin, alpha, "POST", SINGLE, nested(32)).status_code == 200
+
+
+# 3. Charsets -----------------------------------------------------------------------------------
+
+REFUSED_CHARSETS = ["rot13", "zlib", "base64", "bogus", "utf-16", "latin-1", "idna"]
+ACCEPTED_CHARSETS = {"application/json": ["utf-8", "UTF8", "utf-8-sig", "us-ascii"],
+                     "application/x-www-form-urlencoded": ["utf-8", "UTF-8", '"utf-8"']}
+BODIES = {
+    "application/json": json.dumps(learner_body()).encode(),
+    "application/x-www-form-urlencoded": b"username=auserton&email=alex.userton%40example.com&name=Alex+Userton",
+}
+
+
+@pytest.mark.parametrize("media_type", sorted(BODIES))
+@pytest.mark.parametrize("charset", REFUSED_CHARSETS)
+def test_a_body_in_any_charset_but_utf_8_is_a_415_naming_it(alpha, alpha_admin, media_type, charset):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", SINGLE, BODIES[media_type], f"{media_type}; charset={charset}")
+    answer = assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+    assert answer["developer_message"] == f"The charset {charset!r} is not accepted: the body is read as UTF-8."
+    assert written() == before
+
+
+@pytest.mark.parametrize("media_type,charset", [(media_type, charset) for media_type, charsets in
+                                                ACCEPTED_CHARSETS.items() for charset in charsets])
+def test_utf_8_is_read(alpha, alpha_admin, media_type, charset):
+    response = send(alpha_admin, alpha, "POST", SINGLE, BODIES[media_type], f"{media_type}; charset={charset}")
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("endpoint,media_type", [(BULK, "application/json"), (JOBS, "application/json"),
+                                                 (JOBS, "text/csv"), (resend_url(1), "application/json")])
+def test_every_endpoint_refuses_a_charset_other_than_utf_8(alpha, alpha_admin, endpoint, media_type):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, b"username,email,name\n", f"{media_type}; charset=rot13")
+    assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+    assert written() == before
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "utf8", "rot13"])
+def test_a_session_callers_form_in_another_charset_is_a_415_not_a_failed_csrf_check(alpha, charset):
+    """The session's CSRF check reads a form body: Django 5.1+ refuses there any charset but "utf-8"."""
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(make_user("alpha_admin", alpha, is_admin=True))
+    client.cookies[django_settings.CSRF_COOKIE_NAME] = CSRF
+    response = client.generic("POST", SINGLE, BODIES["application/x-www-form-urlencoded"],
+                              content_type=f"application/x-www-form-urlencoded; charset={charset}",
+                              HTTP_HOST=alpha.domain, HTTP_X_CSRFTOKEN=CSRF)
+    assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+
+
+# 4. A job's rows -------------------------------------------------------------------------------
+
+def test_a_job_whose_username_holds_a_lone_surrogate_is_a_400_and_writes_no_job(alpha, alpha_admin):
+    before = written()
+    body = '{"learners": [{"username": "%s", "email": "b@example.com", "name": "B"}]}' % LONE_SURROGATE
+    response = send(alpha_admin, alpha, "POST", JOBS, body)
+    assert_refused(response, 400, "malformed-request", "learners[0].username")
+    assert written() == before
+
+
+# 5. Resend -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+@pytest.mark.parametrize("user_id", [10**26 - 1, 2**63, 2**63 - 1, 2**31])  # past any column; past MariaDB's INT
+def test_a_resend_for_an_id_past_the_databases_integer_is_a_404_learner_not_found(
+        alpha, alpha_admin, version, user_id):
+    response = send(alpha_admin, alpha, "POST", resend_url(user_id, version), b"")
+    assert_refused(response, 404, "learner-not-found")
+
+
+# 6. Form-encoded bodies ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("username", [b"%zz", b"%", b"\xff\xfe", b"%ED%A0%80", b"\xed\xa0\x80", b"%00", b"a\x00b",
+                                      b"x" * 15000])
+def test_a_form_with_a_hostile_username_is_a_400_naming_it(alpha, alpha_admin, username):
+    before = written()
+    body = b"username=" + username + b"&email=ada%40example.com&name=Ada"
+    response = send(alpha_admin, alpha, "POST", SINGLE, body, "application/x-www-form-urlencoded")
+    assert_refused(response, 400, "validation-error", "username")
+    assert written() == before
+
+
+def test_a_form_over_the_size_limit_is_a_413_and_one_of_too_many_fields_a_400(alpha, alpha_admin):
+    form = "application/x-www-form-urlencoded"
+    assert_refused(send(alpha_admin, alpha, "POST", SINGLE, b"username=" + b"x" * 17000, form),
+                   413, "request-too-large")
+    answer = assert_refused(send(alpha_admin, alpha, "POST", SINGLE, b"a=1&" * 1001, form), 400, "bad-request")
+    assert answer["developer_message"] == "Django refused it (TooManyFieldsSent)."
+
+
+# 7. The token page -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", ["0", "-1", "1" * 5000, "1e309", "nan", "%ff", "%00", "%D9%A1"])
+def test_the_token_page_with_any_page_number_shows_a_page(alpha, page):
+    response = browser(make_user("alpha_admin", alpha, is_admin=True)).get(
+        TOKEN_PAGE, HTTP_HOST=alpha.domain, QUERY_STRING=f"page={page}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("media_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize("charset", ["rot13", "zlib", "bogus", "latin-1"])
+def test_a_token_change_in_a_charset_other_than_utf_8_is_a_415_page_and_changes_nothing(alpha, media_type, charset):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    key = Token.objects.create(user=admin).key
+    body = (b'--x\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n' + CSRF.encode()
+            + b"\r\n--x--\r\n") if "multipart" in media_type else b"csrfmiddlewaretoken=" + CSRF.encode()
+    response = browser(admin).generic("POST", f"{TOKEN_PAGE}rotate/", body,
+                                      content_type=f"{media_type}; charset={charset}", HTTP_HOST=alpha.domain)
+    assert response.status_code == 415
+    assert b"Your token was not changed" in response.content and charset.encode() in response.content
+    assert Token.objects.get(user=admin).key == key and not AuditEntry.objects.exists()
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded; charset=UTF-8",
+                                          "multipart/form-data; boundary=x; charset=utf8"])
+def test_a_token_change_in_utf_8_is_made(alpha, content_type):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    key = Token.objects.create(user=admin).key
+    body = (b'--x\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n' + CSRF.encode()
+            + b"\r\n--x--\r\n") if "multipart" in content_type else b"csrfmiddlewaretoken=" + CSRF.encode()
+    response = browser(admin).generic("POST", f"{TOKEN_PAGE}rotate/", body, content_type=content_type,
+                                      HTTP_HOST=alpha.domain)
+    assert response.status_code == 200 and Token.objects.get(user=admin).key != key
+
+
+def test_a_post_to_the_page_itself_in_another_charset_is_a_405(alpha):
+    response = browser(make_user("alpha_admin", alpha, is_admin=True)).generic(
+        "POST", TOKEN_PAGE, b"csrfmiddlewaretoken=" + CSRF.encode(),
+        content_type="application/x-www-form-urlencoded; charset=rot13", HTTP_HOST=alpha.domain)
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize("body,media_type", [
+    (b"garbage", "multipart/form-data"),
+    (b"garbage", "multipart/form-data; boundary="),
+    (b"csrfmiddlewaretoken=" + CSRF.encode() + b"&x=" + b"a" * (3 * 1024 * 1024), "application/x-www-form-urlencoded"),
+    (b"csrfmiddlewaretoken=" + CSRF.encode() + b"&" + b"a=1&" * 1001, "application/x-www-form-urlencoded"),
+])
+def test_a_token_change_django_cannot_read_is_a_400(alpha, body, media_type):
+    admin = make_user("alpha_admin", alpha, is_admin=True)
+    Token.objects.create(user=admin)
+    response = browser(admin).generic("POST", f"{TOKEN_PAGE}revoke/", body, content_type=media_type,
+                                      HTTP_HOST=alpha.domain)
+    assert response.status_code == 400 and Token.objects.filter(user=admin).exists()
+
+
+# 8. Paths, headers, methods, empty bodies, lying lengths, CSV files -----------------------------
+
+@pytest.mark.parametrize("path", [f"{JOBS}not-a-uuid/", f"{JOBS}{'9' * 5000}/results/", f"{JOBS}%C3%A9/",
+                                  "/tahoe/api/v1/r%C3%A9/", resend_url("-1"), resend_url("%D9%A1")])
+def test_a_path_that_names_nothing_is_a_json_404(alpha, alpha_admin, path):
+    response = send(alpha_admin, alpha, "GET" if path.startswith(JOBS) else "POST", path)
+    assert_refused(response, 404, "not-found")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "\xff"])
+def test_an_accept_header_without_json_is_a_json_406(alpha, alpha_admin, accept):
+    response = send(alpha_admin, alpha, "POST", SINGLE, json.dumps(learner_body()), HTTP_ACCEPT=accept)
+    assert response["Content-Type"] == "application/json"
+    assert_refused(response, 406, "not-acceptable")
+
+
+@pytest.mark.parametrize("endpoint", [SINGLE, BULK])
+@pytest.mark.parametrize("key", ["\x00", "\xff\xfe", "é", "k\r\n", "a" * 256, ""])
+def test_a_malformed_idempotency_key_is_a_400_naming_it(alpha, alpha_admin, endpoint, key):
+    body = body_for(endpoint, json.dumps(learner_body())[1:-1])
+    answer = assert_refused(send(alpha_admin, alpha, "POST", endpoint, body, HTTP_IDEMPOTENCY_KEY=key),
+                            400, "validation-error", "Idempotency-Key")
+    assert set(answer["field_errors"]) == {"Idempotency-Key"}
+    assert not get_user_model().objects.filter(username="auserton").exists()
+
+
+@pytest.mark.parametrize("request_id", ["\x00", "x" * 65, "é", "a b", ""])
+def test_an_x_request_id_that_is_no_plain_token_is_replaced(alpha, alpha_admin, request_id):
+    response = send(alpha_admin, alpha, "POST", SINGLE, b"{}", HTTP_X_REQUEST_ID=request_id)
+    assert response.status_code == 400
+    assert response["X-Request-ID"] != request_id and len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"])
+@pytest.mark.parametrize("endpoint", [*JSON_ENDPOINTS, resend_url(1)])
+def test_another_method_is_a_json_405(alpha, alpha_admin, endpoint, method):
+    assert_refused(send(alpha_admin, alpha, method, endpoint), 405, "method-not-allowed")
+
+
+@pytest.mark.parametrize("endpoint,media_type,field", [
+    (SINGLE, "application/json", "username"), (SINGLE_V2, "application/json", "username"),
+    (BULK, "application/json", "learners"), (JOBS, "application/json", "learners"), (JOBS, "text/csv", "file"),
+])
+def test_an_empty_body_is_a_400_naming_what_is_missing(alpha, alpha_admin, endpoint, media_type, field):
+    assert_refused(send(alpha_admin, alpha, "POST", endpoint, b"", media_type), 400, "validation-error", field)
+
+
+@pytest.mark.parametrize("declared,status", [("100000", 200), ("5", 400), ("-5", 400), ("abc", 400)])
+@pytest.mark.parametrize("endpoint", [SINGLE, BULK, JOBS])
+def test_a_content_length_that_lies_reads_what_came(alpha, alpha_admin, endpoint, declared, status):
+    """
+    A server hands the body over up to the length declared, or up to what came if less (the test client would not).
+
+    The single call's limit refuses a declared 100,000 bytes; bulk and jobs read the body that came.
+    """
+    body = body_for(endpoint, json.dumps(learner_body())[1:-1]).encode()
+    response = send(alpha_admin, alpha, "POST", endpoint, b"", CONTENT_TYPE="application/json",
+                    CONTENT_LENGTH=declared, **{"wsgi.input": io.BytesIO(body)})
+    expected = 413 if endpoint == SINGLE and status == 200 else 202 if endpoint == JOBS and status == 200 else status
+    assert response.status_code == expected and response["Content-Type"] == "application/json"
+
+
+def job_results(caller, site, response):
+    """The results of the job a submission answered, as rows of text."""
+    assert response.status_code == 202, response.content
+    results = send(caller, site, "GET", f"{JOBS}{response.json()['job_id']}/results/")
+    return list(csv.reader(io.StringIO(b"".join(results.streaming_content).decode("utf-8"))))[1:]
+
+
+@pytest.mark.parametrize("body,line", [
+    (b"username,email,name\nada,ada@example.com,Ada\rbob,bob@example.com,Bob\n", 2),  # a lone CR: one line
+    (b"username,email,name\nada,ada@example.com,\xffAda\n", 2),
+    (b"username,email,name\nada,ada@example.com," + b"x" * 140000 + b"\n", 2),
+    (b"\x00\x00", 1),
+    ("username,email,name\n".encode("utf-16"), 1),
+])
+def test_a_csv_that_cannot_be_read_is_a_400_naming_the_line(alpha, alpha_admin, body, line):
+    before = written()
+    answer = assert_refused(send(alpha_admin, alpha, "POST", JOBS, body, "text/csv"), 400, "invalid-file", "file")
+    assert answer["field_errors"]["file"]["user_message"].startswith(f"Line {line}: ")
+    assert written() == before
+
+
+def test_a_csv_with_a_bom_crlf_a_nul_and_formulas_is_a_job_whose_results_are_spreadsheet_safe(alpha, alpha_admin):
+    body = (b"\xef\xbb\xbfusername,email,name,ref\r\nada,ada@example.com,Ada,=HYPERLINK(\"x\")\r\n"
+            b"b\x00b,bob@example.com,Bob,@SUM(A1)\r\n")
+    rows = job_results(alpha_admin, alpha, send(alpha_admin, alpha, "POST", JOBS, body, "text/csv"))
+    assert [(row[1], row[2], row[4]) for row in rows] == [
+        ("'=HYPERLINK(\"x\")", "ada", "200"), ("'@SUM(A1)", "b\x00b", "400")]
+
+
+@pytest.mark.parametrize("host", ["alpha.localhost", "unknown.localhost"])
+def test_a_visitors_change_in_another_charset_is_a_415_page(alpha, host):  # pylint: disable=unused-argument
+    response = Client().generic("POST", f"{TOKEN_PAGE}rotate/", b"x", content_type="text/plain; charset=rot13",
+                                HTTP_HOST=host)
+    assert response.status_code == 415

@@ -85,12 +85,6 @@ class JsonBodyParser(JSONParser):
 
 
 PARSER_CLASSES = (JsonBodyParser, FormParser)
-_PLUGIN_PARSERS = {JSONParser: JsonBodyParser}
-
-
-def plugin_parser(parser_class):
-    """Return the parser to use for ``parser_class``: the plugin's own in place of DRF's JSON parser."""
-    return _PLUGIN_PARSERS.get(parser_class, parser_class)
 
 
 def _too_deep():

@@ -4,11 +4,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from tahoe_registration_api import audit, pipeline
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
+from tahoe_registration_api.rest_api.parsers import JsonBodyParser
 from tahoe_registration_api.rest_api.results import batch_json
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, charge_learners
 from tahoe_registration_api.rest_api.v1.permissions import request_organization
@@ -55,7 +55,7 @@ class BulkRegistrationView(TahoeApiView):
 
     audit_action = "bulk_register"
     throttle_classes = (BulkCallRateThrottle,)
-    parser_classes = (JSONParser,)
+    parser_classes = (JsonBodyParser,)
     body_limit_setting = "TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES"
 
     def post(self, request):

@@ -6,12 +6,11 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from tahoe_registration_api import api, jobs, learner_csv
 from tahoe_registration_api.exceptions import InvalidRegistration, JobNotFound, NotSiteAdmin, SiteNotFound
-from tahoe_registration_api.rest_api.parsers import CsvStreamParser
+from tahoe_registration_api.rest_api.parsers import CsvStreamParser, JsonBodyParser
 from tahoe_registration_api.rest_api.results import csv_lines
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle
 from tahoe_registration_api.rest_api.v1.bulk_views import bulk_learners
@@ -65,7 +64,7 @@ class JobsView(TahoeApiView):
 
     audit_action = "job_create"
     throttle_classes = (BulkCallRateThrottle,)
-    parser_classes = (JSONParser, CsvStreamParser)
+    parser_classes = (JsonBodyParser, CsvStreamParser)
     body_limit_setting = "TAHOE_REGISTRATION_API_JOB_MAX_BODY_BYTES"
 
     def post(self, request):

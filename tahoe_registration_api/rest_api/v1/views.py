@@ -8,7 +8,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tahoe_registration_api import api, audit
+from tahoe_registration_api import api, audit, pipeline
 from tahoe_registration_api.exceptions import InvalidRegistration, LearnerNotFound
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
@@ -17,7 +17,6 @@ from tahoe_registration_api.rest_api.parsers import (
     PARSER_CLASSES,
     enforce_body_limit,
     enforce_charset,
-    plugin_parser,
 )
 from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES
 from tahoe_registration_api.rest_api.throttling import CallerSiteRateThrottle, rate_limit_headers
@@ -64,10 +63,6 @@ class TahoeApiView(APIView):
     def get_exception_handler(self):
         """Use the plugin's handler whatever the LMS's ``REST_FRAMEWORK`` says."""
         return exception_handler
-
-    def get_parsers(self):
-        """Instantiate the view's parsers, the plugin's JSON parser in place of DRF's wherever a view names that."""
-        return [plugin_parser(parser_class)() for parser_class in self.parser_classes]
 
     def initial(self, request, *args, **kwargs):
         """Refuse an oversized or non-UTF-8 body before anything reads it; keep the user the LMS's middleware found."""
@@ -178,18 +173,16 @@ class RegistrationView(TahoeApiView):
         serializer.is_valid(raise_exception=True)
         if dry_run:
             self.audit_action = "dry_run"
-            api.check_registration(
-                serializer.to_registration(), site=request.site, organization=request_organization(request),
-            )
+        registrar = pipeline.Pipeline(site=request.site, organization=request_organization(request),
+                                      request=request, dry_run=dry_run)
+        # A single call is the pipeline's sequence of one; a refusal is raised as the error it is.
+        outcome = registrar.one(serializer.to_registration(),
+                                in_transaction=self._store_with_registration if self.idempotency else None)
+        if outcome.error is not None:
+            raise outcome.error
+        if dry_run:
             return Response({"dry_run": True}, status=status.HTTP_200_OK)
-        result = api.register_user(
-            serializer.to_registration(),
-            site=request.site,
-            organization=request_organization(request),
-            request=request,
-            on_created=self._store_with_registration if self.idempotency else None,
-        )
-        return Response(RegistrationResponseSerializer({"user_id": result.user_id}).data, status=status.HTTP_200_OK)
+        return Response(RegistrationResponseSerializer({"user_id": outcome.user_id}).data, status=status.HTTP_200_OK)
 
     def _store_with_registration(self, user):
         """Keep the 200's answer for the Idempotency-Key in the registration's transaction."""

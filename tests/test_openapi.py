@@ -87,5 +87,5 @@ def test_the_bulk_and_job_answers_are_documented():
 
 def test_the_resend_answers_are_documented():
     resend = SPEC["paths"]["/v1/registrations/{user_id}/resend/"]["post"]
-    assert set(resend["responses"]) == {"202", "401", "403", "404", "409", "429"}
+    assert set(resend["responses"]) == {"202", "401", "403", "404", "409", "415", "429"}
     assert SCHEMAS["ResendResult"]["properties"]["email"]["enum"] == ["activation", "password-reset"]

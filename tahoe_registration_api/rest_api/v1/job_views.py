@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from tahoe_registration_api import api, jobs, learner_csv
-from tahoe_registration_api.exceptions import InvalidRegistration, JobNotFound, NotSiteAdmin, SiteNotFound
+from tahoe_registration_api.exceptions import InvalidJobFile, JobNotFound, NotSiteAdmin, SiteNotFound
 from tahoe_registration_api.rest_api.parsers import CsvStreamParser, JsonBodyParser
 from tahoe_registration_api.rest_api.results import csv_lines
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle
@@ -74,7 +74,7 @@ class JobsView(TahoeApiView):
         if request.content_type.split(";")[0].strip().lower() == CsvStreamParser.media_type:
             stream = request.data
             if not hasattr(stream, "readline"):
-                raise InvalidRegistration(field_errors={"file": "Line 1: the body is empty; send the CSV."})
+                raise InvalidJobFile(1, "the body is empty; send the CSV.")
             items = learner_csv.read_learners(stream)
         else:
             items = ((index + 1, item) for index, item in enumerate(

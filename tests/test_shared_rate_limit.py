@@ -13,7 +13,9 @@ def test_four_worker_processes_enforce_one_limit(transactional_db):  # pylint: d
     call_command("createcachetable", "devlms_cache", verbosity=0)
     alpha = Site("alpha.localhost", "alpha")
     token = Caller(make_user("alpha_admin", alpha, is_admin=True)).token
-    server = LiveLms(workers=4, extra_env={"DEVLMS_CACHE": "database", "DEVLMS_RATE": "10/m"})
+    # An hour's window: the count's fixed window is not crossed while the 16 calls run (with "10/m", a
+    # run that crossed a minute's boundary let an 11th call through).
+    server = LiveLms(workers=4, extra_env={"DEVLMS_CACHE": "database", "DEVLMS_RATE": "10/h"})
     try:
         results = [
             server.post(alpha.domain, token, {"username": f"r{i}", "email": f"r{i}@example.com", "name": "R"})

@@ -241,7 +241,7 @@ def test_an_unexpected_error_is_a_json_500_and_writes_nothing(alpha, alpha_admin
     def explode(*args, **kwargs):
         raise RuntimeError("secret-detail")
 
-    monkeypatch.setattr("common.djangoapps.student.models.UserProfile.save", explode)
+    monkeypatch.setattr("common.djangoapps.student.models.Registration.save", explode)
     before = row_counts()
     body = assert_error(alpha_admin.register(alpha, learner_body()), 500, "internal-error")
     assert "secret-detail" not in str(body)

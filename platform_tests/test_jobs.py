@@ -21,12 +21,15 @@ from worker import celery_worker, queued_to, wait_for
 
 JOBS_URL = "/tahoe/api/v1/registration-jobs/"
 VISIBILITY_TIMEOUT = 3  # seconds: how soon the broker hands a dead worker's task to another
+# The outbox's lease and grace: an email whose worker was killed after claiming it goes out again within seconds.
+WORKER_ENV = {"TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+              "TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS": "3"}
 
 
 @pytest.fixture(name="worker")
 def fixture_worker(transactional_db):  # pylint: disable=unused-argument
     """A Celery worker of the LMS whose dead tasks the broker redelivers within seconds; this process queues to it."""
-    with celery_worker(extra_env={"TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}) as running:
+    with celery_worker(extra_env=WORKER_ENV) as running:
         with queued_to(running.broker_url):
             yield running
 
@@ -93,7 +96,7 @@ def test_a_job_whose_worker_is_killed_resumes_on_the_next_worker_and_registers_a
     assert 100 <= at_kill < count, at_kill
     assert RegistrationJob.objects.get(pk=job_id).status == "running"
 
-    with celery_worker(extra_env={"TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)},
+    with celery_worker(extra_env=WORKER_ENV,
                        broker_url=worker.broker_url, mail_dir=worker.mail_dir) as second:
         done = wait_for(lambda: (body := status_of(alpha_admin, alpha, job_id))["status"] == "done" and body, 120,
                         "the job to resume and finish")

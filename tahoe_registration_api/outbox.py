@@ -12,7 +12,9 @@ The outbox: every effect that follows a commit (a learner's email) leaves from h
 A message never handed over (the process died between the commit and the hand-over) or whose
 lease ran out (the worker died after its claim) is handed over again by the sweep: no cron job,
 it runs as messages are handed over and delivered, at most every
-``TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL`` seconds per process. A copy of a message (a
+``TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL`` seconds per process, and a sweep that leaves
+messages in flight queues one more sweep (``sweep_outbox``) for when the first of them falls
+due, so a stranded message is taken up even when nothing else happens. A copy of a message (a
 sweep racing a slow queue) is harmless: only one claim succeeds. So no email is lost; one is
 sent twice only when a worker dies after the mail server accepted it and before its mark.
 """
@@ -25,7 +27,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from tahoe_registration_api.emails import Undeliverable, send_registration_email
@@ -157,8 +159,9 @@ class Sweep:
     """The outbox's sweep and purge, run at most every ``TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL`` s a process."""
 
     def __init__(self):
-        """Not run yet."""
+        """Not run yet; no later sweep queued."""
         self.next_at = 0.0
+        self.queued_for = None  # when the later sweep this process queued runs
 
     def run_if_due(self):
         """Sweep (and purge old messages) when the interval has passed; a failure is logged, never raised."""
@@ -168,9 +171,25 @@ class Sweep:
         try:
             if sweep() >= SWEEP_BATCH:
                 self.next_at = 0.0  # a backlog: the next chance sweeps the next batch
+            self.queue_next_sweep()
             RETENTION.purge_if_due()
         except Exception as exc:  # pylint: disable=broad-except
             log.warning("The outbox's sweep failed (%s); the next one retries.", type(exc).__name__)
+
+    def queue_next_sweep(self):
+        """Queue a sweep for when the first message in flight falls due, unless one is queued for then already."""
+        first_due = OutboxMessage.objects.filter(
+            state__in=(OutboxMessage.PENDING, OutboxMessage.LEASED)).aggregate(first=Min("due"))["first"]
+        if first_due is None:
+            return
+        now = timezone.now()
+        if self.queued_for is not None and now <= self.queued_for <= first_due + timedelta(seconds=1):
+            return  # the sweep queued before runs once this one falls due
+        self.queued_for = max(first_due, now) + timedelta(seconds=1)  # just after it falls due
+        options = {"countdown": (self.queued_for - now).total_seconds()}
+        if settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE:
+            options["queue"] = settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE
+        sweep_outbox.apply_async(**options)
 
 
 SWEEP = Sweep()
@@ -181,6 +200,13 @@ def deliver_outbox_message(message_id):
     """Deliver outbox message ``message_id`` (claim, send, mark); then sweep when due."""
     deliver(message_id)
     SWEEP.run_if_due()
+
+
+@shared_task(name="tahoe_registration_api.sweep_outbox", ignore_result=True)
+def sweep_outbox():
+    """Hand over again the messages overdue by now (queued for when the first in flight fell due); queue the next."""
+    if sweep():  # one handed over again may be stranded again: look again when it falls due
+        SWEEP.queue_next_sweep()
 
 
 # The task name of releases before the outbox: a message an older release queued (still with the

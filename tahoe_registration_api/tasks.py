@@ -10,4 +10,5 @@ from tahoe_registration_api.jobs import run_registration_job  # noqa: F401  pyli
 from tahoe_registration_api.outbox import (  # noqa: F401  pylint: disable=unused-import
     deliver_outbox_message,
     send_registration_email_queued_before_the_outbox,
+    sweep_outbox,
 )

@@ -175,3 +175,19 @@ def test_sent_messages_are_purged_after_the_retention_pending_ones_never(alpha, 
     OutboxMessage.objects.filter(state="pending").update(created=long_ago)
     assert outbox.RETENTION.purge() == 1
     assert list(OutboxMessage.objects.values_list("state", flat=True)) == ["pending"]
+
+
+def test_a_message_stranded_with_nothing_else_happening_is_taken_up_by_the_sweep_queued_for_it(alpha, alpha_admin):
+    with mock.patch.object(outbox, "_send", dies_once(outbox._send, "before")), pytest.raises(ProcessKilled):
+        alpha_admin.register(alpha, learner_body())  # the worker died after its claim: leased for 300 s
+    lease_ends = OutboxMessage.objects.get().due
+    queued = []
+    outbox.SWEEP.next_at = 0.0
+    with mock.patch.object(outbox.sweep_outbox, "apply_async", lambda **options: queued.append(options)):
+        outbox.SWEEP.run_if_due()  # a sweep of any process: nothing overdue yet, one later sweep queued
+        outbox.SWEEP.next_at = 0.0
+        outbox.SWEEP.run_if_due()  # queued already for that time: not again
+    assert len(queued) == 1 and 299 <= queued[0]["countdown"] <= 302 and lease_ends > timezone.now()
+    time_passes()  # the lease ran out; nothing else happens on the site
+    outbox.sweep_outbox.apply()  # the queued sweep runs
+    assert sent_to() == Counter({"alex.userton@example.com": 1})

@@ -27,7 +27,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from tahoe_registration_api.emails import Undeliverable, send_registration_email
@@ -141,9 +141,8 @@ def _retry_later(message, error):
 def sweep(limit=SWEEP_BATCH):
     """Hand over again the messages overdue (never handed over, or their lease ran out); return how many."""
     now = timezone.now()
-    overdue = OutboxMessage.objects.filter(
-        due__lt=now, state__in=(OutboxMessage.PENDING, OutboxMessage.LEASED))
-    ids = list(overdue.order_by("due").values_list("pk", flat=True)[:limit])
+    # Only a message in flight (pending or leased) has a due time: the range is read from its index.
+    ids = list(OutboxMessage.objects.filter(due__lt=now).order_by("due").values_list("pk", flat=True)[:limit])
     if not ids:
         return 0
     # A claim made since the select moved its message's due on: the update leaves that one alone.
@@ -178,8 +177,8 @@ class Sweep:
 
     def queue_next_sweep(self):
         """Queue a sweep for when the first message in flight falls due, unless one is queued for then already."""
-        first_due = OutboxMessage.objects.filter(
-            state__in=(OutboxMessage.PENDING, OutboxMessage.LEASED)).aggregate(first=Min("due"))["first"]
+        first_due = OutboxMessage.objects.filter(due__isnull=False).order_by("due").values_list(
+            "due", flat=True).first()  # the first in flight, read from the index of ``due``
         if first_due is None:
             return
         now = timezone.now()

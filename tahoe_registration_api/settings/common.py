@@ -69,11 +69,13 @@ DEFAULTS = {
     #   once the lease runs out; keep it longer than any send may take (the email backend's timeout).
     "TAHOE_REGISTRATION_API_OUTBOX_LEASE": 300,
     # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE
-    # .. setting_default: 60
+    # .. setting_default: 600
     # .. setting_description: Seconds a learner's email may wait in the outbox for its Celery task
     #   before the outbox's sweep hands it over again (the process that committed the learner died
-    #   before it queued the task, or the message was lost). A copy queued meanwhile sends nothing.
-    "TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE": 60,
+    #   before it queued the task, or the message was lost). A copy queued meanwhile sends nothing,
+    #   but costs the workers a message: keep it longer than the email queue's usual backlog (a
+    #   large import queues its emails faster than the workers send them).
+    "TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE": 600,
     # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL
     # .. setting_default: 60
     # .. setting_description: Seconds between two sweeps of the outbox by one process (a web process

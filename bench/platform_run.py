@@ -353,12 +353,16 @@ def main():  # pylint: disable=too-many-locals
 
 
 def queued_tasks(broker_url):
-    """How many tasks wait in the LMS's default queue on the broker (each sends one email)."""
+    """How many tasks wait in the LMS's default queue on the broker that send an email (not the outbox's later sweeps)."""
     # pylint: disable=import-outside-toplevel
+    import json
+
     import redis
     from django.conf import settings
 
-    return redis.Redis.from_url(broker_url).llen(settings.CELERY_DEFAULT_QUEUE)
+    messages = redis.Redis.from_url(broker_url).lrange(settings.CELERY_DEFAULT_QUEUE, 0, -1)
+    return sum(1 for raw in messages
+               if json.loads(raw).get("headers", {}).get("task") != "tahoe_registration_api.sweep_outbox")
 
 
 if __name__ == "__main__":

@@ -353,7 +353,7 @@ def main():  # pylint: disable=too-many-locals
 
 
 def queued_tasks(broker_url):
-    """How many tasks wait in the LMS's default queue on the broker that send an email (not the outbox's later sweeps)."""
+    """How many tasks in the LMS's default queue on the broker send an email (not the outbox's later sweeps)."""
     # pylint: disable=import-outside-toplevel
     import json
 

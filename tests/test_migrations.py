@@ -34,8 +34,8 @@ def test_statuses_become_outcomes_and_an_owed_email_moves_to_the_outbox(migrate)
     apps = migrate(AFTER)
     outcomes = apps.get_model(APP, "RegistrationJobRow").objects.order_by("number").values_list("number", "outcome")
     assert list(outcomes) == [(2, "created"), (3, "created"), (4, "refused"), (5, None)]
-    owed = apps.get_model(APP, "OutboxMessage").objects.values_list("kind", "topic", "site_id", "user_id",
-                                                                      "payload", "state")
+    outbox = apps.get_model(APP, "OutboxMessage").objects
+    owed = outbox.values_list("kind", "topic", "site_id", "user_id", "payload", "state")
     assert list(owed) == [("email", "password-reset", 2, 7, '{"secure": false}', "pending")]
 
 

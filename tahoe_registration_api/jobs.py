@@ -58,7 +58,7 @@ def heartbeat_timeout():
     return timedelta(seconds=int(settings.TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT))
 
 
-def _short(value):
+def short_value(value):
     """Return a value as stored in a row's columns: a string of at most 255 characters."""
     return str(value)[:FIELD_MAX] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
@@ -87,8 +87,8 @@ def create_job(items, *, site, organization, caller, secure):
                     field_errors={"file": f"More than {limit} learners."},
                 )
             pending.append(RegistrationJobRow(
-                job=job, number=number, ref=_short(item.get("ref")), username=_short(item.get("username")),
-                email=_short(item.get("email")), payload=seal(item),
+                job=job, number=number, ref=short_value(item.get("ref")), username=short_value(item.get("username")),
+                email=short_value(item.get("email")), payload=seal(item),
             ))
             if len(pending) >= INSERT_BATCH:
                 RegistrationJobRow.objects.bulk_create(pending)

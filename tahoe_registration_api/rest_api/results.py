@@ -12,6 +12,7 @@ import csv
 from rest_framework import status
 
 from tahoe_registration_api import pipeline
+from tahoe_registration_api.jobs import short_value
 from tahoe_registration_api.data import ResultRow
 from tahoe_registration_api.exceptions import InternalError, RegistrationPrevented
 from tahoe_registration_api.rest_api.errors import DOMAIN_STATUS, domain_error_body, status_of
@@ -19,7 +20,6 @@ from tahoe_registration_api.rest_api.errors import DOMAIN_STATUS, domain_error_b
 COLUMNS = ("row", "ref", "username", "email", "status", "user_id", "error_code", "fields")
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FIELD_MAX = 255
 
 # The status of each error code a learner of a batch can be refused with (a CSV keeps only the code).
 STATUS_OF_CODE = {
@@ -68,15 +68,11 @@ def result_row(number, data, outcome):
     """Return the ``ResultRow`` of learner ``data`` (its input), found on line ``number``, with its outcome."""
     error = outcome.error
     return ResultRow(
-        number=number, ref=outcome.ref or "", username=_short(data.get("username")), email=_short(data.get("email")),
+        number=number, ref=outcome.ref or "", username=short_value(data.get("username")),
+        email=short_value(data.get("email")),
         outcome=outcome.result, user_id=outcome.user_id, error_code=getattr(error, "error_code", "") or "",
         fields=" ".join(sorted(getattr(error, "field_errors", {}) or {})),
     )
-
-
-def _short(value):
-    """Return an input value as results show it: a string of at most 255 characters."""
-    return str(value)[:FIELD_MAX] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
 def _spreadsheet_safe(value):

@@ -12,9 +12,9 @@ import csv
 from rest_framework import status
 
 from tahoe_registration_api import pipeline
-from tahoe_registration_api.jobs import short_value
 from tahoe_registration_api.data import ResultRow
 from tahoe_registration_api.exceptions import InternalError, RegistrationPrevented
+from tahoe_registration_api.jobs import short_value
 from tahoe_registration_api.rest_api.errors import DOMAIN_STATUS, domain_error_body, status_of
 
 COLUMNS = ("row", "ref", "username", "email", "status", "user_id", "error_code", "fields")

@@ -4,7 +4,10 @@ The outbox: every effect that follows a commit (a learner's email) leaves from h
 1. ``owe_email`` writes an ``OutboxMessage`` in the caller's transaction (the learner's own):
    the message exists exactly when the account does.
 2. Once that transaction commits, the message is handed over to the LMS's Celery
-   (``deliver_outbox_message``, on ``TAHOE_REGISTRATION_API_EMAIL_QUEUE``).
+   (``deliver_outbox_message``, on ``TAHOE_REGISTRATION_API_EMAIL_QUEUE``). A run of the
+   pipeline hands its learners' messages over in batches (``batched_hand_overs``): one task
+   delivers up to ``HAND_OVER_BATCH`` of them, one after the other, and none waits in a batch
+   longer than ``HAND_OVER_WAIT`` seconds or past the end of the run.
 3. The task claims the message with a lease (``TAHOE_REGISTRATION_API_OUTBOX_LEASE`` seconds),
    sends it, and marks it sent. A failed send is handed back with a growing delay, up to
    ``TAHOE_REGISTRATION_API_EMAIL_RETRIES`` retries; then it is marked failed and logged.
@@ -21,7 +24,9 @@ sent twice only when a worker dies after the mail server accepted it and before 
 
 import json
 import logging
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from celery import shared_task
@@ -37,6 +42,8 @@ from tahoe_registration_api.purging import Retention, days_setting
 log = logging.getLogger(__name__)
 
 EMAIL = "email"
+HAND_OVER_BATCH = 50  # messages one delivery task sends (a bulk call of 500: 10 tasks, not 500)
+HAND_OVER_WAIT = 1.0  # seconds a committed message may wait in a batch before its batch is handed over
 SWEEP_BATCH = 500  # messages handed over again by one sweep (a backlog: the next sweep takes more)
 # Sent and failed messages older than this are deleted as the sweep runs (pending ones never are).
 RETENTION = Retention(OutboxMessage, "done_at", days_setting("TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS"),
@@ -59,21 +66,80 @@ def owe_email(user_id, site_id, email, secure):
                             payload=json.dumps({"secure": bool(secure)}), state=OutboxMessage.PENDING,
                             created=now, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
     message.save(force_insert=True)
-    transaction.on_commit(lambda: hand_over([message.pk]))
+    batch = getattr(_BATCHING, "batch", None)  # the batch of this thread's run, if any
+    transaction.on_commit(lambda: batch.add(message.pk) if batch is not None else hand_over([message.pk]))
     return message
 
 
+class HandOverBatch:
+    """Committed messages waiting to be handed over together; shared by the threads of one run."""
+
+    def __init__(self):
+        """Open an empty batch."""
+        self._lock = threading.Lock()
+        self._ids = []
+        self._first_at = 0.0
+        self._closed = False
+
+    def add(self, message_id):
+        """Keep a committed message; hand the batch over once full or waited long enough (at once if closed)."""
+        with self._lock:
+            if not self._closed:
+                if not self._ids:
+                    self._first_at = time.monotonic()
+                self._ids.append(message_id)
+                if len(self._ids) < HAND_OVER_BATCH and time.monotonic() - self._first_at < HAND_OVER_WAIT:
+                    return
+            ids, self._ids = self._ids or [message_id], []
+        hand_over(ids)
+
+    def close(self):
+        """Hand over what waits; later messages (a transaction committed after the run) are handed over at once."""
+        with self._lock:
+            ids, self._ids, self._closed = self._ids, [], True
+        if ids:
+            hand_over(ids)
+
+
+_BATCHING = threading.local()
+
+
+@contextmanager
+def batched_hand_overs(batch=None):
+    """
+    In this thread, hand the messages owed from now on over in ``batch`` (a new one when None); yield it.
+
+    The batch is closed (what waits is handed over) when the block that made it ends; a thread
+    that joins a given batch leaves it open for its maker.
+    """
+    made = batch is None
+    batch = HandOverBatch() if made else batch
+    outer, _BATCHING.batch = getattr(_BATCHING, "batch", None), batch
+    try:
+        yield batch
+    finally:
+        _BATCHING.batch = outer
+        if made:
+            batch.close()
+
+
 def hand_over(message_ids, countdown=None):
-    """Queue the delivery of each message (after ``countdown`` seconds); a failure is logged, the sweep retries."""
+    """
+    Queue the delivery of the messages (after ``countdown`` seconds), ``HAND_OVER_BATCH`` to a task.
+
+    A failure is logged: the sweep hands those messages over later.
+    """
     options = {"countdown": countdown} if countdown else {}
     if settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE:
         options["queue"] = settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE
-    for message_id in message_ids:
+    message_ids = list(message_ids)
+    for start in range(0, len(message_ids), HAND_OVER_BATCH):
+        chunk = tuple(message_ids[start:start + HAND_OVER_BATCH])
         try:
-            deliver_outbox_message.apply_async(args=(message_id,), **options)
+            deliver_outbox_message.apply_async(args=chunk, **options)
         except Exception as exc:  # pylint: disable=broad-except
-            log.error("Outbox message %s was not handed over (%s); the sweep hands it over later.",
-                      message_id, type(exc).__name__)
+            log.error("Outbox messages %s were not handed over (%s); the sweep hands them over later.",
+                      ", ".join(map(str, chunk)), type(exc).__name__)
     SWEEP.run_if_due()
 
 
@@ -195,9 +261,19 @@ SWEEP = Sweep()
 
 
 @shared_task(name="tahoe_registration_api.deliver_outbox_message", ignore_result=True)
-def deliver_outbox_message(message_id):
-    """Deliver outbox message ``message_id`` (claim, send, mark); then sweep when due."""
-    deliver(message_id)
+def deliver_outbox_message(*message_ids):
+    """
+    Deliver each message (claim, send, mark), one after the other; then sweep when due.
+
+    A message whose delivery fails unexpectedly (the database went away) is left to the sweep;
+    the next ones are still delivered.
+    """
+    for message_id in message_ids:
+        try:
+            deliver(message_id)
+        except Exception as exc:  # pylint: disable=broad-except
+            log.error("Outbox message %s was not delivered (%s); the sweep hands it over again.",
+                      message_id, type(exc).__name__)
     SWEEP.run_if_due()
 
 

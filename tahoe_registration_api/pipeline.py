@@ -20,7 +20,7 @@ from typing import Optional
 from django.db import DatabaseError, connections
 from tahoe_sites.models import UserOrganizationMapping
 
-from tahoe_registration_api import api, audit
+from tahoe_registration_api import api, audit, outbox
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, RegistrationError, ServiceUnavailable
 from tahoe_registration_api.learner_input import parse_ref, parse_registration
@@ -117,10 +117,16 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         ``Abandon``). ``concurrency`` > 1 registers that many learners at a time, each thread on
         its own database connection; the learners are still read, checked against the batch and
         reported in order, so the first of two duplicates wins. An exception of the sink stops the run.
+        The learners' emails are handed over to the outbox's workers in batches, the last when the run ends.
         """
-        if concurrency > 1:
-            self._run_in_threads(learners, sink, in_transaction, concurrency)
-            return
+        with outbox.batched_hand_overs() as batch:
+            if concurrency > 1:
+                self._run_in_threads(learners, sink, in_transaction, concurrency, batch)
+            else:
+                self._run_in_order(learners, sink, in_transaction)
+
+    def _run_in_order(self, learners, sink, in_transaction):
+        """``run`` in this thread."""
         for key, data in learners:
             prepared = self._prepare(data)
             if isinstance(prepared, LearnerOutcome):
@@ -211,15 +217,16 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 self._audit_records.append(record)
         return outcome
 
-    def _run_in_threads(self, learners, sink, in_transaction, concurrency):
+    def _run_in_threads(self, learners, sink, in_transaction, concurrency, batch):
         """``run`` with ``concurrency`` threads registering; at most a few learners per thread wait in memory."""
         todo, done = queue.Queue(maxsize=concurrency * 4), queue.Queue()
 
         def work():
             try:
-                while (task := todo.get()) is not _STOP:
-                    number, key, prepared = task
-                    done.put((number, self._complete(key, prepared, in_transaction)))
+                with outbox.batched_hand_overs(batch):
+                    while (task := todo.get()) is not _STOP:
+                        number, key, prepared = task
+                        done.put((number, self._complete(key, prepared, in_transaction)))
             finally:
                 connections.close_all()
 

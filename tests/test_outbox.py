@@ -191,3 +191,75 @@ def test_a_message_stranded_with_nothing_else_happening_is_taken_up_by_the_sweep
     time_passes()  # the lease ran out; nothing else happens on the site
     outbox.sweep_outbox.apply()  # the queued sweep runs
     assert sent_to() == Counter({"alex.userton@example.com": 1})
+
+
+@pytest.fixture(name="tasks_queued")
+def fixture_tasks_queued(monkeypatch):
+    """The message ids of each delivery task queued (the tasks are not run)."""
+    queued = []
+    monkeypatch.setattr(outbox.deliver_outbox_message, "apply_async", lambda args, **options: queued.append(args))
+    return queued
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: hand-overs as they happen
+@pytest.mark.parametrize("path", ("bulk", "job", "command"))
+def test_a_batch_of_learners_hands_its_messages_over_fifty_to_a_task_each_once(
+    path, alpha, alpha_admin, tmp_path, tasks_queued
+):
+    names = [f"learner{n}" for n in range(120)]
+    register(path, alpha, alpha_admin, tmp_path, names)
+    owed = list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(owed) == 120
+    assert [len(task) for task in tasks_queued] == [50, 50, 20]
+    assert [pk for task in tasks_queued for pk in task] == owed
+
+
+@pytest.mark.mariadb  # threads need a database of concurrent writers (sqlite locks tables)
+@pytest.mark.django_db(transaction=True)  # real commits: hand-overs as they happen
+def test_the_import_commands_threads_share_one_batch_and_hand_each_message_over_once(
+    alpha, tmp_path, tasks_queued
+):
+    path_csv = tmp_path / "learners.csv"
+    path_csv.write_text("username,email,name\n" + "".join(
+        f"learner{n},learner{n}@example.com,Learner {n}\n" for n in range(60)), encoding="utf-8")
+    call_command("tahoe_import_learners", "--site", alpha.domain, "--concurrency", "2", str(path_csv), verbosity=0)
+    owed = set(OutboxMessage.objects.values_list("pk", flat=True))
+    handed_over = [pk for task in tasks_queued for pk in task]
+    assert len(owed) == 60 and sorted(handed_over) == sorted(owed)
+    assert all(len(task) <= outbox.HAND_OVER_BATCH for task in tasks_queued)
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: hand-overs as they happen
+def test_no_message_waits_in_a_batch_longer_than_the_wait(alpha, alpha_admin, tmp_path, tasks_queued, monkeypatch):
+    monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)  # every message has waited long enough at once
+    register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
+    assert len(tasks_queued) == 3 and all(len(task) == 1 for task in tasks_queued)
+
+
+def test_a_message_committed_after_its_batch_closed_is_handed_over_at_once(alpha, tasks_queued):
+    with outbox.batched_hand_overs() as batch:
+        pass
+    batch.add(41)
+    assert tasks_queued == [(41,)]
+
+
+def test_one_messages_unexpected_failure_does_not_stop_the_rest_of_its_task(
+    alpha, alpha_admin, tmp_path, monkeypatch
+):
+    with mock.patch.object(outbox, "hand_over"):  # held back, delivered below by one task
+        register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
+    ids = tuple(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+    real_deliver = outbox.deliver
+
+    def database_gone_for_bob(message_id):
+        if OutboxMessage.objects.get(pk=message_id).user_id == get_user_model().objects.get(username="bob").pk:
+            raise outbox.transaction.TransactionManagementError("the connection went away")
+        return real_deliver(message_id)
+
+    monkeypatch.setattr(outbox, "deliver", database_gone_for_bob)
+    outbox.deliver_outbox_message.apply(args=ids)
+    assert sent_to() == Counter({"ada@example.com": 1, "cy@example.com": 1})
+    monkeypatch.setattr(outbox, "deliver", real_deliver)
+    time_passes()
+    assert outbox.sweep() == 1  # bob's message, left pending, is handed over again
+    assert sent_to() == Counter({"ada@example.com": 1, "bob@example.com": 1, "cy@example.com": 1})

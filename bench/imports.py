@@ -53,15 +53,18 @@ class StatementCounter:  # pylint: disable=too-few-public-methods
 
 
 class PublishedTasks:  # pylint: disable=too-few-public-methods
-    """Counts the tasks published to the broker, by name (Celery's ``after_task_publish`` signal)."""
+    """Counts the tasks published to the broker by name, and the outbox messages they carry (``after_task_publish``)."""
 
     def __init__(self):
         """Start at zero."""
         self.by_name = {}
+        self.emails = 0
 
-    def __call__(self, sender=None, **kwargs):
-        """Count one published task."""
+    def __call__(self, sender=None, body=None, **kwargs):
+        """Count one published task; an outbox delivery carries its messages' ids as its arguments."""
         self.by_name[sender] = self.by_name.get(sender, 0) + 1
+        if sender == EMAIL_TASK and body:
+            self.emails += len(body[0])  # Celery's message protocol 2: (args, kwargs, embed)
 
 
 @contextmanager
@@ -141,7 +144,8 @@ def import_by_command(directory, site_domain, prefix, count, concurrency=1):
     with queued_emails() as published, measured() as figures:
         call_command("tahoe_import_learners", "--site", site_domain, str(path), "--concurrency", str(concurrency),
                      stdout=out, stderr=err)
-    figures["emails_queued"] = published.by_name.get(EMAIL_TASK, 0)
+    figures["emails_queued"] = published.emails
+    figures["email_tasks_queued"] = published.by_name.get(EMAIL_TASK, 0)
     created = get_user_model().objects.filter(username__startswith=prefix).count()
     figures["summary"] = out.getvalue().strip().splitlines()
     figures["progress_last_line"] = err.getvalue().replace("\r", "\n").strip().splitlines()[-1]
@@ -163,7 +167,8 @@ def import_by_job(directory, site, organization, caller, prefix, count):
             slices = 0
             while not jobs.run_slice(job.pk, runner=f"bench-{prefix}").finished:
                 slices += 1
-        figures["emails_queued"] = published.by_name.get(EMAIL_TASK, 0)
+        figures["emails_queued"] = published.emails
+        figures["email_tasks_queued"] = published.by_name.get(EMAIL_TASK, 0)
     job = RegistrationJob.objects.get(pk=job.pk)
     figures.update({"status": job.status, "slices": slices + 1, "upload": {
         "seconds": upload["seconds"], "server_statements": upload["server_statements"],
@@ -254,13 +259,15 @@ def measure_imports(directory, prefix, count, concurrency, domain, admin, say): 
     command = import_by_command(directory, domain, prefix + "i", count, concurrency)
     command["concurrency"] = concurrency
     say(f"  {command['seconds']:.1f} s, {command['learners_per_second']:.1f} learners/s, "
-        f"{command['created']} created, {command['emails_queued']} emails queued")
+        f"{command['created']} created, {command['emails_queued']} emails queued in "
+        f"{command['email_tasks_queued']} tasks")
     say(f"import: a registration job of {count} passwordless learners, its task run in this process ...")
     site = Site.objects.get(domain=domain)
     organization, caller = get_organization_by_site(site), get_user_model().objects.get(username=admin)
     job = import_by_job(directory, site, organization, caller, prefix + "j", count)
     say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, {job['learners_per_second']:.1f} "
-        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued")
+        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued in "
+        f"{job['email_tasks_queued']} tasks")
     say("import: the upload's peak memory (tracemalloc) for 1,000 and for 10,000 rows ...")
     upload_memory = {rows: upload_peak_mb(directory, site, organization, caller, f"{prefix}m{rows}", rows)
                      for rows in (1_000, 10_000)}

@@ -1,21 +1,37 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-mariadb test-verawood compile-stack test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
-PYTHON ?= python3
+# Two stacks, each with its own virtualenv: Open edX Teak's (Python 3.11, Django 4.2 and Teak's
+# pins; the default) and Verawood's (Python 3.12, Django 5.2 and Verawood's pins). `STACK=verawood`
+# runs any target on the second, e.g. `make run STACK=verawood`.
+STACK ?= teak
+ifeq ($(STACK),teak)
+STACK_PYTHON := 3.11
 VENV ?= .venv
+else ifeq ($(STACK),verawood)
+STACK_PYTHON := 3.12
+VENV ?= .venv-verawood
+else
+$(error STACK must be teak or verawood, not $(STACK))
+endif
+PYTHON ?= $(shell scripts/find-python.sh $(STACK_PYTHON))
 BIN := $(VENV)/bin
 PORT ?= 8000
+REQUIREMENTS := requirements/test-$(STACK).txt
+# The stack's pins (constraints) for what is installed beside its requirements (mysqlclient).
+STACK_PINS := -c requirements/constraints.txt -c requirements/constraints-$(STACK).txt
 
 # The virtualenv is (re)built when the pinned requirements change.
-$(BIN)/.installed: requirements/test.txt setup.py
+$(BIN)/.installed: $(REQUIREMENTS) setup.py
+	@test -n "$(PYTHON)" || { echo "No Python $(STACK_PYTHON) for the $(STACK) stack (see scripts/find-python.sh)." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/test.txt -e .
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -e .
 	touch $@
 
 # mysqlclient builds against Debian's libmariadb-dev; only the MariaDB runs need it.
-$(BIN)/.installed-mariadb: $(BIN)/.installed requirements/mariadb.txt
-	$(BIN)/python -m pip install --quiet -r requirements/mariadb.txt
+$(BIN)/.installed-mariadb: $(BIN)/.installed requirements/constraints-$(STACK).txt
+	$(BIN)/python -m pip install --quiet $(STACK_PINS) mysqlclient
 	touch $@
 
 $(BIN)/.installed-browser: $(BIN)/.installed requirements/browser.txt
@@ -34,10 +50,17 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
 	DEVLMS_CELERY_WORKER=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
-test: test-sqlite test-browser test-mariadb test-platform test-tutor ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server, inside a real LMS, then the Tutor plugin
+test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, then the Tutor plugin
+
+# Coverage per stack: .coverage and coverage.xml for Teak's, .coverage-verawood and coverage-verawood.xml for Verawood's.
+COVERAGE := COVERAGE_FILE=$(if $(filter teak,$(STACK)),.coverage,.coverage-$(STACK))
+COVERAGE_XML := $(if $(filter teak,$(STACK)),coverage.xml,coverage-$(STACK).xml)
 
 test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
-	$(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml
+	$(COVERAGE) $(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml:$(COVERAGE_XML)
+
+test-verawood: ## run the sqlite and MariaDB suites again on Verawood's stack (Python 3.12, Django 5.2, Verawood's pins)
+	$(MAKE) --no-print-directory STACK=verawood test-sqlite test-mariadb
 
 test-browser: $(BIN)/.installed-browser ## run the browser test: headless Chromium on the token page of `make run`'s server (screenshots, axe report: var/screenshots/)
 	scripts/test-browser.sh
@@ -45,7 +68,7 @@ test-browser: $(BIN)/.installed-browser ## run the browser test: headless Chromi
 test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
 	@if command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; then \
 		$(MAKE) --no-print-directory $(BIN)/.installed-mariadb && \
-		scripts/mariadb.sh $(BIN)/pytest --cov=tahoe_registration_api --cov-append --cov-report=term; \
+		$(COVERAGE) scripts/mariadb.sh $(BIN)/pytest --cov=tahoe_registration_api --cov-append --cov-report=term; \
 	elif [ -n "$$CI" ]; then \
 		echo "MariaDB is missing: CI must run the MariaDB suite (see .ci/run)." >&2; exit 1; \
 	else \
@@ -85,8 +108,9 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(COMPILE) --upgrade -o requirements/pip-tools.txt requirements/pip-tools.in
 	$(COMPILE) --upgrade -o requirements/base.txt requirements/base.in
-	$(COMPILE) --upgrade -o requirements/test.txt requirements/test.in
-	$(COMPILE) --upgrade -o requirements/test-django42.txt requirements/test-django42.in
+	@# each stack's test requirements, compiled with the stack's own Python (its pins were compiled for it)
+	$(MAKE) --no-print-directory STACK=teak compile-stack
+	$(MAKE) --no-print-directory STACK=verawood compile-stack
 	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
 	$(COMPILE) --upgrade -o requirements/browser.txt requirements/browser.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
@@ -105,6 +129,11 @@ bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB
 	.platform/venv/bin/python -m pip install --quiet -c .platform/constraints.txt pyinstrument matplotlib
 	cd .platform/src && $(CURDIR)/scripts/mariadb.sh $(CURDIR)/.platform/venv/bin/python $(CURDIR)/bench/platform_run.py
 
-clean: ## remove the virtualenv, the development database and build leftovers
-	rm -rf $(VENV) var .tox build dist *.egg-info .coverage coverage.xml htmlcov .tutor browser_tests/node_modules
+compile-stack: # re-pin requirements/test-$(STACK).txt with the stack's Python (part of `make upgrade`)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(COMPILE) --upgrade -o requirements/test-$(STACK).txt requirements/test-$(STACK).in
+
+clean: ## remove the virtualenvs, the development database and build leftovers
+	rm -rf .venv .venv-verawood var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

@@ -2,7 +2,8 @@
 # Run the platform suite (platform_tests/) inside a real Open edX LMS, with the plugin installed
 # into the LMS's environment as an operator installs it. Arguments go to pytest.
 #
-# Outside CI, a machine that cannot build the LMS (no Python 3.11, no platform source) skips the
+# Outside CI, a machine that cannot build the LMS (no Python of the version the platform's requirements
+# were compiled for: 3.11 for Teak, 3.12 for Verawood; no platform source) skips the
 # suite and says so loudly; in CI (CI set) that is an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,7 +3,9 @@ The one module that calls the Open edX platform.
 
 Every verb imports the platform lazily, so the package imports and its tests run
 without the platform. Written for upstream Open edX, Sumac to Verawood; see
-``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``.
+``docs/decisions/0002-create-accounts-from-the-platforms-form-and-models.rst``, and
+``docs/decisions/0018-the-platform-boundary-in-verawoods-source.rst`` for each name checked
+in Verawood's source.
 
 Verb called inside the registration's transaction: ``create_account``; by a dry run:
 ``validate_account``. Verb called after it
@@ -270,7 +272,8 @@ def send_activation_email(user, site):
         message = compose_activation_email(
             user,
             Registration.objects.get(user=user),
-            route_enabled=settings.FEATURES.get("REROUTE_ACTIVATION_EMAIL"),
+            # Teak keeps the flag in FEATURES; Verawood flattens it (FEATURES is then a proxy of it).
+            route_enabled=feature("REROUTE_ACTIVATION_EMAIL"),
             profile_name=UserProfile.objects.get(user=user).name,
             registration_flow=True,
         )

@@ -32,9 +32,10 @@ class DevLmsApplication(BaseApplication):  # pylint: disable=abstract-method
         super().__init__()
 
     def load_config(self):
-        """Apply the options to gunicorn's configuration."""
+        """Apply the options this gunicorn knows to its configuration (Teak pins 23, which lacks some)."""
         for name, value in self.options.items():
-            self.cfg.set(name, value)
+            if name in self.cfg.settings:
+                self.cfg.set(name, value)
 
     def load(self):
         """Return the WSGI application (gunicorn calls this in the worker)."""
@@ -80,7 +81,8 @@ class Command(BaseCommand):
             "graceful_timeout": 5,
             "accesslog": "-",  # stdout, in runserver's shape
             "access_log_format": '%(t)s "%(r)s" %(s)s %(b)s',
-            "control_socket_disable": True,  # else ~/.gunicorn/gunicorn.ctl, shared with any other gunicorn
+            # gunicorn 25 and later: else ~/.gunicorn/gunicorn.ctl, shared with any other gunicorn
+            "control_socket_disable": True,
         }).run()
 
     def _start_celery_worker(self):

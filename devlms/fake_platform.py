@@ -133,7 +133,7 @@ def _valid_extension_form(registration):
 
 
 def validate_account(registration):
-    """Run the platform's checks (global duplicates, then the forms' rules) and write nothing; return the extension form."""
+    """Run the platform's checks (global duplicates, then the forms' rules); return the bound extension form."""
     if conflicts := _platform_conflicts(registration.username.strip(), registration.email.strip()):
         raise DuplicateAccount(conflicts)
     extension_form, errors = _valid_extension_form(registration)
@@ -144,7 +144,7 @@ def validate_account(registration):
 
 
 def create_account(registration, site):  # pylint: disable=unused-argument
-    """Create an inactive user with profile, activation key and extension record; activate it when no email is wanted."""
+    """Create an inactive user, its profile, activation key and extension row; active when no email is wanted."""
     extension_form = validate_account(registration)
     user = get_user_model()(
         username=registration.username.strip(), email=registration.email.strip(), is_active=False
@@ -155,7 +155,8 @@ def create_account(registration, site):  # pylint: disable=unused-argument
         user.password = unset_password_value()
     user.save()
     activation = ActivationRecord.objects.create(user=user, activation_key=uuid.uuid4().hex)
-    profile = LearnerProfile(user=user, name=registration.name.strip(), language=registration.language or get_language())
+    profile = LearnerProfile(
+        user=user, name=registration.name.strip(), language=registration.language or get_language())
     if extension_form is not None and not hasattr(extension_form, "save"):
         profile.meta = json.dumps(extension_form.cleaned_data, default=str)
     profile.save()

@@ -9,6 +9,8 @@ class LearnerExtensionForm(forms.ModelForm):
     """Company (required), title, department (one of three) and a head count, as a site's sign-up may ask."""
 
     class Meta:
+        """The model's fields the form takes (all but ``user``, which registration sets)."""
+
         model = LearnerExtension
         fields = ("company", "title", "department", "employees")
 

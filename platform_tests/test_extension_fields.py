@@ -17,9 +17,10 @@ from openedx.core.djangoapps.user_authn.views import registration_form
 from profile_extension.models import LearnerExtension
 from tahoe_sites.models import UserOrganizationMapping
 
+from tahoe_registration_api import edxapp
+
 from conftest import PASSWORD, learner_body
 from rows import row_counts
-from tahoe_registration_api import edxapp
 
 FORM = "profile_extension.forms.LearnerExtensionForm"
 DRY_RUN = "/tahoe/api/v1/registrations/?dry_run=true"

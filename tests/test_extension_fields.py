@@ -10,10 +10,10 @@ import json
 
 import pytest
 from django import forms
-from hypothesis import given
-from hypothesis import strategies as st
 from django.contrib.auth import get_user_model
 from django.test import TestCase
+from hypothesis import given
+from hypothesis import strategies as st
 
 from devlms import fake_platform
 from devlms.models import LearnerExtension, LearnerProfile

@@ -1,7 +1,6 @@
 """The form the LMS's ``REGISTRATION_EXTENSION_FORM`` names in the platform suite."""
 
 from django import forms
-
 from profile_extension.models import LearnerExtension
 
 

@@ -6,9 +6,12 @@ verbs with the same signatures (a test keeps them in step) and reproduces what t
 platform does behind them: the form's validation rules, the global duplicate checks,
 an inactive user with a profile and an activation key, and the activation and
 password-reset emails (sent through Django's mail, printed to the console in
-development). It writes real rows; nothing here is imported by the plugin itself.
+development), and the operator's extension form (``PROFILE_EXTENSION_FORM``, else
+``REGISTRATION_EXTENSION_FORM``, as Verawood reads them; ``devlms.forms`` has examples).
+It writes real rows; nothing here is imported by the plugin itself.
 """
 
+import json
 import re
 import unicodedata
 import uuid
@@ -21,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db.models import CharField, Value
 from django.utils.http import int_to_base36
+from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 
 from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
@@ -100,17 +104,48 @@ def _validation_errors(registration):
     return errors
 
 
+def _extension_form(data=None):
+    """Return the operator's extension form (bound to ``data`` if given), None when the settings name none."""
+    path = getattr(settings, "PROFILE_EXTENSION_FORM", None) or getattr(settings, "REGISTRATION_EXTENSION_FORM", None)
+    if not path:
+        return None
+    form_class = import_string(path)
+    return form_class() if data is None else form_class(data=data)
+
+
+def extension_field_names():
+    """Return the names of the extension form's fields, in its order; () when there is none."""
+    form = _extension_form()
+    return tuple(form.fields) if form is not None else ()
+
+
+def _valid_extension_form(registration):
+    """Bind the extension form as the platform does (with the learner's username, email and name); validate it."""
+    data = dict(registration.extension_fields)
+    data.update(username=registration.username, email=registration.email, name=registration.name)
+    form = _extension_form(data)
+    if form is None:
+        return None, {}
+    if form.is_valid():
+        return form, {}
+    return form, {"non_field_errors" if field == "__all__" else field: " ".join(messages)
+                  for field, messages in form.errors.items()}
+
+
 def validate_account(registration):
-    """Run the platform's checks (global duplicates, then the form's rules) and write nothing."""
+    """Run the platform's checks (global duplicates, then the forms' rules); return the bound extension form."""
     if conflicts := _platform_conflicts(registration.username.strip(), registration.email.strip()):
         raise DuplicateAccount(conflicts)
-    if errors := _validation_errors(registration):
+    extension_form, errors = _valid_extension_form(registration)
+    errors = {**_validation_errors(registration), **errors}
+    if errors:
         raise InvalidRegistration(field_errors=errors)
+    return extension_form
 
 
 def create_account(registration, site):  # pylint: disable=unused-argument
-    """Create an inactive user with profile and activation key; activate it when no email is wanted."""
-    validate_account(registration)
+    """Create an inactive user, its profile, activation key and extension row; active when no email is wanted."""
+    extension_form = validate_account(registration)
     user = get_user_model()(
         username=registration.username.strip(), email=registration.email.strip(), is_active=False
     )
@@ -120,9 +155,15 @@ def create_account(registration, site):  # pylint: disable=unused-argument
         user.password = unset_password_value()
     user.save()
     activation = ActivationRecord.objects.create(user=user, activation_key=uuid.uuid4().hex)
-    profile = LearnerProfile.objects.create(
-        user=user, name=registration.name.strip(), language=registration.language or get_language(),
-    )
+    profile = LearnerProfile(
+        user=user, name=registration.name.strip(), language=registration.language or get_language())
+    if extension_form is not None and not hasattr(extension_form, "save"):
+        profile.meta = json.dumps(extension_form.cleaned_data, default=str)
+    profile.save()
+    if extension_form is not None and hasattr(extension_form, "save"):
+        extension = extension_form.save(commit=False)
+        extension.user = user
+        extension.save()
     if registration.has_password and not registration.send_activation_email:
         user.is_active = True
         user.save(update_fields=["is_active"])

@@ -11,6 +11,8 @@ class LearnerProfile(models.Model):
     name = models.CharField(max_length=255, blank=True)
     # The platform keeps it as the learner's "pref-lang" preference.
     language = models.CharField(max_length=16, blank=True, default="")
+    # The platform's UserProfile.meta: JSON, here the values of an extension form without a model.
+    meta = models.TextField(blank=True, default="")
 
     def __str__(self):
         """Name the profile by its user."""
@@ -44,3 +46,24 @@ class SiteConfiguration(models.Model):
         if not self.enabled:
             return default
         return self.site_values.get(name, default)
+
+
+class LearnerExtension(models.Model):
+    """
+    What an operator's extension form stores beside the profile: the development LMS's own example.
+
+    The model of ``devlms.forms.LearnerExtensionForm``, which a test (or ``make run`` with
+    ``DEVLMS_EXTENSION_FORM=1``) names as the LMS's ``REGISTRATION_EXTENSION_FORM``.
+    """
+
+    DEPARTMENTS = (("sales", "Sales"), ("engineering", "Engineering"), ("support", "Support"))
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devlms_extension")
+    company = models.CharField(max_length=100)
+    title = models.CharField(max_length=64, blank=True)
+    department = models.CharField(max_length=16, blank=True, choices=DEPARTMENTS)
+    employees = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self):
+        """Name the record by its user."""
+        return f"LearnerExtension<{self.user_id}>"

@@ -15,6 +15,10 @@ TAHOE_REGISTRATION_API_ENABLED = True
 
 ALLOWED_HOSTS = ["*"]
 
+# An operator's extension form (platform_tests/profile_extension: a model linked to the user, its
+# ModelForm, its migration). REGISTRATION_EXTENSION_FORM names it only in the tests that set it.
+INSTALLED_APPS = [*INSTALLED_APPS, "profile_extension"]  # noqa: F405
+
 # lms.envs.test's default cache is a DummyCache; production LMSs run memcached or redis, in which
 # sessions (production.py), rate limits and the plugin's look-ups are kept. A local memory cache
 # behaves like them within one process.
@@ -29,10 +33,11 @@ class PlatformAppsWithoutMigrations(dict):
     The platform's migrations do not run on sqlite (MySQL-only data migrations).
 
     Its tables are created from its models, as its own test suite does (``--nomigrations``);
-    the plugin's own migrations run, as they do when an operator runs ``migrate``.
+    the plugin's own migrations run, as they do when an operator runs ``migrate``, and so do the
+    extension form's app's.
     """
 
-    KEEP = {"tahoe_registration_api"}
+    KEEP = {"tahoe_registration_api", "profile_extension"}
 
     def __contains__(self, app_label):
         return app_label not in self.KEEP

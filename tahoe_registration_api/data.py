@@ -1,7 +1,7 @@
 """Frozen data objects that cross the plugin's layers."""
 
 from dataclasses import dataclass
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,9 @@ class RegistrationRequest:
     send_activation_email: bool = True
     # One of the LMS's languages (a code of settings.LANGUAGES); None: as the platform's registration.
     language: Optional[str] = None
+    # The values of the LMS's extension form's own fields, ``((name, value), ...)`` in the form's
+    # order (strings, numbers, booleans or None, as given); empty when the LMS has no such form.
+    extension_fields: Tuple[Tuple[str, Any], ...] = ()
 
     @property
     def has_password(self):

@@ -8,11 +8,12 @@ without the platform. Written for upstream Open edX, Sumac to Verawood; see
 in Verawood's source.
 
 Verb called inside the registration's transaction: ``create_account``; by a dry run:
-``validate_account``. Verb called after it
+``validate_account``; by the drivers, to read a learner's fields: ``extension_field_names``. Verb called after it
 committed: ``announce_registration``. Verbs called by the email task on a Celery worker:
 ``send_activation_email``, ``send_password_reset_email``.
 """
 
+import json
 import secrets
 import uuid
 from contextlib import contextmanager
@@ -137,21 +138,89 @@ def _account_form(registration):
     )
 
 
+def _extension_form_loader():
+    """
+    Return the platform's function that builds the operator's extension form (None when it names none).
+
+    The release's own mechanism, so that the API takes the very form the LMS's sign-up takes: up to
+    Ulmo ``get_registration_extension_form`` reads ``REGISTRATION_EXTENSION_FORM``; Verawood's reads
+    ``PROFILE_EXTENSION_FORM``, else the deprecated ``REGISTRATION_EXTENSION_FORM``; later releases
+    call it ``get_profile_extension_form``. The newer name is taken where it exists. See
+    docs/decisions/0017-the-sites-own-profile-fields-from-the-platforms-extension-form.rst.
+    """
+    from openedx.core.djangoapps.user_authn.views import registration_form
+
+    return getattr(registration_form, "get_profile_extension_form", None) or (
+        registration_form.get_registration_extension_form
+    )
+
+
+def extension_field_names():
+    """Return the names of the fields of the LMS's extension form, in its order; () when it has none."""
+    form = _extension_form_loader()()
+    return tuple(form.fields) if form is not None else ()
+
+
+def _extension_form(registration):
+    """
+    Bind the LMS's extension form to the learner's extension fields; None when the LMS has none.
+
+    As the platform's registration binds one set of data to both forms, a form field named like one
+    of the API's own fields is given the API's username, email or full name; never the password.
+    """
+    data = dict(registration.extension_fields)
+    data.update(username=registration.username, email=registration.email, name=registration.name)
+    return _extension_form_loader()(data=data)
+
+
 def _form_errors(form):
-    """Flatten the form's errors into ``{field: message}``."""
-    return {field: " ".join(str(message) for message in messages) for field, messages in form.errors.items()}
+    """Flatten the form's errors into ``{field: message}`` (a form-wide error under ``non_field_errors``)."""
+    return {
+        "non_field_errors" if field == "__all__" else field: " ".join(str(message) for message in messages)
+        for field, messages in form.errors.items()
+    }
 
 
 def _valid_form(registration):
-    """Return the platform's bound, valid form; raise ``DuplicateAccount`` or ``InvalidRegistration`` otherwise."""
+    """
+    Return the platform's bound, valid forms: the account's and the extension's (or None).
+
+    Both are validated, as the platform's registration validates them together; raises
+    ``DuplicateAccount``, or ``InvalidRegistration`` naming the fields either form refuses.
+    """
     form = _account_form(registration)
+    extension_form = _extension_form(registration)
+    errors = {}
     if not form.is_valid():
         # The form refuses an email taken anywhere (retired ones included) among its other
         # rules; a duplicate is a 409, checked only on this path, where it costs nothing extra.
         if conflicts := _platform_conflicts(registration.username, registration.email):
             raise DuplicateAccount(conflicts)
-        raise InvalidRegistration(field_errors=_form_errors(form))
-    return form
+        errors.update(_form_errors(form))
+    if extension_form is not None and not extension_form.is_valid():
+        errors.update(_form_errors(extension_form))
+    if errors:
+        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
+    return form, extension_form
+
+
+def _save_extension(extension_form, user, profile):
+    """
+    Store the extension form's values where the platform's registration stores them: the form's model.
+
+    As ``do_create_account``: ``save(commit=False)``, the new user set, saved (in the caller's
+    transaction). A form without a model (a plain ``Form``, which the platform's own registration
+    cannot save) has its values kept in the profile's ``meta``, where the platform's account API
+    reads extended profile fields that have no model.
+    """
+    if hasattr(extension_form, "save"):
+        instance = extension_form.save(commit=False)
+        instance.user = user
+        instance.save()
+        if hasattr(extension_form, "save_m2m"):
+            extension_form.save_m2m()
+    else:
+        profile.meta = json.dumps(extension_form.cleaned_data, default=str)
 
 
 def validate_account(registration):
@@ -181,7 +250,7 @@ def create_account(registration, site):
     from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
     from openedx.core.djangoapps.user_api.models import UserPreference
 
-    form = _valid_form(registration)
+    form, extension_form = _valid_form(registration)
     user = get_user_model()(
         username=form.cleaned_data["username"],
         email=form.cleaned_data["email"],
@@ -207,6 +276,8 @@ def create_account(registration, site):
     # One INSERT: the profile is new, so the platform's save receivers on it (they compare it with
     # the stored one, to report changed settings and forget a cached country) have nothing to do.
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
+    if extension_form is not None:
+        _save_extension(extension_form, user, profile)
     UserProfile.objects.bulk_create([profile])
     # As create_account_with_params: the learner's language, or the one of the registering request.
     # One INSERT: the user is new, so there is no old value for the preference's save receivers

@@ -2,7 +2,8 @@
 Read a CSV of learners line by line (never whole): what a registration job and the import command take.
 
 A header row names the columns: ``username``, ``email`` and ``name`` are required;
-``password``, ``send_activation_email``, ``language`` and ``ref`` are optional; others are
+``password``, ``send_activation_email``, ``language`` and ``ref`` are optional, and so are
+the fields of the LMS's extension form, by their names (the driver names them); others are
 ignored. A file that cannot be read as such (no header, a required column missing, bytes that
 are not UTF-8, a row with more fields than the header) raises ``InvalidJobFile`` naming the line.
 """
@@ -31,7 +32,7 @@ def _text_lines(stream):
         yield text
 
 
-def _header(reader):
+def _header(reader, extension_columns=()):
     """Read the header row and return the column names in order, checked."""
     try:
         header = next((row for row in reader if any(cell.strip() for cell in row)), None)
@@ -45,7 +46,7 @@ def _header(reader):
     if missing:
         raise InvalidJobFile(reader.line_num, (
             f"the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; it needs "
-            f"{', '.join(REQUIRED_COLUMNS)} and may have {', '.join(OPTIONAL_COLUMNS)}."
+            f"{', '.join(REQUIRED_COLUMNS)} and may have {', '.join(OPTIONAL_COLUMNS + tuple(extension_columns))}."
         ))
     repeated = sorted({name for name in names if name and names.count(name) > 1})
     if repeated:
@@ -53,16 +54,18 @@ def _header(reader):
     return names
 
 
-def read_learners(stream):
+def read_learners(stream, extension_columns=()):
     """
     Yield ``(line, item)`` for each learner of a CSV read from the binary ``stream`` (anything with ``readline``).
 
     ``line`` is the line the learner starts on (the header is line 1); ``item`` holds the
     learner's non-empty values of the known columns, as a single call's body would.
+    ``extension_columns`` names the LMS's extension form's fields: known columns too.
     """
     reader = csv.reader(_text_lines(stream), strict=True)
-    names = _header(reader)
-    known = [(index, name) for index, name in enumerate(names) if name in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    names = _header(reader, extension_columns)
+    columns = REQUIRED_COLUMNS + OPTIONAL_COLUMNS + tuple(extension_columns)
+    known = [(index, name) for index, name in enumerate(names) if name in columns]
     while True:
         line = reader.line_num + 1
         try:

@@ -9,6 +9,7 @@ the plugin's stricter fields on top of it. Messages that were DRF's or Django's 
 up in their catalogs (``gettext``), so a caller in another language reads what it read before.
 """
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -34,8 +35,14 @@ NAME_MAX_LENGTH = 255
 PASSWORD_MAX_LENGTH = 5000
 LANGUAGE_MAX_LENGTH = 16  # the longest of the LMS's language codes is 7 ("zh-hans")
 REF_MAX_LENGTH = 255
+# The longest value of an extension field the API reads: the form's own rules decide below it.
+EXTENSION_VALUE_MAX_LENGTH = 10000
 
 FIELDS = ("username", "email", "name", "password", "send_activation_email", "language")
+# The names a learner's fields are the API's own under: never an extension field.
+OWN_FIELDS = FIELDS + ("ref",)
+# Control characters an extension value may hold: a multi-line text is the form's to accept or refuse.
+EXTENSION_CONTROL_CHARACTERS = "\t\n\r"
 
 ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 # As the platform's validate_name: no HTML brackets, no URLs.
@@ -79,11 +86,18 @@ def username_max_length():
     return getattr(settings, "USERNAME_MAX_LENGTH", 30)
 
 
-def parse_registration(data):
+def extension_names(form_fields):
+    """Return the names of an extension form's fields that are extension fields: all but the API's own."""
+    return tuple(name for name in form_fields if name not in OWN_FIELDS)
+
+
+def parse_registration(data, extension_fields=()):
     """
     Return the learner of ``data`` (a JSON object or a CSV row) as a ``RegistrationRequest``.
 
-    Keys other than the registration's fields are ignored. Raises ``InvalidRegistration`` whose
+    ``extension_fields`` names the fields of the LMS's extension form (``edxapp.extension_field_names``):
+    their values are read too (a string, a number, a boolean or null; the form's own rules are
+    the platform's, later). Other keys are ignored. Raises ``InvalidRegistration`` whose
     ``field_errors`` name every refused field (its messages joined by a space), or
     ``non_field_errors`` when ``data`` is not an object.
     """
@@ -95,6 +109,14 @@ def parse_registration(data):
             values[name] = read(data.get(name, _MISSING))
         except _Refused as refused:
             errors[name] = " ".join(refused.messages)
+    extension = []
+    for name in extension_names(extension_fields):
+        if name not in data:
+            continue
+        try:
+            extension.append((name, _read_extension_value(data[name])))
+        except _Refused as refused:
+            errors[name] = " ".join(refused.messages)
     if errors:
         raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
     return RegistrationRequest(
@@ -104,6 +126,7 @@ def parse_registration(data):
         password=values["password"] or None,  # null and "" mean "no password", as the original Tahoe API read them
         send_activation_email=values["send_activation_email"],
         language=values["language"],
+        extension_fields=tuple(extension),
     )
 
 
@@ -185,6 +208,26 @@ def _read_boolean(value):
     if spelling in BOOLEANS:
         return BOOLEANS[spelling]
     raise _Refused('Must be true or false (a JSON boolean or the string "true" or "false").')
+
+
+def _read_extension_value(value):
+    """Return an extension field's value as given, when it is one a form can read; refuse others, never a 5xx later."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _Refused("Must be a finite number.")
+        return value
+    if not isinstance(value, str):
+        raise _Refused("Must be a string, a number, a boolean or null.")
+    if len(value) > EXTENSION_VALUE_MAX_LENGTH:
+        raise _Refused(gettext("Ensure this field has no more than {max_length} characters.").format(
+            max_length=EXTENSION_VALUE_MAX_LENGTH))
+    if any(unicodedata.category(char) == "Cc" and char not in EXTENSION_CONTROL_CHARACTERS for char in value):
+        raise _Refused("Must not contain control characters other than tabs and line breaks.")
+    if message := _no_surrogate(value):
+        raise _Refused(message)
+    return value
 
 
 def _at_most(limit):

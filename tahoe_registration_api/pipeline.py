@@ -21,6 +21,7 @@ from django.db import DatabaseError, connections
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import api, audit, outbox
+from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, RegistrationError, ServiceUnavailable
 from tahoe_registration_api.learner_input import parse_ref, parse_registration
@@ -108,6 +109,14 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         self.audit_as = audit_as
         self._audit_records = []
         self._audit_lock = threading.Lock()  # learners are completed in threads with ``concurrency``
+        self._extension_fields = None  # the LMS's extension form's fields, read once per run
+
+    @property
+    def extension_fields(self):
+        """Return the names of the fields of the LMS's extension form (none without one), read once."""
+        if self._extension_fields is None:
+            self._extension_fields = platform_adapter().extension_field_names()
+        return self._extension_fields
 
     def run(self, learners, sink, in_transaction=None, concurrency=1):
         """
@@ -157,7 +166,7 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 registration = data
             else:
                 ref = parse_ref(data)
-                registration = parse_registration(data)
+                registration = parse_registration(data, self.extension_fields)
             if self.duplicates is not None:
                 self.duplicates.check_and_add(registration)
             return ref, registration

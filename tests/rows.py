@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from tahoe_sites.models import UserOrganizationMapping
 
-from devlms.models import ActivationRecord, LearnerProfile
+from devlms.models import ActivationRecord, LearnerExtension, LearnerProfile
 from tahoe_registration_api.models import RegistrationClaim
 
 
@@ -14,6 +14,7 @@ def row_counts():
         "users": get_user_model().objects.count(),
         "profiles": LearnerProfile.objects.count(),
         "activation_records": ActivationRecord.objects.count(),
+        "extensions": LearnerExtension.objects.count(),
         "memberships": UserOrganizationMapping.objects.count(),
         "claims": RegistrationClaim.objects.count(),
         "tokens": Token.objects.count(),

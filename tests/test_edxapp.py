@@ -44,6 +44,7 @@ from tahoe_sites.api import create_tahoe_site
 from tahoe_sites.models import UserOrganizationMapping
 
 from devlms import fake_platform
+from devlms.models import LearnerExtension
 from tahoe_registration_api import api, edxapp
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import (
@@ -649,3 +650,43 @@ def test_fake_platform_has_every_adapter_verb_with_the_same_signature():
         fake = getattr(fake_platform, name, None)
         assert callable(fake), f"devlms.fake_platform lacks {name}"
         assert inspect.signature(fake) == inspect.signature(func), name
+
+
+# The extension form, through the platform's loader (the stand-in's: REGISTRATION_EXTENSION_FORM) -----------
+
+EXTENSION_FORM = "devlms.forms.LearnerExtensionForm"
+
+
+@pytest.mark.django_db
+def test_the_extension_form_s_fields_come_from_the_platform_s_loader(settings):
+    assert edxapp.extension_field_names() == ()
+    settings.REGISTRATION_EXTENSION_FORM = EXTENSION_FORM
+    assert edxapp.extension_field_names() == ("company", "title", "department", "employees")
+
+
+@pytest.mark.django_db
+def test_create_account_saves_the_extension_form_s_row_with_the_new_user(tahoe_site, settings):
+    settings.REGISTRATION_EXTENSION_FORM = EXTENSION_FORM
+    account = edxapp.create_account(_registration(
+        extension_fields=(("company", "Example Corp"), ("department", "sales"))), tahoe_site["site"])
+    row = LearnerExtension.objects.get(user=account.user)
+    assert (row.company, row.department, row.title) == ("Example Corp", "sales", "")
+
+
+@pytest.mark.django_db
+def test_the_extension_form_s_errors_join_the_account_form_s_and_nothing_is_written(tahoe_site, settings):
+    settings.REGISTRATION_EXTENSION_FORM = EXTENSION_FORM
+    with pytest.raises(InvalidRegistration) as caught:
+        edxapp.create_account(_registration(name="Alex <b>", extension_fields=(("department", "hr"),)),
+                              tahoe_site["site"])
+    assert set(caught.value.field_errors) == {"name", "company", "department"}
+    with pytest.raises(InvalidRegistration):
+        edxapp.validate_account(_registration(extension_fields=(("company", "x" * 101),)))
+    assert _rows()[:4] == (0, 0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_plain_extension_form_keeps_its_values_in_the_profile_s_meta(tahoe_site, settings):
+    settings.REGISTRATION_EXTENSION_FORM = "devlms.forms.PlainExtensionForm"
+    account = edxapp.create_account(_registration(extension_fields=(("company", "Example Corp"),)), tahoe_site["site"])
+    assert UserProfile.objects.get(user=account.user).meta == '{"company": "Example Corp", "title": ""}'

@@ -82,7 +82,8 @@ class Command(BaseCommand):
                     if progress.n % AUDIT_EVERY == 0:
                         registrar.store_audit()
 
-                learners = (((line, item), item) for line, item in learner_csv.read_learners(stream))
+                learners = (((line, item), item) for line, item in learner_csv.read_learners(
+                    stream, registrar.extension_fields))
                 registrar.run(learners, report, concurrency=options["concurrency"])
         finally:
             registrar.store_audit()

@@ -9,9 +9,14 @@ from tahoe_registration_api import learner_input
 from tahoe_registration_api.exceptions import InvalidRegistration
 
 
-def form_fields(form):
-    """Return a form-encoded body's fields as DRF read forms: an empty ``language`` is null, an empty boolean absent."""
-    fields = {name: form[name] for name in learner_input.FIELDS if name in form}  # a repeated key: its last value
+def form_fields(form, extension_fields=()):
+    """
+    Return a form-encoded body's fields as DRF read forms: an empty ``language`` is null, an empty boolean absent.
+
+    With them the values of the LMS's extension form's fields (``extension_fields``), if any.
+    """
+    names = learner_input.FIELDS + learner_input.extension_names(extension_fields)
+    fields = {name: form[name] for name in names if name in form}  # a repeated key: its last value
     if fields.get("language") == "":
         fields["language"] = None
     if fields.get("send_activation_email") == "":
@@ -22,6 +27,9 @@ def form_fields(form):
 class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=abstract-method
     """
     The request body, validated by the domain (``learner_input.parse_registration``); other fields are ignored.
+
+    The fields of the LMS's extension form (their names in the context's ``extension_fields``)
+    are read too; the form validates them, in the adapter.
 
     The declared fields only describe the body (names, which are required, lengths: the OpenAPI
     document is checked against them); they validate nothing.
@@ -46,10 +54,11 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
         """Return the body as a ``RegistrationRequest``; the domain's field errors become DRF's, keyed by field."""
         if not isinstance(data, Mapping):
             return super().to_internal_value(data)  # DRF's own 400: "Invalid data. Expected a dictionary, ..."
+        extension_fields = self.context.get("extension_fields", ())
         if html.is_html_input(data):
-            data = form_fields(data)
+            data = form_fields(data, extension_fields)
         try:
-            return learner_input.parse_registration(data)
+            return learner_input.parse_registration(data, extension_fields)
         except InvalidRegistration as exc:
             raise serializers.ValidationError(
                 {field: [message] for field, message in exc.field_errors.items()}) from exc

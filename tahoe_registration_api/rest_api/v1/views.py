@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tahoe_registration_api import api, audit, pipeline
+from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidRegistration, LearnerNotFound
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
@@ -144,6 +145,10 @@ class RegistrationView(TahoeApiView):
     * ``language`` (string, optional): one of the LMS's languages (its released ones where
       dark-lang is on), kept as the learner's ``pref-lang``; without it, the request's language.
 
+    * The fields of the LMS's extension form (``REGISTRATION_EXTENSION_FORM``, Verawood's
+      ``PROFILE_EXTENSION_FORM``), by their names, when it has one: validated by that form and
+      stored where the platform stores them; a refused one is a 400 naming it.
+
     Other fields are ignored. The Terms of Use / Privacy Policy (and honor code) are
     accepted on the learner's behalf.
 
@@ -167,7 +172,8 @@ class RegistrationView(TahoeApiView):
     def post(self, request):
         """Validate the body, register the learner, answer ``{"user_id": N}`` (``{"dry_run": true}`` for a dry run)."""
         dry_run = dry_run_requested(request)
-        serializer = RegistrationRequestSerializer(data=request.data)  # parsed first: a 415 claims no key
+        serializer = RegistrationRequestSerializer(  # parsed first: a 415 claims no key
+            data=request.data, context={"extension_fields": platform_adapter().extension_field_names()})
         if (replay := self.replay_or_claim_key(request, dry_run)) is not None:
             return replay
         serializer.is_valid(raise_exception=True)

@@ -1,6 +1,7 @@
 """Stand-in for ``openedx/core/djangoapps/user_authn/views/registration_form.py``: ``AccountCreationForm``."""
 
 import re
+from importlib import import_module
 
 from common.djangoapps.student.models import email_exists_or_retired
 from common.djangoapps.util.password_policy_validators import validate_password
@@ -173,3 +174,11 @@ class AccountCreationForm(forms.Form):
             for key, value in self.cleaned_data.items()
             if key in self.extended_profile_fields and value is not None
         }
+
+
+def get_registration_extension_form(*args, **kwargs):
+    """The form ``REGISTRATION_EXTENSION_FORM`` names (a dotted path), built with the arguments; None without one."""
+    if not getattr(settings, "REGISTRATION_EXTENSION_FORM", None):
+        return None
+    module, klass = settings.REGISTRATION_EXTENSION_FORM.rsplit(".", 1)
+    return getattr(import_module(module), klass)(*args, **kwargs)

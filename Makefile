@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-verawood compile-stack test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
 # Two stacks, each with its own virtualenv: Open edX Teak's (Python 3.11, Django 4.2 and Teak's
 # pins; the default) and Verawood's (Python 3.12, Django 5.2 and Verawood's pins). `STACK=verawood`
@@ -123,6 +123,10 @@ bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, M
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	scripts/mariadb.sh $(BIN)/python bench/run.py
 	scripts/mariadb.sh $(BIN)/python bench/outbox_window.py
+
+bench-paired: $(BIN)/.installed-mariadb ## compare this checkout's import rates with BASE=<another checkout>'s, the same calls alternated in pairs (WHERE=dev|lms, ROUNDS=8)
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+	$(BIN)/python bench/paired.py
 
 bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB, PBKDF2, Celery on Redis) against the platform's own view and the floors
 	scripts/platform-env.sh

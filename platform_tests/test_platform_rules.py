@@ -55,6 +55,22 @@ def test_a_signed_in_admin_registers_with_the_session_and_its_csrf_token(alpha):
     assert caller.register(alpha, learner_body(), HTTP_X_CSRFTOKEN=csrf).status_code == 200
 
 
+def test_a_learner_whose_email_a_course_pre_enrolled_is_enrolled_when_registered_active(alpha, alpha_admin):
+    """The platform enrolls an auto-enroll pre-enrollment on activation, and that enrollment reads the profile."""
+    # pylint: disable=import-outside-toplevel
+    from common.djangoapps.student.models import CourseEnrollment, CourseEnrollmentAllowed
+    from openedx.core.djangoapps.content.course_overviews.tests.factories import CourseOverviewFactory
+
+    course = CourseOverviewFactory(org="alpha", display_number_with_default="PRE1", run="R1")
+    CourseEnrollmentAllowed.objects.create(email="pre.enrolled@example.com", course_id=course.id, auto_enroll=True)
+    response = alpha_admin.register(alpha, learner_body(
+        username="preenrolled", email="pre.enrolled@example.com", password=PASSWORD, send_activation_email=False))
+    assert response.status_code == 200, response.content
+    learner = get_user_model().objects.get(pk=response.json()["user_id"])
+    assert learner.is_active and CourseEnrollment.is_enrolled(learner, course.id)
+    assert CourseEnrollmentAllowed.objects.get(email="pre.enrolled@example.com").user == learner
+
+
 @pytest.mark.parametrize("field", ["username", "email"])
 def test_a_retired_username_or_email_is_refused(alpha, alpha_admin, field):
     """An account retired by the LMS keeps its username and email from being used again: 409."""

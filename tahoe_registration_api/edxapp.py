@@ -265,14 +265,6 @@ def create_account(registration, site):
     except AccountValidationError as exc:
         raise DuplicateAccount({exc.field}) from exc
 
-    # The activation record as Registration.register makes it; an account that wants no
-    # activation email is activated by the platform's own Registration.activate, which saves
-    # the record (once, here) and sends USER_ACCOUNT_ACTIVATED (auto-enrollments follow).
-    activation = Registration(user=user, activation_key=uuid.uuid4().hex)
-    if registration.has_password and not registration.send_activation_email:
-        activation.activate()
-    else:
-        activation.save()
     # One INSERT: the profile is new, so the platform's save receivers on it (they compare it with
     # the stored one, to report changed settings and forget a cached country) have nothing to do.
     profile = UserProfile(user=user, name=form.cleaned_data["name"])
@@ -289,6 +281,16 @@ def create_account(registration, site):
         # As the platform's create_or_set_user_attribute_created_on_site, without its
         # update_or_create: the user is new, so the attribute cannot exist yet.
         UserAttribute.objects.create(user=user, name="created_on_site", value=site.domain)
+    # The activation record as Registration.register makes it; an account that wants no
+    # activation email is activated by the platform's own Registration.activate, which saves
+    # the record (once, here) and sends USER_ACCOUNT_ACTIVATED. Last, as in the platform's own
+    # registration: activating enrolls the courses that pre-enrolled the email (auto_enroll), and
+    # that enrollment reads the learner's profile.
+    activation = Registration(user=user, activation_key=uuid.uuid4().hex)
+    if registration.has_password and not registration.send_activation_email:
+        activation.activate()
+    else:
+        activation.save()
     return NewAccount(user=user, platform_records={"profile": profile, "registration": activation})
 
 

@@ -52,8 +52,8 @@ class LearnerExtension(models.Model):
     """
     What an operator's extension form stores beside the profile: the development LMS's own example.
 
-    The model of ``devlms.forms.LearnerExtensionForm``, which a test (or ``make run`` with
-    ``DEVLMS_EXTENSION_FORM=1``) names as the LMS's ``REGISTRATION_EXTENSION_FORM``.
+    The model of ``devlms.forms.LearnerExtensionForm``, which the tests name as the LMS's
+    ``REGISTRATION_EXTENSION_FORM`` (or ``PROFILE_EXTENSION_FORM``).
     """
 
     DEPARTMENTS = (("sales", "Sales"), ("engineering", "Engineering"), ("support", "Support"))

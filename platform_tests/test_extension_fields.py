@@ -8,6 +8,7 @@ platform's own loader builds it, its rules validate, and its row is stored with 
 
 import csv
 import io
+import json
 
 import pytest
 from common.djangoapps.student.models import UserProfile
@@ -116,6 +117,15 @@ def test_the_import_command_reads_the_form_s_columns(alpha, extension_form, tmp_
                  stderr=io.StringIO())
     extension = LearnerExtension.objects.get(user__username="ada")
     assert (extension.company, extension.title) == ("Analytical", "Countess")
+
+
+def test_a_form_without_a_model_keeps_its_values_in_the_profile_s_meta(alpha, alpha_admin, settings):
+    settings.REGISTRATION_EXTENSION_FORM = "profile_extension.forms.PlainExtensionForm"
+    assert alpha_admin.register(alpha, learner_body(password=PASSWORD)).status_code == 400  # company is required
+    response = alpha_admin.register(alpha, learner_body(password=PASSWORD, company="Example Corp"))
+    assert response.status_code == 200, response.content
+    meta = json.loads(UserProfile.objects.get(user_id=response.json()["user_id"]).meta)
+    assert meta == {"company": "Example Corp", "name": "Alex Userton", "password": ""}
 
 
 def test_without_a_form_the_fields_are_ignored_as_ever(alpha, alpha_admin):

@@ -6,8 +6,9 @@ The outbox: every effect that follows a commit (a learner's email) leaves from h
 2. Once that transaction commits, the message is handed over to the LMS's Celery
    (``deliver_outbox_message``, on ``TAHOE_REGISTRATION_API_EMAIL_QUEUE``). A run of the
    pipeline hands its learners' messages over in batches (``batched_hand_overs``): one task
-   delivers up to ``HAND_OVER_BATCH`` of them, one after the other, and none waits in a batch
-   longer than ``HAND_OVER_WAIT`` seconds or past the end of the run.
+   delivers up to ``HAND_OVER_BATCH`` of them, one after the other. A batch is handed over when
+   it is full, when a message joins it ``HAND_OVER_WAIT`` seconds or more after its first, and
+   when the run ends.
 3. The task claims the message with a lease (``TAHOE_REGISTRATION_API_OUTBOX_LEASE`` seconds),
    sends it, and marks it sent. A failed send is handed back with a growing delay, up to
    ``TAHOE_REGISTRATION_API_EMAIL_RETRIES`` retries; then it is marked failed and logged.
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 EMAIL = "email"
 HAND_OVER_BATCH = 50  # messages one delivery task sends (a bulk call of 500: 10 tasks, not 500)
-HAND_OVER_WAIT = 1.0  # seconds a committed message may wait in a batch before its batch is handed over
+HAND_OVER_WAIT = 1.0  # a message joining a batch this long after its first hands the batch over
 SWEEP_BATCH = 500  # messages handed over again by one sweep (a backlog: the next sweep takes more)
 # Sent and failed messages older than this are deleted as the sweep runs (pending ones never are).
 RETENTION = Retention(OutboxMessage, "done_at", days_setting("TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS"),
@@ -84,13 +85,15 @@ class HandOverBatch:
     def add(self, message_id):
         """Keep a committed message; hand the batch over once full or waited long enough (at once if closed)."""
         with self._lock:
-            if not self._closed:
+            if self._closed:
+                ids = [message_id]
+            else:
                 if not self._ids:
                     self._first_at = time.monotonic()
                 self._ids.append(message_id)
                 if len(self._ids) < HAND_OVER_BATCH and time.monotonic() - self._first_at < HAND_OVER_WAIT:
                     return
-            ids, self._ids = self._ids or [message_id], []
+                ids, self._ids = self._ids, []
         hand_over(ids)
 
     def close(self):

@@ -230,8 +230,10 @@ def test_the_import_commands_threads_share_one_batch_and_hand_each_message_over_
 
 
 @pytest.mark.django_db(transaction=True)  # real commits: hand-overs as they happen
-def test_no_message_waits_in_a_batch_longer_than_the_wait(alpha, alpha_admin, tmp_path, tasks_queued, monkeypatch):
-    monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)  # every message has waited long enough at once
+def test_a_message_joining_a_batch_after_the_wait_hands_the_batch_over(
+    alpha, alpha_admin, tmp_path, tasks_queued, monkeypatch
+):
+    monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)  # each message joins its batch "after the wait"
     register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
     assert len(tasks_queued) == 3 and all(len(task) == 1 for task in tasks_queued)
 

@@ -6,7 +6,9 @@ verbs with the same signatures (a test keeps them in step) and reproduces what t
 platform does behind them: the form's validation rules, the global duplicate checks,
 an inactive user with a profile and an activation key, and the activation and
 password-reset emails (sent through Django's mail, printed to the console in
-development), and the operator's extension form (``PROFILE_EXTENSION_FORM``, else
+development), courses, their modes and enrollments as the platform keeps them (enrolling the
+pre-enrolled email with ``auto_enroll`` when its learner is activated, as the platform's
+receiver does), the platform's enrollment emails, and the operator's extension form (``PROFILE_EXTENSION_FORM``, else
 ``REGISTRATION_EXTENSION_FORM``, as Verawood reads them; ``devlms.forms`` has examples).
 It writes real rows; nothing here is imported by the plugin itself.
 """
@@ -22,13 +24,23 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.db.models import CharField, Value
+from django.db.models import CharField, F, Q, Value
 from django.utils.http import int_to_base36
 from django.utils.module_loading import import_string
 from django.utils.translation import get_language
+from opaque_keys.edx.keys import CourseKey
 
-from devlms.models import ActivationRecord, LearnerProfile, SiteConfiguration
-from tahoe_registration_api.data import NewAccount
+from devlms.models import (
+    ActivationRecord,
+    Course,
+    CourseEnrollment,
+    CourseEnrollmentAllowed,
+    CourseMode,
+    LearnerProfile,
+    ManualEnrollmentRecord,
+    SiteConfiguration,
+)
+from tahoe_registration_api.data import EnrollmentState, NewAccount
 
 # The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
 from tahoe_registration_api.edxapp import (  # pylint: disable=unused-import  # password_was_set: a verb as is
@@ -167,6 +179,7 @@ def create_account(registration, site):  # pylint: disable=unused-argument
     if registration.has_password and not registration.send_activation_email:
         user.is_active = True
         user.save(update_fields=["is_active"])
+        enroll_pre_enrolled(user)
     return NewAccount(user=user, platform_records={"profile": profile, "registration": activation})
 
 
@@ -222,3 +235,158 @@ def site_configuration_value(site, name, default=None):
 def bearer_authentication():
     """Return None: the development LMS has no OAuth2 provider, so bearer tokens are not accepted there."""
     return None
+
+
+# Courses and enrollments, as the platform's course overviews, modes and enrollment records hold them.
+DEFAULT_MODE = "audit"  # the platform's COURSE_MODE_DEFAULTS slug
+ENROLLMENT_EMAIL_SUBJECTS = {
+    "allowed_enroll": "You have been invited to register for {course}",
+    "enrolled_enroll": "You have been enrolled in {course}",
+    "allowed_unenroll": "You have been unenrolled from {course}",
+    "enrolled_unenroll": "You have been unenrolled from {course}",
+}
+
+
+def existing_course_keys(keys, display_name=None):
+    """Return, sorted, those of ``keys`` that are courses of the LMS (whose name contains ``display_name``)."""
+    rows = Course.objects.filter(id__in=list(keys))
+    if display_name:
+        rows = rows.filter(display_name__icontains=display_name)
+    return sorted(rows.values_list("id", flat=True))
+
+
+def _modes(keys):
+    """Return ``{key: [CourseMode, ...]}``; a course without modes has the default mode only, as the platform's."""
+    modes = {key: [] for key in keys}
+    for mode in CourseMode.objects.filter(course_id__in=list(keys)).order_by("min_price", "mode_slug"):
+        modes[mode.course_id].append(mode)
+    return {key: value or [CourseMode(course_id=key, mode_slug=DEFAULT_MODE, mode_display_name="Audit")]
+            for key, value in modes.items()}
+
+
+def describe_courses(keys):
+    """Return the courses of ``keys`` in that order, with their modes."""
+    courses = Course.objects.in_bulk(list(keys))
+    modes = _modes([key for key in keys if key in courses])
+    return [
+        {
+            "id": key, "display_name": course.display_name or key, "org": CourseKey.from_string(key).org,
+            "number": CourseKey.from_string(key).course,
+            "start": course.start, "end": course.end,
+            "enrollment_start": course.enrollment_start, "enrollment_end": course.enrollment_end,
+            "modes": [{"slug": mode.mode_slug, "name": mode.mode_display_name, "min_price": mode.min_price,
+                       "currency": mode.currency, "expiration_datetime": mode.expiration_datetime}
+                      for mode in modes[key]],
+        }
+        for key, course in ((key, courses.get(key)) for key in keys) if course is not None
+    ]
+
+
+def course_modes(keys):
+    """Return ``{key: [slug, ...]}``."""
+    return {key: [mode.mode_slug for mode in value] for key, value in _modes(keys).items()}
+
+
+def enrollment_rows(keys, user_id=None, username=None, is_active=None):
+    """Return the enrollments in the courses of ``keys`` as a query of dicts, oldest first."""
+    rows = CourseEnrollment.objects.filter(course_id__in=list(keys))
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    if username is not None:
+        rows = rows.filter(user__username__iexact=username)
+    if is_active is not None:
+        rows = rows.filter(is_active=is_active)
+    return rows.order_by("id").values(
+        "id", "course_id", "user_id", "mode", "is_active", "created", username=F("user__username"))
+
+
+def _allowed_for(user, key):
+    """Return the learner's enrollment-allowed records of a course: their email's, unclaimed or claimed by them."""
+    return CourseEnrollmentAllowed.objects.filter(course_id=key, email=user.email).filter(
+        Q(user__isnull=True) | Q(user=user))
+
+
+def enrollment_state(key, user=None, email=None):
+    """Return the learner's (else the address's) ``EnrollmentState`` in the course."""
+    mode, is_active = None, False
+    if user is not None:
+        record = CourseEnrollment.objects.filter(user=user, course_id=key).values_list("mode", "is_active").first()
+        if record is not None:
+            mode, is_active = record
+        allowed = _allowed_for(user, key)
+    else:
+        allowed = CourseEnrollmentAllowed.objects.filter(course_id=key, email=email)
+    allowed = allowed.values_list("auto_enroll", flat=True).first()
+    return EnrollmentState(user=user is not None, enrollment=bool(is_active), allowed=allowed is not None,
+                           auto_enroll=bool(allowed), mode=mode)
+
+
+def enroll(user, key, mode=None):
+    """Enroll the learner (their mode kept when enrolled and none is named; else the course's default)."""
+    record = CourseEnrollment.objects.filter(user=user, course_id=key).first()
+    if mode is None:
+        mode = record.mode if record is not None and record.is_active else None
+    if mode is None:
+        slugs = course_modes([key])[key]
+        mode = DEFAULT_MODE if DEFAULT_MODE in slugs else slugs[0]
+    if record is None:
+        CourseEnrollment.objects.create(user=user, course_id=key, mode=mode, is_active=True)
+    else:
+        record.mode, record.is_active = mode, True
+        record.save()
+    _allowed_for(user, key).filter(user__isnull=True).update(user=user)
+
+
+def unenroll(user, key):
+    """Unenroll the learner: the record stays, inactive."""
+    CourseEnrollment.objects.filter(user=user, course_id=key).update(is_active=False)
+
+
+def allow_enrollment(key, email, auto_enroll):
+    """Pre-enroll the address in the course."""
+    allowed, _ = CourseEnrollmentAllowed.objects.get_or_create(course_id=key, email=email)
+    allowed.auto_enroll = auto_enroll
+    allowed.save()
+
+
+def disallow_enrollment(key, user=None, email=None):
+    """Delete the learner's (else the address's) enrollment-allowed record of the course."""
+    records = _allowed_for(user, key) if user is not None else CourseEnrollmentAllowed.objects.filter(
+        course_id=key, email=email)
+    records.delete()
+
+
+def enroll_pre_enrolled(user):
+    """Enroll an activated learner in the courses that pre-enrolled their email with ``auto_enroll``."""
+    for allowed in CourseEnrollmentAllowed.objects.filter(email=user.email, auto_enroll=True, user__isnull=True):
+        enroll(user, allowed.course_id)
+
+
+def record_manual_enrollment(caller, key, email, change, reason, user=None):  # pylint: disable=unused-argument
+    """Record who changed the email's enrollment, how (the platform's transition names) and why."""
+    action, before, after = change
+    if action == "enroll":
+        transition = ("from enrolled to enrolled" if before.enrollment else "from unenrolled to enrolled") \
+            if before.user else "from unenrolled to allowed to enroll"
+    else:
+        transition = "from enrolled to unenrolled" if before.enrollment else "from unenrolled to unenrolled"
+    ManualEnrollmentRecord.objects.create(enrolled_by=caller, enrolled_email=email, course_id=key,
+                                          state_transition=transition, reason=reason)
+
+
+def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll=False, secure=True):
+    """Send the enrollment email the platform would, with a link to the course on the learner's site."""
+    course = Course.objects.get(id=key)
+    scheme = "https" if secure else "http"
+    host = site_configuration_value(site, "SITE_NAME", None) or site.domain
+    name = LearnerProfile.objects.filter(user=user).values_list("name", flat=True).first() if user else None
+    greeting = f"Dear {name or (user.username if user else 'student')}"
+    next_step = (f"Register at {scheme}://{host}/register to join it" + (" (you will be enrolled)." if auto_enroll
+                                                                        else ".")
+                 if message_type == "allowed_enroll" else f"{scheme}://{host}/courses/{key}/about")
+    mail.send_mail(
+        subject=ENROLLMENT_EMAIL_SUBJECTS[message_type].format(course=course.display_name or key),
+        message=f"{greeting},\n\n{next_step}\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+    )

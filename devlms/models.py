@@ -67,3 +67,93 @@ class LearnerExtension(models.Model):
     def __str__(self):
         """Name the record by its user."""
         return f"LearnerExtension<{self.user_id}>"
+
+
+class Course(models.Model):
+    """The platform's ``CourseOverview``: what the LMS knows of a course (Studio writes it)."""
+
+    id = models.CharField(max_length=255, primary_key=True)  # the course key, canonical
+    org = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255, null=True, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    enrollment_start = models.DateTimeField(null=True, blank=True)
+    enrollment_end = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        """Name the course by its key."""
+        return f"Course<{self.id}>"
+
+
+class CourseMode(models.Model):
+    """The platform's ``CourseMode``: a way to take a course (audit, verified, ...)."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modes")
+    mode_slug = models.CharField(max_length=100)
+    mode_display_name = models.CharField(max_length=255)
+    min_price = models.IntegerField(default=0)
+    currency = models.CharField(max_length=8, default="usd")
+    expiration_datetime = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        """Model options."""
+
+        unique_together = (("course", "mode_slug"),)
+
+    def __str__(self):
+        """Name the mode by its course and slug."""
+        return f"CourseMode<{self.course_id}:{self.mode_slug}>"
+
+
+class CourseEnrollment(models.Model):
+    """The platform's ``CourseEnrollment``: one per learner and course; unenrolling leaves it inactive."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devlms_enrollments")
+    course_id = models.CharField(max_length=255, db_index=True)
+    mode = models.CharField(max_length=100)
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        """Model options."""
+
+        unique_together = (("user", "course_id"),)
+
+    def __str__(self):
+        """Name the enrollment by its learner and course."""
+        return f"CourseEnrollment<{self.user_id}:{self.course_id}>"
+
+
+class CourseEnrollmentAllowed(models.Model):
+    """The platform's ``CourseEnrollmentAllowed``: an email pre-enrolled in a course (auto_enroll: on activation)."""
+
+    email = models.CharField(max_length=255)
+    course_id = models.CharField(max_length=255)
+    auto_enroll = models.BooleanField(default=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        """Model options."""
+
+        unique_together = (("email", "course_id"),)
+
+    def __str__(self):
+        """Name the record by its course."""
+        return f"CourseEnrollmentAllowed<{self.course_id}>"
+
+
+class ManualEnrollmentRecord(models.Model):
+    """The platform's ``ManualEnrollmentAudit``: who changed an email's enrollment, how and why."""
+
+    enrolled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    enrolled_email = models.CharField(max_length=255)
+    course_id = models.CharField(max_length=255)
+    state_transition = models.CharField(max_length=255)
+    reason = models.TextField(null=True)
+    time_stamp = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        """Name the record by its course and change."""
+        return f"ManualEnrollmentRecord<{self.course_id}:{self.state_transition}>"

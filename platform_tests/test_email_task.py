@@ -135,7 +135,7 @@ def test_a_send_that_keeps_failing_is_logged_with_the_learner_id_and_the_account
     errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR
               and record.name.startswith("tahoe_registration_api")]
     assert errors == [
-        f"Learner {user_id} was registered, but the password-reset email failed 6 times; "
+        f"The password-reset email of learner {user_id} failed 6 times; "
         "the last error: EmailNotDelivered."
     ]
     assert get_user_model().objects.filter(pk=user_id, username="auserton").exists()

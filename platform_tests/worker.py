@@ -41,7 +41,7 @@ def die_at(where):
         from tahoe_registration_api import outbox  # pylint: disable=import-outside-toplevel
         from tahoe_registration_api.models import OutboxMessage  # pylint: disable=import-outside-toplevel
 
-        real_send, real_hand_over = outbox.send_registration_email, outbox.hand_over
+        real_send, real_hand_over = outbox.send_email, outbox.hand_over
 
         def hand_over(message_ids, *args, **kwargs):
             if point == "before-hand-over" and OutboxMessage.objects.filter(
@@ -57,7 +57,7 @@ def die_at(where):
             if doomed and point == "after-send":
                 os._exit(9)  # pylint: disable=protected-access
 
-        outbox.send_registration_email = send
+        outbox.send_email = send
         outbox.hand_over = hand_over
 
     worker_ready.connect(patch, weak=False)

@@ -23,8 +23,10 @@ from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import hooks, outbox
 from tahoe_registration_api.adapter import platform_adapter
+from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.data import RegistrationResult
 from tahoe_registration_api.emails import ACTIVATION, PASSWORD_RESET, registration_email
+from tahoe_registration_api.enrollments import enroll_at_registration
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
@@ -43,7 +45,7 @@ BACK_OFF_CAP_SECONDS = 0.2
 
 
 def register_user(registration, *, site, organization,  # pylint: disable=too-many-arguments
-                  request=None, on_created=None, send_emails=True, secure=None):
+                  request=None, on_created=None, send_emails=True, secure=None, site_courses=None):
     """
     Register one learner on ``site`` (whose organization is ``organization``).
 
@@ -54,9 +56,13 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     the registration's transaction, once the account and membership exist.
     ``send_emails=False`` owes no email at all (an import whose learners are told otherwise);
     ``secure`` gives the scheme of the email's links when there is no request (default: the request's).
+    The learner is enrolled in the registration's ``courses`` (courses of the site, checked first) in
+    the same transaction: all or nothing. ``site_courses``: the ``SiteCourses`` of ``organization``
+    that a batch shares (a new one otherwise).
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
+    _check_courses(registration, organization, site_courses)
     registration = hooks.run_registration_filter(registration)
     email = registration_email(registration) if send_emails else None
     secure = is_secure(request) if secure is None else secure
@@ -67,7 +73,7 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
 
 
-def check_registration(registration, *, site, organization):
+def check_registration(registration, *, site, organization, site_courses=None):
     """
     Run every check ``register_user`` runs for this registration, and nothing else (a dry run).
 
@@ -78,6 +84,7 @@ def check_registration(registration, *, site, organization):
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
+    _check_courses(registration, organization, site_courses)
     registration = hooks.run_registration_filter(registration)
     if conflicts := _conflicts(registration, organization):
         raise DuplicateAccount(conflicts)
@@ -119,6 +126,15 @@ def _check_language(adapter, registration, site):
         raise InvalidRegistration(field_errors={"language": (
             f"Not one of this site's {len(choices)} languages (their codes, e.g. {', '.join(examples)})."
         )})
+
+
+def _check_courses(registration, organization, site_courses=None):
+    """Refuse courses that are not the site's (a 400 ``invalid-course-ids`` naming ``courses``) or a mode none has."""
+    if not registration.courses:
+        return
+    site_courses = site_courses or SiteCourses(organization)
+    site_courses.check(registration.courses)
+    site_courses.check_mode(registration.courses, registration.mode)
 
 
 def _create_with_retries(adapter, registration, site, organization,  # pylint: disable=too-many-arguments
@@ -177,6 +193,7 @@ def _create_account(adapter, registration, site, organization,  # pylint: disabl
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_membership(account.user, organization)
+        enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
         if owed is not None:
             email, secure = owed
             outbox.owe_email(account.user.id, site.id, email, secure)

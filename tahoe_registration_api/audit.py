@@ -59,6 +59,8 @@ OUTCOMES = {
     "bulk_register": "bulk-processed", "bulk_dry_run": "bulk-checked",
     "job_create": "job-queued", "job_results": "job-results-read",
     "token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked",
+    "enroll": "enrollments-processed", "unenroll": "enrollments-processed",
+    "enroll_dry_run": "enrollments-checked", "unenroll_dry_run": "enrollments-checked",
 }
 # A learner's outcome in the pipeline's words, as the audit trail names it.
 LEARNER_OUTCOMES = {"created": "registered", "checked": "checked", "exists": "exists", "refused": "refused"}
@@ -109,6 +111,18 @@ def record_learner(action, site, caller_id, request_id, outcome):  # pylint: dis
         outcome=result, error_code=getattr(error, "error_code", None), learner_id=outcome.user_id,
         error_fields=getattr(error, "field_errors", None),
     )
+
+
+def record_change(action, site, caller_id, request_id, *, outcome,  # pylint: disable=redefined-outer-name
+                  learner_id=None, error_code=None):
+    """
+    Log one change of an enrollment call (a learner or an address in a course) and return its record, for ``store``.
+
+    ``outcome`` says what changed (``enrolled``, ``pre-enrolled``, ``unenrolled``, ``unchanged``,
+    ``invalid-identifier``, ``error``, ...); ``learner_id`` is the site's learner, None for an address.
+    """
+    return _record("enrollment_change", action, request_id=request_id, caller_id=caller_id, site=site, status=None,
+                   outcome=outcome, error_code=error_code, learner_id=learner_id)
 
 
 def record_token_change(request, action):

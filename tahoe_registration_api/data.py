@@ -18,6 +18,10 @@ class RegistrationRequest:
     # The values of the LMS's extension form's own fields, ``((name, value), ...)`` in the form's
     # order (strings, numbers, booleans or None, as given); empty when the LMS has no such form.
     extension_fields: Tuple[Tuple[str, Any], ...] = ()
+    # Canonical keys of courses of the site to enroll the learner in, with the registration; and their mode
+    # (None: each course's default).
+    courses: Tuple[str, ...] = ()
+    mode: Optional[str] = None
 
     @property
     def has_password(self):
@@ -66,3 +70,26 @@ class ResultRow(NamedTuple):
     user_id: Optional[int]
     error_code: str
     fields: str  # the fields in error, space-separated
+
+
+@dataclass(frozen=True)
+class EnrollmentState:
+    """
+    A learner's (or an email's) standing in one course, as the platform's bulk enroll API reports it.
+
+    ``user``: the identifier is a learner of the site; ``enrollment``: an active enrollment;
+    ``allowed``: a pre-enrollment (the platform's enrollment-allowed record) for the email;
+    ``auto_enroll``: that record enrolls the learner on activation. ``mode`` is the enrollment's
+    mode (an inactive one's too), never shown.
+    """
+
+    user: bool
+    enrollment: bool
+    allowed: bool
+    auto_enroll: bool
+    mode: Optional[str] = None
+
+    def as_dict(self):
+        """Return the state as the platform's bulk enroll API shows it."""
+        return {"user": self.user, "enrollment": self.enrollment, "allowed": self.allowed,
+                "auto_enroll": self.auto_enroll}

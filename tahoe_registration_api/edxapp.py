@@ -10,7 +10,10 @@ in Verawood's source.
 Verb called inside the registration's transaction: ``create_account``; by a dry run:
 ``validate_account``; by the drivers, to read a learner's fields: ``extension_field_names``. Verb called after it
 committed: ``announce_registration``. Verbs called by the email task on a Celery worker:
-``send_activation_email``, ``send_password_reset_email``.
+``send_activation_email``, ``send_password_reset_email``, ``send_enrollment_email``. Verbs of the
+site's courses and enrollments (``courses.py``, ``enrollments.py``): ``existing_course_keys``,
+``describe_courses``, ``course_modes``, ``enrollment_rows``, ``enrollment_state``, ``enroll``,
+``unenroll``, ``allow_enrollment``, ``disallow_enrollment``, ``record_manual_enrollment``.
 """
 
 import json
@@ -23,8 +26,13 @@ from django.conf import settings
 from django.test import RequestFactory
 from edx_django_utils.cache import RequestCache
 
-from tahoe_registration_api.data import NewAccount
-from tahoe_registration_api.exceptions import DuplicateAccount, EmailNotDelivered, InvalidRegistration
+from tahoe_registration_api.data import EnrollmentState, NewAccount
+from tahoe_registration_api.exceptions import (
+    DuplicateAccount,
+    EmailNotDelivered,
+    EnrollmentPrevented,
+    InvalidRegistration,
+)
 from tahoe_registration_api.features import feature
 
 # A stored password value that is no valid hash and does not start with "!": no password
@@ -304,9 +312,9 @@ def announce_registration(account):
 
 
 @contextmanager
-def _delivery_to(user):
+def _delivery_to(user=None, email=None):
     """
-    Raise ``EmailNotDelivered`` unless an ACE message reached ``user`` during the block.
+    Raise ``EmailNotDelivered`` unless an ACE message reached ``user`` (or the address ``email``) during the block.
 
     ACE reports a delivery by its ``ACE_MESSAGE_SENT`` signal, and swallows (logs) the SMTP errors
     of its email channel: without this, a failed send would look like a sent one.
@@ -316,7 +324,9 @@ def _delivery_to(user):
     delivered = []
 
     def receiver(sender, message, **kwargs):  # pylint: disable=unused-argument
-        if str(message.get("recipient", {}).get("user_id")) == str(user.id):
+        recipient = message.get("recipient", {})
+        if (user is not None and str(recipient.get("user_id")) == str(user.id)) or (
+                email is not None and str(recipient.get("email", "")).lower() == email.lower()):
             delivered.append(message.get("name"))
 
     ACE_MESSAGE_SENT.connect(receiver, weak=False)
@@ -325,7 +335,7 @@ def _delivery_to(user):
     finally:
         ACE_MESSAGE_SENT.disconnect(receiver)
     if not delivered:
-        raise EmailNotDelivered(f"No email reached learner {user.id}.")
+        raise EmailNotDelivered(f"No email reached {'learner ' + str(user.id) if user is not None else 'its address'}.")
 
 
 def send_activation_email(user, site):
@@ -398,3 +408,223 @@ def bearer_authentication():
     from openedx.core.lib.api.authentication import BearerAuthentication
 
     return BearerAuthentication()
+
+
+# Courses and enrollments: the platform's course overviews and modes, its CourseEnrollment and
+# CourseEnrollmentAllowed, through their own methods (their signals, events and filters run).
+
+
+def _course_keys(keys):
+    """Return the ``CourseKey`` objects of canonical course key strings."""
+    from opaque_keys.edx.keys import CourseKey
+
+    return [CourseKey.from_string(key) for key in keys]
+
+
+def existing_course_keys(keys, display_name=None):
+    """Return, sorted, those of ``keys`` that have a course overview (whose name contains ``display_name``, case aside)."""
+    from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+    if not keys:
+        return []
+    # The rows only: CourseOverview.get_from_id would load a missing or outdated course from the modulestore.
+    rows = CourseOverview.objects.filter(id__in=_course_keys(keys))
+    if display_name:
+        rows = rows.filter(display_name__icontains=display_name)
+    return sorted(str(key) for key in rows.values_list("id", flat=True))
+
+
+def _mode_json(mode):
+    """Return one of the platform's ``Mode`` tuples as the API shows it."""
+    return {
+        "slug": mode.slug,
+        "name": mode.name,
+        "min_price": mode.min_price,
+        "currency": mode.currency,
+        "expiration_datetime": mode.expiration_datetime,
+    }
+
+
+def describe_courses(keys):
+    """Return the courses of ``keys`` (which exist) in that order: their overview's fields and their modes."""
+    from common.djangoapps.course_modes.models import CourseMode
+    from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+    course_keys = _course_keys(keys)
+    overviews = {str(overview.id): overview for overview in CourseOverview.objects.filter(id__in=course_keys)}
+    modes = {str(key): value for key, value in CourseMode.all_modes_for_courses(course_keys).items()}
+    return [
+        {
+            "id": key,
+            "display_name": overview.display_name_with_default,
+            "org": overview.id.org,
+            "number": overview.id.course,
+            "start": overview.start,
+            "end": overview.end,
+            "enrollment_start": overview.enrollment_start,
+            "enrollment_end": overview.enrollment_end,
+            "modes": [_mode_json(mode) for mode in modes.get(key, ())],
+        }
+        for key, overview in ((key, overviews.get(key)) for key in keys) if overview is not None
+    ]
+
+
+def course_modes(keys):
+    """Return ``{key: [slug, ...]}``: the modes of each course (the platform's default mode when it has none)."""
+    from common.djangoapps.course_modes.models import CourseMode
+
+    modes = CourseMode.all_modes_for_courses(_course_keys(keys))
+    return {str(key): [mode.slug for mode in value] for key, value in modes.items()}
+
+
+def enrollment_rows(keys, user_id=None, username=None, is_active=None):
+    """
+    Return the enrollments in the courses of ``keys`` as a query of dicts, oldest first, filtered as asked.
+
+    Each has ``id``, ``course_id``, ``user_id``, ``username``, ``mode``, ``is_active`` and ``created``.
+    """
+    from common.djangoapps.student.models import CourseEnrollment
+    from django.db.models import F
+
+    rows = CourseEnrollment.objects.filter(course_id__in=_course_keys(keys))
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    if username is not None:
+        rows = rows.filter(user__username__iexact=username)
+    if is_active is not None:
+        rows = rows.filter(is_active=is_active)
+    return rows.order_by("id").values(
+        "id", "course_id", "user_id", "mode", "is_active", "created", username=F("user__username"))
+
+
+def enrollment_state(key, user=None, email=None):
+    """
+    Return the ``EnrollmentState`` of learner ``user`` (else of the address ``email``, nobody's) in course ``key``.
+
+    Read from the rows, never the platform's request cache, as its bulk enroll's
+    ``EmailEnrollmentState`` reads it: an active enrollment, and the email's enrollment-allowed record.
+    """
+    from common.djangoapps.student.models import CourseEnrollment, CourseEnrollmentAllowed
+
+    [course] = _course_keys([key])
+    mode, is_active = None, False
+    if user is not None:
+        record = CourseEnrollment.objects.filter(user=user, course_id=course).values_list("mode", "is_active").first()
+        if record is not None:
+            mode, is_active = record
+        allowed = CourseEnrollmentAllowed.for_user(user).filter(course_id=course)
+    else:
+        allowed = CourseEnrollmentAllowed.objects.filter(course_id=course, email=email)
+    allowed = allowed.values_list("auto_enroll", flat=True).first()
+    return EnrollmentState(user=user is not None, enrollment=bool(is_active), allowed=allowed is not None,
+                           auto_enroll=bool(allowed), mode=mode)
+
+
+def enroll(user, key, mode=None):
+    """
+    Enroll ``user`` in course ``key`` through ``CourseEnrollment.enroll``; raise ``EnrollmentPrevented`` if refused.
+
+    ``mode`` None: the learner's mode if already enrolled, else the course's default, as the
+    platform's bulk enroll chooses (``honor`` for a white-label course).
+    """
+    from common.djangoapps.course_modes.models import CourseMode
+    from common.djangoapps.student.models import CourseEnrollment, EnrollmentNotAllowed
+
+    [course] = _course_keys([key])
+    if mode is None:
+        current, is_active = CourseEnrollment.enrollment_mode_for_user(user, course)
+        mode = current if is_active else (CourseMode.HONOR if CourseMode.is_white_label(course) else None)
+    try:
+        CourseEnrollment.enroll(user, course, mode=mode, check_access=False)
+    except EnrollmentNotAllowed as exc:
+        raise EnrollmentPrevented(str(exc)) from exc
+
+
+def unenroll(user, key):
+    """Unenroll ``user`` from course ``key`` (the record stays, inactive); raise ``EnrollmentPrevented`` if refused."""
+    from common.djangoapps.student.models import CourseEnrollment, UnenrollmentNotAllowed
+
+    try:
+        CourseEnrollment.unenroll(user, _course_keys([key])[0])
+    except UnenrollmentNotAllowed as exc:
+        raise EnrollmentPrevented(str(exc)) from exc
+
+
+def allow_enrollment(key, email, auto_enroll):
+    """
+    Pre-enroll the address ``email`` in course ``key`` (the platform's enrollment-allowed record) as its bulk enroll does.
+
+    A retired email is left alone, as the platform leaves it.
+    """
+    from common.djangoapps.student.models import CourseEnrollmentAllowed, is_email_retired
+
+    if is_email_retired(email):
+        return
+    allowed, _ = CourseEnrollmentAllowed.objects.get_or_create(course_id=_course_keys([key])[0], email=email)
+    allowed.auto_enroll = auto_enroll
+    allowed.save()
+
+
+def disallow_enrollment(key, user=None, email=None):
+    """Delete the enrollment-allowed record of learner ``user`` (else of the address ``email``) in course ``key``."""
+    from common.djangoapps.student.models import CourseEnrollmentAllowed
+
+    [course] = _course_keys([key])
+    records = CourseEnrollmentAllowed.for_user(user) if user is not None else CourseEnrollmentAllowed.objects.filter(
+        email=email)
+    for record in records.filter(course_id=course):
+        record.delete()  # one by one, as the platform's bulk enroll deletes it (its signals, its history)
+
+
+def _state_transition(action, before, after):
+    """Return the platform's name of the change (its ``ManualEnrollmentAudit`` states), as its bulk enroll names it."""
+    from common.djangoapps.student import models
+
+    if action == "enroll":
+        if before.user and after.enrollment:
+            if before.enrollment:
+                return models.ENROLLED_TO_ENROLLED
+            return models.ALLOWEDTOENROLL_TO_ENROLLED if before.allowed else models.UNENROLLED_TO_ENROLLED
+        if not before.user and after.allowed:
+            return models.UNENROLLED_TO_ALLOWEDTOENROLL
+        return models.DEFAULT_TRANSITION_STATE
+    if before.enrollment:
+        return models.ENROLLED_TO_UNENROLLED
+    return models.ALLOWEDTOENROLL_TO_UNENROLLED if before.allowed else models.UNENROLLED_TO_UNENROLLED
+
+
+def record_manual_enrollment(caller, key, email, change, reason, user=None):
+    """
+    Write the platform's ``ManualEnrollmentAudit`` of one change, as its bulk enroll writes it (the instructor's view).
+
+    ``change`` = (action, before, after); ``caller`` made the change.
+    """
+    from common.djangoapps.student.models import CourseEnrollment, ManualEnrollmentAudit
+
+    enrollment = CourseEnrollment.get_enrollment(user, _course_keys([key])[0]) if user is not None else None
+    ManualEnrollmentAudit.create_manual_enrollment_audit(caller, email, _state_transition(*change), reason,
+                                                         enrollment)
+
+
+def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll=False, secure=True):
+    """
+    Send the platform's own enrollment email (``allowed_enroll``, ``enrolled_enroll``, ``allowed_unenroll``, ...).
+
+    What its bulk enroll sends (``get_email_params``, ``send_mail_to_student``), composed and sent as a
+    request of ``site``, in the learner's language when they have one.
+    """
+    from lms.djangoapps.instructor.enrollment import get_email_params, get_user_email_language, send_mail_to_student
+    from openedx.core.djangoapps.content.course_overviews.models import CourseOverview
+
+    course = CourseOverview.objects.get(id=_course_keys([key])[0])
+    with _as_a_request_of(site, user, secure), _delivery_to(user, email):
+        params = get_email_params(course, auto_enroll, secure=secure)
+        params.update(message_type=message_type, email_address=email, app_label="instructor",
+                      push_notification_extra_context={
+                          "notification_type": "unenroll" if message_type.endswith("unenroll") else "enroll",
+                          "course_id": key})
+        if user is not None:
+            params["user_id"] = user.id
+            if message_type.startswith("enrolled_"):
+                params["full_name"] = user.profile.name
+        send_mail_to_student(email, params, language=get_user_email_language(user) if user is not None else None)

@@ -1,9 +1,11 @@
 """
-The learner's registration emails: which one a registration owes, and how one is sent.
+The learner's emails: which one a registration owes, and how each is sent.
 
-A registration never sends an email itself: it owes one to the outbox (``outbox.owe_email``),
-in its own transaction, and the outbox's task sends it with ``send_registration_email`` on
-the LMS's Celery workers once the account has committed.
+A registration or an enrollment never sends an email itself: it owes one to the outbox
+(``outbox.owe_email``), in its own transaction, and the outbox's task sends it with
+``send_email`` on the LMS's Celery workers once the change has committed. The registration
+emails are the activation and the "set your password" ones; the enrollment emails are the
+platform's own (``allowed_enroll``, ``enrolled_enroll``, ``allowed_unenroll``, ``enrolled_unenroll``).
 """
 
 import logging
@@ -18,6 +20,8 @@ log = logging.getLogger(__name__)
 ACTIVATION = "activation"
 PASSWORD_RESET = "password-reset"
 EMAILS = (ACTIVATION, PASSWORD_RESET)
+# The platform's enrollment emails (its bulk enroll's message types): sent to a learner or an address.
+ENROLLMENT_EMAILS = ("allowed_enroll", "enrolled_enroll", "allowed_unenroll", "enrolled_unenroll")
 
 
 def registration_email(registration):
@@ -52,3 +56,24 @@ def send_registration_email(user_id, site_id, email, secure):
         adapter.send_activation_email(user, site)
     else:
         adapter.send_password_reset_email(user, site, secure)
+
+
+def send_email(user_id, site_id, email, details):
+    """
+    Send the ``email`` an outbox message owes: a registration email, or an enrollment email with its ``details``.
+
+    Raises ``Undeliverable`` for an unknown email, a learner, site or course that is gone.
+    """
+    if email not in ENROLLMENT_EMAILS:
+        send_registration_email(user_id, site_id, email, details.get("secure", True))
+        return
+    site = Site.objects.filter(pk=site_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id is not None else None
+    if site is None or (user_id is not None and user is None) or not details.get("course_id"):
+        raise Undeliverable(f"The site {site_id}, learner {user_id} or course of the email is gone.")
+    adapter = platform_adapter()
+    if not adapter.existing_course_keys([details["course_id"]]):
+        raise Undeliverable(f"The course {details['course_id']} is gone.")
+    address = user.email if user is not None else details.get("address")
+    adapter.send_enrollment_email(site, details["course_id"], email, address, user=user,
+                                  auto_enroll=bool(details.get("auto_enroll")), secure=details.get("secure", True))

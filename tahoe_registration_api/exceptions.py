@@ -169,3 +169,41 @@ class IdempotencyKeyInFlight(RegistrationError):
     user_message = "A request with this Idempotency-Key is still being processed; retry shortly."
     status_code = 409
     retry_after_seconds = 1
+
+
+class InvalidCourseIds(InvalidRegistration):
+    """Course keys that do not parse or are no course of the caller's site (the same answer whether or not they exist)."""
+
+    error_code = "invalid-course-ids"
+    user_message = "Some of the courses are not courses of this site."
+
+    def __init__(self, course_ids, field="courses"):
+        """Name each refused key, as given, under ``field``."""
+        self.course_ids = list(course_ids)
+        listed = ", ".join(map(str, self.course_ids))
+        super().__init__(
+            f"Not courses of this site: {listed}.",
+            field_errors={field: f"Not courses of this site (or not course keys): {listed}."},
+        )
+
+
+class TooManyEnrollments(RequestTooLarge):
+    """An enrollment call names more identifiers × courses than TAHOE_REGISTRATION_API_ENROLL_MAX."""
+
+    error_code = "too-many-enrollments"
+    user_message = "There are too many enrollments in this request."
+
+
+class CourseNotFound(RegistrationError):
+    """No course of this id on the caller's site (the same whether or not it exists elsewhere)."""
+
+    error_code = "course-not-found"
+    user_message = "There is no such course on this site."
+
+
+class EnrollmentPrevented(RegistrationError):
+    """An operator's enrollment filter (openedx-filters) refused an enrollment or unenrollment."""
+
+    error_code = "enrollment-prevented"
+    user_message = "The enrollment was stopped by the site's enrollment policy."
+    status_code = 403

@@ -2,7 +2,8 @@
 Read a CSV of learners line by line (never whole): what a registration job and the import command take.
 
 A header row names the columns: ``username``, ``email`` and ``name`` are required;
-``password``, ``send_activation_email``, ``language`` and ``ref`` are optional, and so are
+``password``, ``send_activation_email``, ``language``, ``ref``, ``courses`` (course keys
+separated by ``;``) and ``mode`` are optional, and so are
 the fields of the LMS's extension form, by their names (the driver names them); others are
 ignored. A file that cannot be read as such (no header, a required column missing, bytes that
 are not UTF-8, a row with more fields than the header) raises ``InvalidJobFile`` naming the line.
@@ -13,7 +14,7 @@ import csv
 from tahoe_registration_api.exceptions import InvalidJobFile
 
 REQUIRED_COLUMNS = ("username", "email", "name")
-OPTIONAL_COLUMNS = ("password", "send_activation_email", "language", "ref")
+OPTIONAL_COLUMNS = ("password", "send_activation_email", "language", "ref", "courses", "mode")
 
 
 def _text_lines(stream):

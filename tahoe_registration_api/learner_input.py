@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext
 
+from tahoe_registration_api.courses import parse_course_key
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.features import feature
@@ -35,10 +36,12 @@ NAME_MAX_LENGTH = 255
 PASSWORD_MAX_LENGTH = 5000
 LANGUAGE_MAX_LENGTH = 16  # the longest of the LMS's language codes is 7 ("zh-hans")
 REF_MAX_LENGTH = 255
+COURSES_MAX = 20  # courses one learner may be enrolled in at registration
+MODE_MAX_LENGTH = 100  # the platform's CourseMode.mode_slug
 # The longest value of an extension field the API reads: the form's own rules decide below it.
 EXTENSION_VALUE_MAX_LENGTH = 10000
 
-FIELDS = ("username", "email", "name", "password", "send_activation_email", "language")
+FIELDS = ("username", "email", "name", "password", "send_activation_email", "language", "courses", "mode")
 # The names a learner's fields are the API's own under: never an extension field.
 OWN_FIELDS = FIELDS + ("ref",)
 # Control characters an extension value may hold: a multi-line text is the form's to accept or refuse.
@@ -54,6 +57,7 @@ FORBIDDEN_CATEGORY_MESSAGES = {
     "Cf": "Must not contain invisible (format) characters such as zero-width spaces.",
 }
 BOOLEANS = {"true": True, "false": False}
+COURSES_SEPARATOR = re.compile(r"[;,\s]+")  # a CSV cell: "course-v1:a+b+c;course-v1:a+d+e"
 
 _MISSING = object()  # a field the input does not have
 
@@ -117,6 +121,8 @@ def parse_registration(data, extension_fields=()):
             extension.append((name, _read_extension_value(data[name])))
         except _Refused as refused:
             errors[name] = " ".join(refused.messages)
+    if values.get("mode") is not None and not values.get("courses") and "courses" not in errors:
+        errors["mode"] = "Only with courses: the mode the learner is enrolled in."
     if errors:
         raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
     return RegistrationRequest(
@@ -127,6 +133,8 @@ def parse_registration(data, extension_fields=()):
         send_activation_email=values["send_activation_email"],
         language=values["language"],
         extension_fields=tuple(extension),
+        courses=values["courses"],
+        mode=values["mode"],
     )
 
 
@@ -155,6 +163,8 @@ def _field_readers():
         ("password", partial(_read_text, rule=PASSWORD_RULE)),
         ("send_activation_email", _read_boolean),
         ("language", partial(_read_text, rule=LANGUAGE_RULE)),
+        ("courses", _read_courses),
+        ("mode", partial(_read_text, rule=MODE_RULE)),
     )
 
 
@@ -208,6 +218,27 @@ def _read_boolean(value):
     if spelling in BOOLEANS:
         return BOOLEANS[spelling]
     raise _Refused('Must be true or false (a JSON boolean or the string "true" or "false").')
+
+
+def _read_courses(value):
+    """
+    Return the course keys to enroll the learner in (canonical, once each; () when absent or empty).
+
+    A JSON list of course keys, or one string of keys separated by ``;`` (a CSV cell). Whether
+    they are courses of the site is the API's to check (``courses.SiteCourses``).
+    """
+    if value is _MISSING or value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [item for item in COURSES_SEPARATOR.split(value) if item]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Refused("Must be a list of course keys (strings), or one string of keys separated by ';'.")
+    if len(value) > COURSES_MAX:
+        raise _Refused(f"Holds {len(value)} courses; at most {COURSES_MAX} are accepted.")
+    keys = [parse_course_key(item) for item in value]
+    if unparsed := [item for item, key in zip(value, keys) if key is None]:
+        raise _Refused("Not course keys: " + ", ".join(item[:80] for item in unparsed[:10]) + ".")
+    return tuple(dict.fromkeys(keys))
 
 
 def _read_extension_value(value):
@@ -313,6 +344,9 @@ PASSWORD_RULE = TextRule(
     required=False, allow_null=True, allow_blank=True, trim=False, forbidden=(), check=_password_policy,
     validators=(_at_most(PASSWORD_MAX_LENGTH), _no_null_character, _no_surrogate),
 )
+# Checked against each course's modes by the API.
+MODE_RULE = TextRule(required=False, allow_null=True, validators=(
+    _at_most(MODE_MAX_LENGTH), _no_null_character, _no_surrogate))
 # Checked against the LMS's languages by the API (the platform decides which it has).
 LANGUAGE_RULE = TextRule(required=False, allow_null=True, strict=False, forbidden=(), validators=(
     _at_most(LANGUAGE_MAX_LENGTH), _no_null_character, _no_surrogate))

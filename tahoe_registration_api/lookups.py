@@ -10,13 +10,16 @@ never cached: a demoted or deactivated admin is refused from their next request 
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from tahoe_sites.api import get_organization_by_site
 from tahoe_sites.models import TahoeSite
 
 from tahoe_registration_api.switches import IDP_SWITCH, SITE_SWITCH
 
 PREFIX = "tahoe_registration_api"
+BIGINT_MAX = 2**63 - 1  # the largest integer column of any database (sqlite's integers too)
 
 
 def _organization_key(site_id):
@@ -54,3 +57,9 @@ def forget_organization(sender, instance, **kwargs):  # pylint: disable=unused-a
     else:  # an Organization: its sites (a deleted one's TahoeSites send their own signal)
         site_ids = TahoeSite.objects.filter(organization_id=instance.pk).values_list("site_id", flat=True)
     cache.delete_many([_organization_key(site_id) for site_id in site_ids])
+
+
+def user_id_fits(user_id):
+    """Whether the database's user id column holds ``user_id`` (a query for a larger one overflows, a 500)."""
+    _, high = connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())
+    return user_id <= (high if high is not None else BIGINT_MAX)  # Django 4.2 states no bound for sqlite

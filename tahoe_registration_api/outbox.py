@@ -1,6 +1,9 @@
 """
 The outbox: every effect that follows a commit (a learner's email) leaves from here, and only from here.
 
+Its emails: a learner's registration email (activation, "set your password") and the platform's
+enrollment emails of an enrollment call (``enrollments.py``).
+
 1. ``owe_email`` writes an ``OutboxMessage`` in the caller's transaction (the learner's own):
    the message exists exactly when the account does.
 2. Once that transaction commits, the message is handed over to the LMS's Celery
@@ -36,7 +39,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from tahoe_registration_api.emails import Undeliverable, send_registration_email
+from tahoe_registration_api.emails import Undeliverable, send_email
 from tahoe_registration_api.models import OutboxMessage
 from tahoe_registration_api.purging import Retention, days_setting
 
@@ -56,15 +59,18 @@ def _seconds(name):
     return timedelta(seconds=float(getattr(settings, name)))
 
 
-def owe_email(user_id, site_id, email, secure):
+def owe_email(user_id, site_id, email, secure, details=None):
     """
-    Owe learner ``user_id`` of site ``site_id`` the registration ``email``, in the current transaction.
+    Owe learner ``user_id`` of site ``site_id`` (None: an address of nobody) ``email``, in the current transaction.
 
-    The message is handed over when the transaction commits (at once outside one); return it.
+    ``email`` is a registration email or one of the platform's enrollment emails, whose
+    ``details`` (the course, the address, ``auto_enroll``) travel with it. The message is handed
+    over when the transaction commits (at once outside one); return it.
     """
     now = timezone.now()
     message = OutboxMessage(kind=EMAIL, topic=email, site_id=site_id, user_id=user_id,
-                            payload=json.dumps({"secure": bool(secure)}), state=OutboxMessage.PENDING,
+                            payload=json.dumps({**(details or {}), "secure": bool(secure)}),
+                            state=OutboxMessage.PENDING,
                             created=now, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
     message.save(force_insert=True)
     batch = getattr(_BATCHING, "batch", None)  # the batch of this thread's run, if any
@@ -176,8 +182,7 @@ def _send(message):
     """Send the message as its kind says."""
     if message.kind != EMAIL:
         raise Undeliverable(f"Unknown outbox message kind: {message.kind!r}.")
-    payload = json.loads(message.payload or "{}")
-    send_registration_email(message.user_id, message.site_id, message.topic, payload.get("secure", True))
+    send_email(message.user_id, message.site_id, message.topic, json.loads(message.payload or "{}"))
 
 
 def _done(message, state, error=""):
@@ -192,8 +197,8 @@ def _retry_later(message, error):
     limit = max(0, int(settings.TAHOE_REGISTRATION_API_EMAIL_RETRIES))
     retries = message.attempts - 1  # attempts includes this one
     if retries >= limit:
-        log.error("Learner %s was registered, but the %s email failed %s times; the last error: %s.",
-                  message.user_id, message.topic, message.attempts, type(error).__name__)
+        log.error("The %s email of learner %s failed %s times; the last error: %s. It is not sent.",
+                  message.topic, message.user_id, message.attempts, type(error).__name__)
         return _done(message, OutboxMessage.FAILED, type(error).__name__)
     delay = settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY * 2 ** retries
     log.warning("The %s email of learner %s failed (%s); retry %s of %s in %s s.",

@@ -22,6 +22,7 @@ from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import api, audit, outbox
 from tahoe_registration_api.adapter import platform_adapter
+from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, InternalError, RegistrationError, ServiceUnavailable
 from tahoe_registration_api.learner_input import parse_ref, parse_registration
@@ -110,6 +111,7 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         self._audit_records = []
         self._audit_lock = threading.Lock()  # learners are completed in threads with ``concurrency``
         self._extension_fields = None  # the LMS's extension form's fields, read once per run
+        self.site_courses = SiteCourses(organization)  # the courses learners are enrolled in, looked up once
 
     @property
     def extension_fields(self):
@@ -187,12 +189,13 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         ref, registration = prepared
         try:
             if self.dry_run:
-                api.check_registration(registration, site=self.site, organization=self.organization)
+                api.check_registration(registration, site=self.site, organization=self.organization,
+                                       site_courses=self.site_courses)
                 return LearnerOutcome(ref=ref, result=CHECKED)
             result = api.register_user(
                 registration, site=self.site, organization=self.organization, request=self.request,
                 on_created=in_transaction and (lambda user: in_transaction(key, user)),
-                send_emails=self.send_emails, secure=self.secure,
+                send_emails=self.send_emails, secure=self.secure, site_courses=self.site_courses,
             )
             return LearnerOutcome(ref=ref, result=CREATED, user_id=result.user_id)
         except DuplicateAccount as exc:

@@ -112,7 +112,7 @@ def test_a_send_that_keeps_failing_is_logged_with_the_learner_id_and_the_account
     assert mail.outbox == []
     errors = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
     assert errors == [
-        f"Learner {user_id} was registered, but the activation email failed 4 times; "
+        f"The activation email of learner {user_id} failed 4 times; "
         "the last error: ConnectionRefusedError."
     ]
     learner = get_user_model().objects.get(pk=user_id)

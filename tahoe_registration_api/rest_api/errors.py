@@ -16,6 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from tahoe_registration_api.exceptions import (
+    CourseNotFound,
     DuplicateAccount,
     InvalidJobFile,
     InvalidRegistration,
@@ -38,6 +39,7 @@ DOMAIN_STATUS = {
     NothingToSend: status.HTTP_409_CONFLICT,
     LearnerNotFound: status.HTTP_404_NOT_FOUND,
     JobNotFound: status.HTTP_404_NOT_FOUND,
+    CourseNotFound: status.HTTP_404_NOT_FOUND,
     InvalidJobFile: status.HTTP_400_BAD_REQUEST,
     NotSiteAdmin: status.HTTP_403_FORBIDDEN,
     SiteNotFound: status.HTTP_403_FORBIDDEN,
@@ -50,7 +52,8 @@ DRF_CODES = {
     exceptions.NotAuthenticated: ("not-authenticated", "Authentication credentials were not provided."),
     exceptions.AuthenticationFailed: ("authentication-failed", "The credentials are not valid."),
     exceptions.PermissionDenied: ("permission-denied", "You do not have permission to do this."),
-    exceptions.MethodNotAllowed: ("method-not-allowed", "This method is not allowed here; use POST."),
+    exceptions.MethodNotAllowed: (
+        "method-not-allowed", "This method is not allowed here; the Allow header lists those that are."),
     exceptions.UnsupportedMediaType: ("unsupported-media-type", "Send the body as application/json."),
     exceptions.NotAcceptable: ("not-acceptable", "This API answers in application/json only."),
     exceptions.ParseError: ("malformed-request", "The request body is not valid JSON."),

@@ -13,7 +13,12 @@ from rest_framework import status
 
 from tahoe_registration_api import pipeline
 from tahoe_registration_api.data import ResultRow
-from tahoe_registration_api.exceptions import InternalError, RegistrationPrevented
+from tahoe_registration_api.exceptions import (
+    EnrollmentPrevented,
+    InternalError,
+    InvalidCourseIds,
+    RegistrationPrevented,
+)
 from tahoe_registration_api.jobs import short_value
 from tahoe_registration_api.rest_api.errors import DOMAIN_STATUS, domain_error_body, status_of
 
@@ -26,6 +31,8 @@ STATUS_OF_CODE = {
     **{cls.error_code: code for cls, code in DOMAIN_STATUS.items() if isinstance(cls.error_code, str)},
     **{f"duplicate-{fields}": status.HTTP_409_CONFLICT for fields in ("username", "email", "email-username")},
     InternalError.error_code: InternalError.status_code,
+    InvalidCourseIds.error_code: status.HTTP_400_BAD_REQUEST,
+    EnrollmentPrevented.error_code: EnrollmentPrevented.status_code,
 }
 
 

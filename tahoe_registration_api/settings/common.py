@@ -91,6 +91,11 @@ DEFAULTS = {
     # .. setting_description: The most learners one bulk call (POST .../registrations/bulk/) may hold;
     #   more answers 413 ``too-many-learners`` and registers nobody.
     "TAHOE_REGISTRATION_API_BULK_MAX": 500,
+    # .. setting_name: TAHOE_REGISTRATION_API_ENROLL_MAX
+    # .. setting_default: 500
+    # .. setting_description: The most enrollments (identifiers × courses) one enrollment call
+    #   (POST .../enrollments/) may ask for; more answers 413 ``too-many-enrollments`` and changes nothing.
+    "TAHOE_REGISTRATION_API_ENROLL_MAX": 500,
     # .. setting_name: TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES
     # .. setting_default: 1048576
     # .. setting_description: The largest body of a bulk call (1 MiB: about 2 KB per learner at 500

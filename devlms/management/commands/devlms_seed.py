@@ -1,15 +1,38 @@
-"""``devlms_seed``: create (idempotently) the development LMS's two Tahoe sites and their admins."""
+"""``devlms_seed``: create (idempotently) the development LMS's two Tahoe sites, their admins and courses."""
 
 import os
 
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand
+from django.utils import timezone
+from organizations.models import OrganizationCourse
 from rest_framework.authtoken.models import Token
 from tahoe_sites.api import add_user_to_organization, create_tahoe_site, get_organization_by_site
 from tahoe_sites.models import UserOrganizationMapping
 
+from devlms.models import Course, CourseMode
+
 SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
+# Each site's courses: (number, run, name); every course has the audit and verified modes.
+COURSES = (("Intro", "2026", "Introduction to {site}"), ("Data", "2026", "{site} Data Literacy"))
+
+
+def seed_courses(organization):
+    """Create the organization's courses (overview, modes, the organization's link) if missing; return their keys."""
+    keys = []
+    for number, run, name in COURSES:
+        key = f"course-v1:{organization.short_name}+{number}+{run}"
+        course, _ = Course.objects.get_or_create(id=key, defaults={
+            "org": organization.short_name, "display_name": name.format(site=organization.short_name.title()),
+            "start": timezone.now() - timezone.timedelta(days=7), "end": timezone.now() + timezone.timedelta(days=180),
+        })
+        CourseMode.objects.get_or_create(course=course, mode_slug="audit", defaults={"mode_display_name": "Audit"})
+        CourseMode.objects.get_or_create(course=course, mode_slug="verified", defaults={
+            "mode_display_name": "Verified Certificate", "min_price": 49})
+        OrganizationCourse.objects.get_or_create(organization=organization, course_id=key, defaults={"active": True})
+        keys.append(key)
+    return keys
 
 
 def development_password(short_name):
@@ -39,6 +62,7 @@ class Command(BaseCommand):
             if not UserOrganizationMapping.objects.filter(user=admin).exists():
                 add_user_to_organization(admin, organization, is_admin=True)
             token, _ = Token.objects.get_or_create(user=admin)
+            course_keys = seed_courses(organization)
             self.stdout.write(
                 f"\nSite {domain}\n  admin: {admin.username}\n  token: {token.key}\n  try:\n"
                 f"    curl -X POST http://127.0.0.1:{port}/tahoe/api/v1/registrations/ "
@@ -46,6 +70,12 @@ class Command(BaseCommand):
                 "-H 'Content-Type: application/json' "
                 f"-d '{{\"username\": \"auserton\", \"email\": \"alex.userton@example.com\", "
                 f"\"name\": \"Alex Userton\"}}'\n"
+                f"  courses: {', '.join(course_keys)}\n  then enroll that learner:\n"
+                f"    curl -X POST http://127.0.0.1:{port}/tahoe/api/v1/enrollments/ "
+                f"-H 'Host: {domain}' -H 'Authorization: Token {token.key}' "
+                "-H 'Content-Type: application/json' "
+                f"-d '{{\"action\": \"enroll\", \"identifiers\": [\"auserton\"], "
+                f"\"courses\": [\"{course_keys[0]}\"]}}'\n"
                 f"  token page: sign in as {admin.username} with the development-only password "
                 f"{development_password(short_name)} at http://{domain}/tahoe/api/token/ in a browser whose HTTP\n"
                 f"    proxy is this server (it serves every site on one port, and the site is the Host's name):\n"

@@ -42,6 +42,9 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
                                      max_length=learner_input.PASSWORD_MAX_LENGTH)
     send_activation_email = serializers.BooleanField(required=False, default=True)
     language = serializers.CharField(required=False, allow_null=True, max_length=learner_input.LANGUAGE_MAX_LENGTH)
+    courses = serializers.ListField(child=serializers.CharField(), required=False,
+                                    max_length=learner_input.COURSES_MAX)
+    mode = serializers.CharField(required=False, allow_null=True, max_length=learner_input.MODE_MAX_LENGTH)
 
     def get_fields(self):
         """Describe the username with its length of now (USERNAME_MAX_LENGTH is an operator setting)."""
@@ -72,3 +75,57 @@ class RegistrationResponseSerializer(serializers.Serializer):  # pylint: disable
     """The success body: ``{"user_id": N}``."""
 
     user_id = serializers.IntegerField()
+
+
+class CourseModeSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """One of a course's enrollment modes."""
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    min_price = serializers.IntegerField()
+    currency = serializers.CharField()
+    expiration_datetime = serializers.DateTimeField(allow_null=True)
+
+
+class CourseSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """A course of the site, as the platform's course overview and modes describe it."""
+
+    id = serializers.CharField()
+    display_name = serializers.CharField()
+    org = serializers.CharField()
+    number = serializers.CharField()
+    start = serializers.DateTimeField(allow_null=True)
+    end = serializers.DateTimeField(allow_null=True)
+    enrollment_start = serializers.DateTimeField(allow_null=True)
+    enrollment_end = serializers.DateTimeField(allow_null=True)
+    modes = CourseModeSerializer(many=True)
+
+
+class EnrollmentSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """An enrollment in a course of the site (an inactive one is an unenrollment)."""
+
+    course_id = serializers.CharField()
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    mode = serializers.CharField()
+    is_active = serializers.BooleanField()
+    created = serializers.DateTimeField()
+
+
+def enrollment_answer(request, results, dry_run):
+    """Return an enrollment call's answer, in the shape of the platform's bulk enroll API (plus the API's own keys)."""
+    answer = {
+        "action": request.action,
+        "auto_enroll": request.auto_enroll,
+        "email_students": request.email_learners,  # the bulk enroll API's name
+        "email_learners": request.email_learners,
+        "mode": request.mode,
+        "courses": {
+            key: {"action": request.action, "auto_enroll": request.auto_enroll,
+                  "results": [change.as_dict() for change in changes]}
+            for key, changes in results.items()
+        },
+    }
+    if dry_run:
+        answer["dry_run"] = True
+    return answer

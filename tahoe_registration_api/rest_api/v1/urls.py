@@ -1,8 +1,10 @@
 """URLs of the v1 API (under ``/tahoe/api/v1/``)."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from tahoe_registration_api.rest_api.v1.bulk_views import BulkRegistrationView
+from tahoe_registration_api.rest_api.v1.course_views import CoursesView, CourseView
+from tahoe_registration_api.rest_api.v1.enrollment_views import EnrollmentsView
 from tahoe_registration_api.rest_api.v1.job_views import JobResultsView, JobsView, JobView
 from tahoe_registration_api.rest_api.v1.views import RegistrationView, ResendView
 
@@ -19,4 +21,8 @@ urlpatterns = [
     *both("registration-jobs/", JobsView.as_view(), name="jobs"),
     *both("registration-jobs/<uuid:job_id>/", JobView.as_view(), name="job"),
     *both("registration-jobs/<uuid:job_id>/results/", JobResultsView.as_view(), name="job-results"),
+    *both("courses/", CoursesView.as_view(), name="courses"),
+    # A course key holds ":" and "+" (never "/" in the keys of today's courses).
+    re_path(r"^courses/(?P<course_id>[^/]+)/?$", CourseView.as_view(), name="course"),
+    *both("enrollments/", EnrollmentsView.as_view(), name="enrollments"),
 ]

@@ -1,7 +1,6 @@
 """The v1 registration endpoint."""
 
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.decorators import method_decorator
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -11,6 +10,7 @@ from rest_framework.views import APIView
 from tahoe_registration_api import api, audit, pipeline
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidRegistration, LearnerNotFound
+from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler
@@ -28,7 +28,6 @@ from tahoe_registration_api.rest_api.v1.serializers import (
 )
 
 DRY_RUN_VALUES = {"true": True, "1": True, "false": False, "0": False}
-BIGINT_MAX = 2**63 - 1  # the largest integer column of any database (sqlite's integers too)
 
 
 def dry_run_requested(request):
@@ -39,12 +38,6 @@ def dry_run_requested(request):
     if value.strip().lower() not in DRY_RUN_VALUES:
         raise InvalidRegistration(field_errors={"dry_run": "Must be true or false."})
     return DRY_RUN_VALUES[value.strip().lower()]
-
-
-def user_id_fits(user_id):
-    """Whether the database's user id column holds ``user_id`` (a query for a larger one overflows, a 500)."""
-    _, high = connection.ops.integer_field_range(get_user_model()._meta.pk.get_internal_type())
-    return user_id <= (high if high is not None else BIGINT_MAX)  # Django 4.2 states no bound for sqlite
 
 
 class TahoeApiView(APIView):

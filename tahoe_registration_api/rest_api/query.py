@@ -1,0 +1,39 @@
+"""The query parameters of the API's lists, read strictly: a bad one is a 400 naming it, never a 500."""
+
+import unicodedata
+
+from tahoe_registration_api.exceptions import InvalidRegistration
+
+TEXT_MAX_LENGTH = 255
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+ID_MAX = 2**63 - 1
+
+
+def text_param(request, name, max_length=TEXT_MAX_LENGTH):
+    """Return the parameter's trimmed text, None when absent or empty."""
+    value = request.query_params.get(name)
+    if value is None or not value.strip():
+        return None
+    if len(value) > max_length or any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise InvalidRegistration(field_errors={name: f"Must be at most {max_length} printable characters."})
+    return value.strip()
+
+
+def boolean_param(request, name):
+    """Return the parameter as a boolean (true/false, 1/0, any case), None when absent."""
+    value = text_param(request, name)
+    if value is None:
+        return None
+    if value.lower() not in BOOLEANS:
+        raise InvalidRegistration(field_errors={name: "Must be true or false."})
+    return BOOLEANS[value.lower()]
+
+
+def id_param(request, name):
+    """Return the parameter as a positive integer id, None when absent."""
+    value = text_param(request, name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= ID_MAX:
+        raise InvalidRegistration(field_errors={name: "Must be a positive whole number."})
+    return int(value)

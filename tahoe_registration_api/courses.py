@@ -9,25 +9,12 @@ site, no course at all) is "not a course of this site", the same answer in each 
 ``docs/decisions/0019-courses-and-enrollments-through-the-platforms-own-code.rst``.
 """
 
-from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 from organizations.models import OrganizationCourse
 
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidCourseIds, InvalidRegistration
-
-COURSE_KEY_MAX_LENGTH = 255  # the platform's CourseKeyField
-
-
-def parse_course_key(text):
-    """Return ``text`` as a course key's canonical string, or None when it is no course key (edx-opaque-keys)."""
-    if not isinstance(text, str) or not text.strip() or len(text) > COURSE_KEY_MAX_LENGTH:
-        return None
-    try:
-        return str(CourseKey.from_string(text.strip()))
-    except InvalidKeyError:
-        return None
-
+from tahoe_registration_api.learner_input import parse_course_key
 
 def course_key(text):
     """Return the ``CourseKey`` of a canonical course key string."""

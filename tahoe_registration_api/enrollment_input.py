@@ -11,9 +11,9 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
-from tahoe_registration_api.courses import COURSE_KEY_MAX_LENGTH, parse_course_key
 from tahoe_registration_api.enrollments import ACTIONS, EnrollmentRequest
 from tahoe_registration_api.exceptions import InvalidCourseIds, InvalidRegistration, TooManyEnrollments
+from tahoe_registration_api.learner_input import COURSE_KEY_MAX_LENGTH, parse_course_key
 
 IDENTIFIER_MAX_LENGTH = 254  # the longest email; usernames are shorter
 MODE_MAX_LENGTH = 100  # the platform's CourseMode.mode_slug

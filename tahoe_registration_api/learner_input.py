@@ -22,8 +22,9 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import CourseKey
 
-from tahoe_registration_api.courses import parse_course_key
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.features import feature
@@ -37,13 +38,17 @@ PASSWORD_MAX_LENGTH = 5000
 LANGUAGE_MAX_LENGTH = 16  # the longest of the LMS's language codes is 7 ("zh-hans")
 REF_MAX_LENGTH = 255
 COURSES_MAX = 20  # courses one learner may be enrolled in at registration
+COURSE_KEY_MAX_LENGTH = 255  # the platform's CourseKeyField
 MODE_MAX_LENGTH = 100  # the platform's CourseMode.mode_slug
 # The longest value of an extension field the API reads: the form's own rules decide below it.
 EXTENSION_VALUE_MAX_LENGTH = 10000
 
-FIELDS = ("username", "email", "name", "password", "send_activation_email", "language", "courses", "mode")
+# The fields of a registration as v1 has always read them.
+FIELDS = ("username", "email", "name", "password", "send_activation_email", "language")
+# The courses to enroll the learner in with the registration, and their mode.
+ENROLLMENT_FIELDS = ("courses", "mode")
 # The names a learner's fields are the API's own under: never an extension field.
-OWN_FIELDS = FIELDS + ("ref",)
+OWN_FIELDS = FIELDS + ENROLLMENT_FIELDS + ("ref",)
 # Control characters an extension value may hold: a multi-line text is the form's to accept or refuse.
 EXTENSION_CONTROL_CHARACTERS = "\t\n\r"
 
@@ -93,6 +98,16 @@ def username_max_length():
 def extension_names(form_fields):
     """Return the names of an extension form's fields that are extension fields: all but the API's own."""
     return tuple(name for name in form_fields if name not in OWN_FIELDS)
+
+
+def parse_course_key(text):
+    """Return ``text`` as a course key's canonical string, or None when it is no course key (edx-opaque-keys)."""
+    if not isinstance(text, str) or not text.strip() or len(text) > COURSE_KEY_MAX_LENGTH:
+        return None
+    try:
+        return str(CourseKey.from_string(text.strip()))
+    except InvalidKeyError:
+        return None
 
 
 def parse_registration(data, extension_fields=()):

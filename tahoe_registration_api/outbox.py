@@ -197,7 +197,7 @@ def _retry_later(message, error):
     limit = max(0, int(settings.TAHOE_REGISTRATION_API_EMAIL_RETRIES))
     retries = message.attempts - 1  # attempts includes this one
     if retries >= limit:
-        log.error("The %s email of learner %s failed %s times; the last error: %s. It is not sent.",
+        log.error("The %s email of learner %s failed %s times; the last error: %s.",
                   message.topic, message.user_id, message.attempts, type(error).__name__)
         return _done(message, OutboxMessage.FAILED, type(error).__name__)
     delay = settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY * 2 ** retries

@@ -7,10 +7,11 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from tahoe_registration_api import audit
-from tahoe_registration_api.courses import SiteCourses, parse_course_key
+from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.enrollment_input import parse_enrollment_request
 from tahoe_registration_api.enrollments import Enrollments
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.learner_input import parse_course_key
 from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.rest_api.pagination import ListPagination
 from tahoe_registration_api.rest_api.parsers import JsonBodyParser

@@ -15,7 +15,7 @@ def form_fields(form, extension_fields=()):
 
     With them the values of the LMS's extension form's fields (``extension_fields``), if any.
     """
-    names = learner_input.FIELDS + learner_input.extension_names(extension_fields)
+    names = learner_input.FIELDS + learner_input.ENROLLMENT_FIELDS + learner_input.extension_names(extension_fields)
     fields = {name: form[name] for name in names if name in form}  # a repeated key: its last value
     if fields.get("language") == "":
         fields["language"] = None

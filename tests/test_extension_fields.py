@@ -297,8 +297,8 @@ def test_a_job_s_header_error_names_the_form_s_columns_among_the_optional_ones(a
     response = post_csv(alpha_admin, alpha, csv_of("username,company", "ada,Analytical"))
     assert response.status_code == 400, response.content
     assert response.json()["error_code"] == "invalid-file"
-    assert "may have password, send_activation_email, language, ref, courses, mode, company, title, department, employees." in (
-        response.json()["field_errors"]["file"]["user_message"])
+    assert ("may have password, send_activation_email, language, ref, courses, mode, "
+            "company, title, department, employees.") in response.json()["field_errors"]["file"]["user_message"]
 
 
 # The adapter's verb -------------------------------------------------------------------------------

@@ -43,9 +43,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
 import django  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import imports, platform_floors, platform_report, profiling  # noqa: E402
+from bench import enrollments, imports, platform_floors, platform_report, profiling  # noqa: E402
 from bench.load import NAME, Registrations, plugin_request, run_load  # noqa: E402
-from bench.run import machine_info, measure_configuration, remeasure_hasher, say  # noqa: E402
+from bench.run import COURSE_KEYS, machine_info, measure_configuration, remeasure_hasher, say  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -127,7 +127,24 @@ def seed():
         admin = make_user(f"{short_name}_admin", site, is_admin=True)
         sites.append((site.domain, Token.objects.create(user=admin).key))
         organization = organization or site.organization
+    seed_courses(organization)
     return sites, organization
+
+
+def seed_courses(organization):
+    """Make the first site's courses with the platform's own factories (overview, modes), held by its organization."""
+    # pylint: disable=import-outside-toplevel
+    from common.djangoapps.course_modes.tests.factories import CourseModeFactory
+    from opaque_keys.edx.keys import CourseKey
+    from openedx.core.djangoapps.content.course_overviews.tests.factories import CourseOverviewFactory
+    from organizations.models import OrganizationCourse
+
+    for text in COURSE_KEYS:
+        key = CourseKey.from_string(text)
+        overview = CourseOverviewFactory(org=key.org, display_number_with_default=key.course, run=key.run)
+        for slug in ("audit", "verified"):
+            CourseModeFactory(course=overview, mode_slug=slug)
+        OrganizationCourse.objects.create(organization=organization, course_id=text, active=True)
 
 
 def lms_versions():
@@ -247,6 +264,11 @@ def run_http(sites, prefix, database_url, temporary):
             say("gunicorn log tail:\n" + server.log_tail())
         say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
         bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, context[4], BULK_CALLS, BULK_SIZE, say)
+        say(f"enrollments: the last bulk call's {BULK_SIZE} learners enrolled in each of {len(COURSE_KEYS)} courses, "
+            "one call per course ...")
+        bulk["enrollment_calls"] = enrollments.measure_enrollment_calls(
+            server.port, sites[0], metrics_dir, enrollments.usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1,
+                                                                                   BULK_SIZE), COURSE_KEYS, say)
     finally:
         server.stop()
     return configs, bulk

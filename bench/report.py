@@ -6,6 +6,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=wrong-import-position
 
+from bench.enrollments import format_enrollments  # noqa: E402  pylint: disable=wrong-import-position
+
 MB = 1024 * 1024
 
 
@@ -277,4 +279,4 @@ def format_imports(imports, configs):
                      "job or "
                      f"the command in under {imports['target_seconds']} s: command {command['seconds']:.1f} s, "
                      f"job {job['seconds']:.1f} s")
-    return lines
+    return lines + format_enrollments(bulk.get("enrollment_calls"))

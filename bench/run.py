@@ -30,7 +30,7 @@ import django  # noqa: E402
 import psutil  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import imports, profiling, report  # noqa: E402
+from bench import enrollments, imports, profiling, report  # noqa: E402
 from bench.load import FLOWS, Registrations, plugin_request, run_load  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process, metrics_delta, read_metrics  # noqa: E402
 from bench.stats import latency_summary  # noqa: E402
@@ -56,6 +56,8 @@ IMPORT_COUNT = 10_000  # passwordless learners imported by the command, then by 
 IMPORT_CONCURRENCY = 2  # the command's --concurrency: 2 threads on 2 cores (a registration mostly waits on MariaDB)
 IMPORT_TARGET_SECONDS = 60
 BULK_CALLS, BULK_SIZE = 10, 500
+# The first site's courses (devlms_seed's; the LMS bench makes the same with the platform's factories).
+COURSE_KEYS = ("course-v1:alpha+Intro+2026", "course-v1:alpha+Data+2026")
 SITES = (("alpha.localhost", "alpha"), ("beta.localhost", "beta"))
 # What the plugin logs (INFO, to the server's log) when it retries a registration's transaction.
 RETRY_LOG_LINES = {"deadlock": "Registration deadlocked", "unique": "Registration hit a unique constraint"}
@@ -250,6 +252,11 @@ def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
             say("gunicorn log tail:\n" + server.log_tail())
         say(f"bulk: {BULK_CALLS} calls of {BULK_SIZE} passwordless learners, one after the other ...")
         bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, cpu_meter, BULK_CALLS, BULK_SIZE, say)
+        say(f"enrollments: the last bulk call's {BULK_SIZE} learners enrolled in each of {len(COURSE_KEYS)} courses, "
+            "one call per course ...")
+        bulk["enrollment_calls"] = enrollments.measure_enrollment_calls(
+            server.port, sites[0], metrics_dir, enrollments.usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1,
+                                                                                   BULK_SIZE), COURSE_KEYS, say)
     finally:
         server.stop()
     return configs, bulk

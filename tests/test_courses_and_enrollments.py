@@ -10,6 +10,7 @@ from devlms.management.commands.devlms_seed import seed_courses
 from devlms.models import Course, CourseEnrollment, CourseEnrollmentAllowed, ManualEnrollmentRecord
 from tahoe_registration_api.models import AuditEntry, OutboxMessage
 from tests.conftest import learner_body, make_user
+from tests.test_jobs import csv_of, post_csv, results_of
 
 COURSES_URL = "/tahoe/api/v1/courses/"
 ENROLLMENTS_URL = "/tahoe/api/v1/enrollments/"
@@ -299,3 +300,21 @@ def test_a_bulk_learner_and_a_job_row_may_name_courses(alpha, alpha_admin, cours
     assert (body["results"][2]["status"], body["results"][2]["error_code"]) == (400, "invalid-course-ids")
     assert sorted(CourseEnrollment.objects.values_list("user__username", "course_id")) == [
         ("auserton", INTRO), ("bee", DATA), ("bee", INTRO)]
+
+
+def test_a_jobs_courses_column_enrolls_each_learner_and_refuses_a_row_naming_another_sites(alpha, alpha_admin,
+                                                                                            courses):
+    response = post_csv(alpha_admin, alpha, csv_of(
+        "username,email,name,courses,mode",
+        f"ada,ada@example.com,Ada Lovelace,{INTRO};{DATA},verified",
+        f"bob,bob@example.com,Bob Builder,{INTRO},",
+        f"cy,cy@example.com,Cy Elsewhere,{BETA_INTRO},",
+        "dee,dee@example.com,Dee Nothing,,",
+    ))
+    assert response.status_code == 202, response.content
+    rows = results_of(alpha_admin, alpha, response.json()["job_id"])
+    assert [(row["username"], row["status"], row["error_code"], row["fields"]) for row in rows] == [
+        ("ada", "200", "", ""), ("bob", "200", "", ""), ("cy", "400", "invalid-course-ids", "courses"),
+        ("dee", "200", "", "")]
+    assert sorted(CourseEnrollment.objects.values_list("user__username", "course_id", "mode")) == [
+        ("ada", DATA, "verified"), ("ada", INTRO, "verified"), ("bob", INTRO, "audit")]

@@ -11,6 +11,7 @@ import http.client
 import json
 import time
 
+from bench.imports import post_json
 from bench.server import metrics_delta, read_metrics
 
 
@@ -21,19 +22,14 @@ def usernames_of_bulk_call(prefix, call, size):
 
 def measure_enrollment_calls(port, site, metrics_dir, usernames, course_keys, say):  # pylint: disable=too-many-arguments
     """Enroll ``usernames`` in each course of ``course_keys``, one call per course; return the figures."""
-    host, token = site
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     before = read_metrics(metrics_dir)
     latencies, statuses, enrolled, other = [], {}, 0, 0
     started = time.perf_counter()
     for key in course_keys:
-        body = json.dumps({"action": "enroll", "identifiers": usernames, "courses": [key]})
-        sent = time.perf_counter()
-        connection.request("POST", "/tahoe/api/v1/enrollments/", body=body, headers={
-            "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"})
-        response = connection.getresponse()
-        raw = response.read()
-        latencies.append(time.perf_counter() - sent)
+        response, raw, took = post_json(connection, "/tahoe/api/v1/enrollments/", site,
+                                        {"action": "enroll", "identifiers": usernames, "courses": [key]})
+        latencies.append(took)
         statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
         if response.status == 200:
             for result in json.loads(raw)["courses"][key]["results"]:

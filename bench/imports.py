@@ -177,6 +177,17 @@ def import_by_job(directory, site, organization, caller, prefix, count):
     return _per_learner(figures, count, job.created_count)
 
 
+def post_json(connection, path, site, body):
+    """POST ``body`` as JSON to ``path`` on ``site`` = (host, admin token); return the response, its body and seconds."""
+    host, token = site
+    sent = time.perf_counter()
+    connection.request("POST", path, body=json.dumps(body), headers={
+        "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"})
+    response = connection.getresponse()
+    raw = response.read()
+    return response, raw, time.perf_counter() - sent
+
+
 def bulk_over_http(port, host, token, prefix, calls, size):
     """Post ``calls`` bulk calls of ``size`` passwordless learners, one after the other; return the figures."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
@@ -185,13 +196,9 @@ def bulk_over_http(port, host, token, prefix, calls, size):
     for call in range(calls):
         learners = [{"username": f"{prefix}{call}x{n}", "email": f"{prefix}{call}x{n}@example.com", "name": NAME}
                     for n in range(size)]
-        body = json.dumps({"learners": learners})
-        sent = time.perf_counter()
-        connection.request("POST", "/tahoe/api/v1/registrations/bulk/", body=body, headers={
-            "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json"})
-        response = connection.getresponse()
-        raw = response.read()
-        latencies.append(time.perf_counter() - sent)
+        response, raw, seconds = post_json(connection, "/tahoe/api/v1/registrations/bulk/", (host, token),
+                                           {"learners": learners})
+        latencies.append(seconds)
         statuses[str(response.status)] = statuses.get(str(response.status), 0) + 1
         if response.status == 200:
             answer = json.loads(raw)

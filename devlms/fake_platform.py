@@ -364,7 +364,7 @@ def enroll_pre_enrolled(user):
 
 def record_manual_enrollment(caller, key, email, change, reason, user=None):  # pylint: disable=unused-argument
     """Record who changed the email's enrollment, how (the platform's transition names) and why."""
-    action, before, after = change
+    action, before, _after = change
     if action == "enroll":
         transition = ("from enrolled to enrolled" if before.enrollment else "from unenrolled to enrolled") \
             if before.user else "from unenrolled to allowed to enroll"

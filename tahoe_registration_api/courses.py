@@ -77,7 +77,7 @@ class SiteCourses:
         return list(dict.fromkeys(parse_course_key(text) for text in texts))
 
     def modes(self, keys):
-        """Return ``{key: [mode slug, ...]}``: the modes a learner may be enrolled in (the platform's default if none)."""
+        """Return ``{key: [mode slug, ...]}``: the modes one may be enrolled in (the platform's default if none)."""
         missing = [key for key in keys if key not in self._modes]
         if missing:
             self._modes.update(self.adapter.course_modes(missing))

@@ -28,6 +28,7 @@ from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import audit, outbox
 from tahoe_registration_api.adapter import platform_adapter
+from tahoe_registration_api.data import EnrollmentState
 from tahoe_registration_api.lookups import user_id_fits
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ class Change:
     """The outcome of one identifier in one course: its states before and after, or why there are none."""
 
     identifier: object
-    before: object = None  # an ``EnrollmentState``
-    after: object = None
+    before: Optional[EnrollmentState] = None
+    after: Optional[EnrollmentState] = None
     invalid: bool = False  # the identifier names no learner of the site and no address
     error: bool = False  # the change failed and was rolled back
 

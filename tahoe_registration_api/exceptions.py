@@ -172,7 +172,7 @@ class IdempotencyKeyInFlight(RegistrationError):
 
 
 class InvalidCourseIds(InvalidRegistration):
-    """Course keys that do not parse or are no course of the caller's site (the same answer whether or not they exist)."""
+    """Course keys that do not parse or are no course of the site: the same answer whether they exist or not."""
 
     error_code = "invalid-course-ids"
     user_message = "Some of the courses are not courses of this site."

@@ -284,7 +284,8 @@ def test_a_dry_run_registration_checks_its_courses(alpha, alpha_admin, courses):
     refused = alpha_admin.register(alpha, learner_body(courses=[BETA_INTRO]),
                                    url="/tahoe/api/v1/registrations/?dry_run=true")
     assert refused.status_code == 400 and refused.json()["error_code"] == "invalid-course-ids"
-    checked = alpha_admin.register(alpha, learner_body(courses=[INTRO]), url="/tahoe/api/v1/registrations/?dry_run=true")
+    checked = alpha_admin.register(alpha, learner_body(courses=[INTRO]),
+                                   url="/tahoe/api/v1/registrations/?dry_run=true")
     assert checked.json() == {"dry_run": True} and not CourseEnrollment.objects.exists()
 
 

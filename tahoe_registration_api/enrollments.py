@@ -145,10 +145,12 @@ def expected_after(action, before, auto_enroll):
     return replace(before, enrollment=False, allowed=False, auto_enroll=False)
 
 
-def emails_owed(action, before, target):
+def emails_owed(action, before, after):
     """Return the platform's emails a change sends when the caller asks for them, as its bulk enroll sends them."""
     if action == ENROLL:
-        return [ENROLLED_ENROLL if target.user is not None else ALLOWED_ENROLL]
+        if after.enrollment:
+            return [ENROLLED_ENROLL]
+        return [ALLOWED_ENROLL] if after.allowed else []  # a retired address is left alone, and not written to
     return ([ENROLLED_UNENROLL] if before.enrollment else []) + ([ALLOWED_UNENROLL] if before.allowed else [])
 
 
@@ -202,7 +204,7 @@ class Enrollments:  # pylint: disable=too-many-instance-attributes
                     self.caller, key, email, (request.action, before, after),
                     REASON.format(request_id=self.request_id), user=target.user)
                 if request.email_learners:
-                    for message in emails_owed(request.action, before, target):
+                    for message in emails_owed(request.action, before, after):
                         outbox.owe_email(target.user and target.user.pk, self.site.pk, message, self.secure,
                                          details={"course_id": key, "address": email,
                                                   "auto_enroll": request.auto_enroll})

@@ -212,6 +212,14 @@ def test_the_platforms_emails_leave_through_the_outbox_when_asked(alpha, alpha_a
     make_user("ada", alpha)
     enroll(alpha_admin, alpha, action="enroll", courses=[INTRO], identifiers=["ada", "dee@example.com"])
     assert mail.outbox == [] and not OutboxMessage.objects.exists()
+    enroll(alpha_admin, alpha, action="enroll", courses=[DATA], identifiers=["ada", "eve@example.com"],
+           email_students=True)  # the bulk enroll API's name
+    assert sorted((message.to[0], message.subject) for message in mail.outbox) == [
+        ("ada@example.com", "You have been enrolled in Alpha Data Literacy"),
+        ("eve@example.com", "You have been invited to register for Alpha Data Literacy"),
+    ]
+    mail.outbox.clear()
+    OutboxMessage.objects.all().delete()
     enroll(alpha_admin, alpha, action="unenroll", courses=[INTRO], identifiers=["ada", "dee@example.com"],
            email_learners=True)
     assert sorted((message.to[0], message.subject) for message in mail.outbox) == [

@@ -9,6 +9,7 @@ gets, and all-or-nothing creation. No DRF and no platform imports: the platform 
 reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 """
 
+import dataclasses
 import hashlib
 import logging
 import random
@@ -62,7 +63,7 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
-    _check_courses(registration, organization, site_courses)
+    registration = _checked_courses(registration, organization, site_courses)
     registration = hooks.run_registration_filter(registration)
     email = registration_email(registration) if send_emails else None
     secure = is_secure(request) if secure is None else secure
@@ -84,7 +85,7 @@ def check_registration(registration, *, site, organization, site_courses=None):
     """
     adapter = platform_adapter()
     _check_language(adapter, registration, site)
-    _check_courses(registration, organization, site_courses)
+    registration = _checked_courses(registration, organization, site_courses)
     registration = hooks.run_registration_filter(registration)
     if conflicts := _conflicts(registration, organization):
         raise DuplicateAccount(conflicts)
@@ -128,13 +129,19 @@ def _check_language(adapter, registration, site):
         )})
 
 
-def _check_courses(registration, organization, site_courses=None):
-    """Refuse courses that are not the site's (a 400 ``invalid-course-ids`` naming ``courses``) or a mode none has."""
+def _checked_courses(registration, organization, site_courses=None):
+    """
+    Return the registration with its courses' canonical keys, once each.
+
+    Refuses keys that are not the site's courses (a 400 ``invalid-course-ids`` naming ``courses``:
+    malformed, another site's, none) and a ``mode`` that one of them lacks (a 400 naming ``mode``).
+    """
     if not registration.courses:
-        return
+        return registration
     site_courses = site_courses or SiteCourses(organization)
-    site_courses.check(registration.courses)
-    site_courses.check_mode(registration.courses, registration.mode)
+    keys = tuple(site_courses.check(registration.courses))
+    site_courses.check_mode(keys, registration.mode)
+    return dataclasses.replace(registration, courses=keys)
 
 
 def _create_with_retries(adapter, registration, site, organization,  # pylint: disable=too-many-arguments

@@ -89,7 +89,7 @@ class SiteCourses:
             return
         lacking = [key for key, slugs in self.modes(keys).items() if mode not in slugs]
         if lacking:
-            raise InvalidRegistration(field_errors={field: (
+            raise InvalidRegistration(f"Invalid fields: {field}.", field_errors={field: (
                 f"Not a mode of {', '.join(lacking)} (its modes: "
                 + "; ".join(f"{key}: {', '.join(self._modes[key])}" for key in lacking) + ")."
             )})

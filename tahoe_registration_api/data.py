@@ -18,8 +18,8 @@ class RegistrationRequest:
     # The values of the LMS's extension form's own fields, ``((name, value), ...)`` in the form's
     # order (strings, numbers, booleans or None, as given); empty when the LMS has no such form.
     extension_fields: Tuple[Tuple[str, Any], ...] = ()
-    # Canonical keys of courses of the site to enroll the learner in, with the registration; and their mode
-    # (None: each course's default).
+    # The courses to enroll the learner in, with the registration (their keys as given until the API checks
+    # them against the site's, then canonical); and their mode (None: each course's default).
     courses: Tuple[str, ...] = ()
     mode: Optional[str] = None
 

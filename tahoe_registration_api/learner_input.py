@@ -237,10 +237,11 @@ def _read_boolean(value):
 
 def _read_courses(value):
     """
-    Return the course keys to enroll the learner in (canonical, once each; () when absent or empty).
+    Return the course keys to enroll the learner in, as given (trimmed, once each; () when absent or empty).
 
     A JSON list of course keys, or one string of keys separated by ``;`` (a CSV cell). Whether
-    they are courses of the site is the API's to check (``courses.SiteCourses``).
+    they are course keys at all, and courses of the site, is the API's to check
+    (``courses.SiteCourses``): one answer, ``invalid-course-ids``, for every key it refuses.
     """
     if value is _MISSING or value is None or value == "":
         return ()
@@ -250,10 +251,11 @@ def _read_courses(value):
         raise _Refused("Must be a list of course keys (strings), or one string of keys separated by ';'.")
     if len(value) > COURSES_MAX:
         raise _Refused(f"Holds {len(value)} courses; at most {COURSES_MAX} are accepted.")
-    keys = [parse_course_key(item) for item in value]
-    if unparsed := [item for item, key in zip(value, keys) if key is None]:
-        raise _Refused("Not course keys: " + ", ".join(item[:80] for item in unparsed[:10]) + ".")
-    return tuple(dict.fromkeys(keys))
+    for item in value:
+        if not item.strip() or len(item) > COURSE_KEY_MAX_LENGTH or any(
+                unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in item):
+            raise _Refused(f"Each course key must be 1 to {COURSE_KEY_MAX_LENGTH} printable characters.")
+    return tuple(dict.fromkeys(item.strip() for item in value))
 
 
 def _read_extension_value(value):

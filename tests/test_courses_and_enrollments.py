@@ -279,11 +279,11 @@ def test_a_registration_with_courses_enrolls_the_learner(alpha, alpha_admin, cou
         (DATA, "verified", True), (INTRO, "verified", True)]
 
 
-@pytest.mark.parametrize("courses_field", [[BETA_INTRO], ["course-v1:alpha+Nope+2026"], [INTRO, "junk"]])
+@pytest.mark.parametrize("courses_field", [[BETA_INTRO], ["course-v1:alpha+Nope+2026"], [INTRO, "junk"], "course-v1:x"])
 def test_a_registration_with_a_course_not_of_the_site_registers_nobody(alpha, alpha_admin, courses, courses_field):
     response = alpha_admin.register(alpha, learner_body(courses=courses_field))
     assert response.status_code == 400, response.content
-    assert "courses" in response.json()["field_errors"]
+    assert response.json()["error_code"] == "invalid-course-ids" and "courses" in response.json()["field_errors"]
     assert not CourseEnrollment.objects.exists()
     assert not get_user_model().objects.filter(username="auserton").exists()
 

@@ -178,7 +178,7 @@ def import_by_job(directory, site, organization, caller, prefix, count):
 
 
 def post_json(connection, path, site, body):
-    """POST ``body`` as JSON to ``path`` on ``site`` = (host, admin token); return the response, its body and seconds."""
+    """POST ``body`` as JSON to ``path`` on ``site`` (host, admin token); return the response, its body, seconds."""
     host, token = site
     sent = time.perf_counter()
     connection.request("POST", path, body=json.dumps(body), headers={

@@ -20,7 +20,8 @@ def usernames_of_bulk_call(prefix, call, size):
     return [f"{prefix}{call}x{n}" for n in range(size)]
 
 
-def measure_enrollment_calls(port, site, metrics_dir, usernames, course_keys, say):  # pylint: disable=too-many-arguments
+def measure_enrollment_calls(port, site, metrics_dir, usernames, course_keys,  # pylint: disable=too-many-arguments
+                             say):
     """Enroll ``usernames`` in each course of ``course_keys``, one call per course; return the figures."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     before = read_metrics(metrics_dir)

@@ -43,7 +43,8 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "bench_settings"
 import django  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import enrollments, imports, platform_floors, platform_report, profiling  # noqa: E402
+from bench import imports, platform_floors, platform_report, profiling  # noqa: E402
+from bench.enrollments import measure_enrollment_calls, usernames_of_bulk_call  # noqa: E402
 from bench.load import NAME, Registrations, plugin_request, run_load  # noqa: E402
 from bench.run import COURSE_KEYS, machine_info, measure_configuration, remeasure_hasher, say  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process  # noqa: E402
@@ -266,9 +267,9 @@ def run_http(sites, prefix, database_url, temporary):
         bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, context[4], BULK_CALLS, BULK_SIZE, say)
         say(f"enrollments: the last bulk call's {BULK_SIZE} learners enrolled in each of {len(COURSE_KEYS)} courses, "
             "one call per course ...")
-        bulk["enrollment_calls"] = enrollments.measure_enrollment_calls(
-            server.port, sites[0], metrics_dir, enrollments.usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1,
-                                                                                   BULK_SIZE), COURSE_KEYS, say)
+        cohort = usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1, BULK_SIZE)
+        bulk["enrollment_calls"] = measure_enrollment_calls(server.port, sites[0], metrics_dir, cohort, COURSE_KEYS,
+                                                            say)
     finally:
         server.stop()
     return configs, bulk

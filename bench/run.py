@@ -30,7 +30,8 @@ import django  # noqa: E402
 import psutil  # noqa: E402
 
 from bench import floors as floor_bench  # noqa: E402
-from bench import enrollments, imports, profiling, report  # noqa: E402
+from bench import imports, profiling, report  # noqa: E402
+from bench.enrollments import measure_enrollment_calls, usernames_of_bulk_call  # noqa: E402
 from bench.load import FLOWS, Registrations, plugin_request, run_load  # noqa: E402
 from bench.server import CpuMeter, Gunicorn, mariadb_process, metrics_delta, read_metrics  # noqa: E402
 from bench.stats import latency_summary  # noqa: E402
@@ -254,9 +255,9 @@ def run_http(env, log_path, metrics_dir, sites, prefix, database_url):
         bulk = imports.measure_bulk(server, sites[0], metrics_dir, prefix, cpu_meter, BULK_CALLS, BULK_SIZE, say)
         say(f"enrollments: the last bulk call's {BULK_SIZE} learners enrolled in each of {len(COURSE_KEYS)} courses, "
             "one call per course ...")
-        bulk["enrollment_calls"] = enrollments.measure_enrollment_calls(
-            server.port, sites[0], metrics_dir, enrollments.usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1,
-                                                                                   BULK_SIZE), COURSE_KEYS, say)
+        cohort = usernames_of_bulk_call(prefix + "k", BULK_CALLS - 1, BULK_SIZE)
+        bulk["enrollment_calls"] = measure_enrollment_calls(server.port, sites[0], metrics_dir, cohort, COURSE_KEYS,
+                                                            say)
     finally:
         server.stop()
     return configs, bulk

@@ -381,9 +381,11 @@ def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll
     host = site_configuration_value(site, "SITE_NAME", None) or site.domain
     name = LearnerProfile.objects.filter(user=user).values_list("name", flat=True).first() if user else None
     greeting = f"Dear {name or (user.username if user else 'student')}"
-    next_step = (f"Register at {scheme}://{host}/register to join it" + (" (you will be enrolled)." if auto_enroll
-                                                                        else ".")
-                 if message_type == "allowed_enroll" else f"{scheme}://{host}/courses/{key}/about")
+    if message_type == "allowed_enroll":
+        next_step = f"Register at {scheme}://{host}/register to join it" + (
+            " (you will be enrolled)." if auto_enroll else ".")
+    else:
+        next_step = f"{scheme}://{host}/courses/{key}/about"
     mail.send_mail(
         subject=ENROLLMENT_EMAIL_SUBJECTS[message_type].format(course=course.display_name or key),
         message=f"{greeting},\n\n{next_step}\n",

@@ -2,15 +2,22 @@
 Hostile input inside the LMS, through its own middleware (Django 4.2, DRF 3.14 in Teak).
 
 Each request a probe answered with a 5xx or an HTML page is a JSON 4xx naming what is wrong, and a
-refused call writes nothing; the token page (HTML by design) never answers a 5xx.
+refused call writes nothing; the token page (HTML by design) never answers a 5xx. The site's
+courses (the platform's course overviews and modes, linked to the site's organization) and its
+enrollments get the same hostile bodies, query parameters and paths.
 """
 
 import json
+from urllib.parse import quote
 
 import pytest
+from common.djangoapps.course_modes.tests.factories import CourseModeFactory
+from common.djangoapps.student.models import CourseEnrollment, CourseEnrollmentAllowed
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from openedx.core.djangoapps.content.course_overviews.tests.factories import CourseOverviewFactory
+from organizations.models import OrganizationCourse
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import JSONParser
 
@@ -22,7 +29,10 @@ from rows import row_counts
 
 BULK_URL = "/tahoe/api/v1/registrations/bulk/"
 JOBS_URL = "/tahoe/api/v1/registration-jobs/"
-JSON_ENDPOINTS = (REGISTRATIONS_URL, REGISTRATIONS_V2_URL, BULK_URL, JOBS_URL)
+COURSES_URL = "/tahoe/api/v1/courses/"
+ENROLLMENTS_URL = "/tahoe/api/v1/enrollments/"
+JSON_ENDPOINTS = (REGISTRATIONS_URL, REGISTRATIONS_V2_URL, BULK_URL, JOBS_URL, ENROLLMENTS_URL)
+INTRO, BETA_INTRO = "course-v1:alpha+Intro+2026", "course-v1:beta+Intro+2026"
 TOKEN_PAGE = "/tahoe/api/token/"
 ADA = '"username": "ada", "email": "ada@example.com", "name": "Ada Lovelace"'
 LONE_SURROGATE = "\\ud800"  # the JSON escape of half a UTF-16 pair, sent without its other half
@@ -228,3 +238,197 @@ def test_a_malformed_idempotency_key_is_a_400_naming_it(alpha, alpha_admin, key)
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PROPFIND"])
 def test_another_method_is_a_json_405(alpha, alpha_admin, method):
     assert_refused(send(alpha_admin, alpha, BULK_URL, method=method), 405, "method-not-allowed")
+
+
+# 9. The site's courses and its enrollments -----------------------------------------------------
+
+def make_course(site, number):
+    """A course of ``site`` as the platform has one: its overview, audit and verified modes, its organization's link."""
+    overview = CourseOverviewFactory(org=site.short_name, display_number_with_default=number, run="2026",
+                                     display_name=f"{number} of {site.short_name}")
+    for slug in ("audit", "verified"):
+        CourseModeFactory(course=overview, mode_slug=slug, mode_display_name=slug.title())
+    OrganizationCourse.objects.create(organization=site.organization, course_id=str(overview.id), active=True)
+    return str(overview.id)
+
+
+@pytest.fixture(name="courses")
+def fixture_courses(alpha, beta):
+    """Alpha's Intro course and beta's; ada, a learner of alpha."""
+    make_user("ada", alpha)
+    return make_course(alpha, "Intro"), make_course(beta, "Intro")
+
+
+def enrollments():
+    """Every enrollment and pre-enrollment, with its state (an unenrollment changes a row, adds none)."""
+    return (sorted(CourseEnrollment.objects.values_list("user__username", "course_id", "mode", "is_active")),
+            sorted(CourseEnrollmentAllowed.objects.values_list("email", "course_id", "auto_enroll")))
+
+
+def enroll_body(**overrides):
+    """An enrollment call: ada and an address of nobody in alpha's Intro course, but for ``overrides``."""
+    return {"action": "enroll", "identifiers": ["ada", "dee@example.com"], "courses": [INTRO], **overrides}
+
+
+def test_the_courses_are_the_platforms(alpha, alpha_admin, courses):
+    assert courses[0] == INTRO
+    response = send(alpha_admin, alpha, f"{COURSES_URL}{INTRO}/", method="GET")
+    assert response.status_code == 200 and response.json()["id"] == INTRO, response.content[:500]
+
+
+@pytest.mark.parametrize("field,value,error_code", [
+    ("action", "ENROLL", "validation-error"),
+    ("identifiers", [None], "validation-error"),
+    ("identifiers", [2**63], "validation-error"),
+    ("identifiers", [10**30], "validation-error"),
+    ("identifiers", ["ada\x00"], "validation-error"),
+    ("identifiers", ["\u200bada"], "validation-error"),
+    ("identifiers", [["ada"]], "validation-error"),
+    ("courses", [], "validation-error"),
+    ("courses", [{"id": INTRO}], "validation-error"),
+    ("courses", [INTRO + "\x00"], "validation-error"),
+    ("courses", ["c" * 256], "validation-error"),
+    ("courses", ["course-v1:"], "invalid-course-ids"),
+    ("courses", [INTRO, BETA_INTRO], "invalid-course-ids"),
+    ("courses", ["course-v1:alpha+Nope+2026"], "invalid-course-ids"),
+    ("auto_enroll", "yes", "validation-error"),
+    ("email_learners", [], "validation-error"),
+    ("mode", "honor", "validation-error"),
+    ("mode", "m" * 101, "validation-error"),
+], ids=lambda value: repr(value)[:24])
+def test_a_hostile_enrollment_field_is_a_400_naming_it_and_changes_nothing(
+        alpha, alpha_admin, courses, field, value, error_code):
+    before, state = row_counts(), enrollments()
+    response = send(alpha_admin, alpha, ENROLLMENTS_URL, json.dumps(enroll_body(**{field: value})))
+    assert_refused(response, 400, error_code, field)
+    assert row_counts() == before and enrollments() == state
+
+
+@pytest.mark.parametrize("raw,field,error_code", [
+    ('{"action": "enroll", "identifiers": ["%s"], "courses": ["%s"]}' % (LONE_SURROGATE, INTRO), "identifiers[0]",
+     "malformed-request"),
+    ('{"action": "enroll", "identifiers": ["ada"], "courses": ["%s"], "mode": "%s"}' % (INTRO, LONE_SURROGATE),
+     "mode", "malformed-request"),
+    ('{"action": "enroll", "identifiers": [1e99999], "courses": ["%s"]}' % INTRO, "identifiers", "validation-error"),
+    ('{"action": "enroll", "identifiers": [%s], "courses": ["%s"]}' % ("9" * 5000, INTRO), None,
+     "malformed-request"),
+    ('{"action": "enroll", "identifiers": [NaN], "courses": ["%s"]}' % INTRO, None, "malformed-request"),
+    ("[]", "non_field_errors", "validation-error"),
+    ("", "identifiers", "validation-error"),
+], ids=["surrogate identifier", "surrogate mode", "1e99999", "5000 digits", "NaN", "a list", "empty"])
+def test_an_enrollment_body_that_cannot_be_used_is_a_400_and_changes_nothing(
+        alpha, alpha_admin, courses, raw, field, error_code):
+    before = row_counts()
+    assert_refused(send(alpha_admin, alpha, ENROLLMENTS_URL, raw), 400, error_code, field)
+    assert row_counts() == before
+
+
+def test_user_ids_past_the_databases_integer_are_no_one(alpha, alpha_admin, courses):
+    before = row_counts()
+    response = send(alpha_admin, alpha, ENROLLMENTS_URL, json.dumps(enroll_body(
+        identifiers=[2**63 - 1, 2**31, "9" * 19, "9" * 40])))
+    assert response.status_code == 200, response.content[:500]
+    assert all(result.get("invalidIdentifier") for result in response.json()["courses"][INTRO]["results"])
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=rot13", "application/x-www-form-urlencoded",
+                                          "text/csv"])
+def test_an_enrollment_body_that_is_no_utf_8_json_is_a_415(alpha, alpha_admin, courses, content_type):
+    before = row_counts()
+    response = send(alpha_admin, alpha, ENROLLMENTS_URL, json.dumps(enroll_body()).encode(), content_type)
+    assert_refused(response, 415, "unsupported-media-type")
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("key", ["\xff\xfe", "a" * 256], ids=["not ASCII", "256 characters"])
+def test_a_malformed_idempotency_key_on_an_enrollment_call_is_a_400_naming_it(alpha, alpha_admin, courses, key):
+    before = row_counts()
+    response = send(alpha_admin, alpha, ENROLLMENTS_URL, json.dumps(enroll_body()), HTTP_IDEMPOTENCY_KEY=key)
+    assert_refused(response, 400, "validation-error", "Idempotency-Key")
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("url,query,field", [
+    (COURSES_URL, "page=-1", "page"),
+    (COURSES_URL, "page=abc", "page"),
+    (COURSES_URL, "page_size=1e3", "page_size"),
+    (COURSES_URL, "org=%00", "org"),
+    (COURSES_URL, "display_name=" + "d" * 256, "display_name"),
+    (ENROLLMENTS_URL, "page=0", "page"),
+    (ENROLLMENTS_URL, "user_id=1e9999", "user_id"),
+    (ENROLLMENTS_URL, "user_id=99999999999999999999", "user_id"),
+    (ENROLLMENTS_URL, "is_active=maybe", "is_active"),
+    (ENROLLMENTS_URL, "course_id=%00", "course_id"),
+    (ENROLLMENTS_URL, "course_id=course-v1:", "course_id"),
+    (ENROLLMENTS_URL, "username=" + "u" * 256, "username"),
+], ids=lambda value: value[:24])
+def test_a_hostile_query_parameter_is_a_400_naming_it(alpha, alpha_admin, courses, url, query, field):
+    response = send(alpha_admin, alpha, f"{url}?{query}", method="GET")
+    body = assert_refused(response, 400, "validation-error", field)
+    assert list(body["field_errors"]) == [field]
+
+
+@pytest.mark.parametrize("url,query,count", [
+    (COURSES_URL, "page_size=" + "1" * 31, 1),  # capped at 500
+    (COURSES_URL, "display_name=%25", 0),
+    (ENROLLMENTS_URL, f"user_id={2**63 - 1}", 0),
+    (ENROLLMENTS_URL, f"user_id={2**31}", 0),
+    (ENROLLMENTS_URL, f"course_id={quote(BETA_INTRO)}", 0),
+])
+def test_well_formed_odd_queries_answer_a_page(alpha, alpha_admin, courses, url, query, count):
+    response = send(alpha_admin, alpha, f"{url}?{query}", method="GET")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json", response.content[:500]
+    assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize("url", [COURSES_URL, ENROLLMENTS_URL])
+def test_a_page_past_the_last_is_a_json_404(alpha, alpha_admin, courses, url):
+    assert_refused(send(alpha_admin, alpha, f"{url}?page={'9' * 30}", method="GET"), 404, "not-found")
+
+
+@pytest.mark.parametrize("segment,error_code", [
+    ("%00", "course-not-found"),
+    ("x" * 5000, "course-not-found"),
+    ("%C3%A9", "course-not-found"),
+    ("%ED%A0%80", "course-not-found"),
+    ("course-v1:", "course-not-found"),
+    (f"{INTRO}%00", "course-not-found"),
+    (quote(BETA_INTRO, safe=""), "course-not-found"),
+    ("course-v1:alpha%2FIntro%2F2026", "not-found"),
+    (f"{INTRO}%2F", "not-found"),
+], ids=lambda value: value[:24])
+def test_a_course_path_that_names_no_course_of_the_site_is_a_json_404(alpha, alpha_admin, courses, segment,
+                                                                      error_code):
+    assert_refused(send(alpha_admin, alpha, f"{COURSES_URL}{segment}/", method="GET"), 404, error_code)
+
+
+@pytest.mark.parametrize("method,path", [("POST", COURSES_URL), ("DELETE", COURSES_URL),
+                                         ("POST", f"{COURSES_URL}{INTRO}/"), ("PUT", f"{COURSES_URL}{INTRO}/"),
+                                         ("DELETE", ENROLLMENTS_URL), ("PATCH", ENROLLMENTS_URL)])
+def test_another_method_on_the_courses_and_enrollments_is_a_json_405(alpha, alpha_admin, courses, method, path):
+    before = row_counts()
+    assert_refused(send(alpha_admin, alpha, path, json.dumps(enroll_body()), method=method), 405,
+                   "method-not-allowed")
+    assert row_counts() == before
+
+
+def test_an_accept_header_without_json_on_a_list_is_a_json_406(alpha, alpha_admin, courses):
+    assert_refused(send(alpha_admin, alpha, COURSES_URL, method="GET", HTTP_ACCEPT="text/html"), 406,
+                   "not-acceptable")
+
+
+@pytest.mark.parametrize("body,field,error_code", [
+    ({"courses": [BETA_INTRO]}, "courses", "invalid-course-ids"),
+    ({"courses": ["course-v1:"]}, "courses", "invalid-course-ids"),
+    ({"courses": [INTRO + "\x00"]}, "courses", "validation-error"),
+    ({"courses": [INTRO] * 21}, "courses", "validation-error"),
+    ({"courses": [INTRO], "mode": "m" * 101}, "mode", "validation-error"),
+    ({"courses": [INTRO], "mode": "honor"}, "mode", "validation-error"),
+], ids=["another site's", "no key", "NUL", "21 courses", "101-character mode", "no mode of the course"])
+def test_a_registration_with_hostile_courses_is_a_400_naming_them_and_registers_no_one(
+        alpha, alpha_admin, courses, body, field, error_code):
+    before = row_counts()
+    assert_refused(send(alpha_admin, alpha, REGISTRATIONS_URL, json.dumps(learner_body(**body))), 400, error_code,
+                   field)
+    assert row_counts() == before

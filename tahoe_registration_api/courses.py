@@ -16,6 +16,7 @@ from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidCourseIds, InvalidRegistration
 from tahoe_registration_api.learner_input import parse_course_key
 
+
 def course_key(text):
     """Return the ``CourseKey`` of a canonical course key string."""
     return CourseKey.from_string(text)

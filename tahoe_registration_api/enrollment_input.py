@@ -21,6 +21,7 @@ ID_MAX = 2**63 - 1
 BOOLEANS = {"true": True, "false": False}
 _SPLIT = re.compile(r"[\n\r\s,]+")  # as the platform's bulk enroll splits its lists
 LISTED = 10  # refused items named in one message
+USER_MESSAGE = "Some of the enrollment details are not valid."
 
 
 def parse_enrollment_request(data, limit, setting="TAHOE_REGISTRATION_API_ENROLL_MAX"):
@@ -32,7 +33,8 @@ def parse_enrollment_request(data, limit, setting="TAHOE_REGISTRATION_API_ENROLL
     that does not parse.
     """
     if not isinstance(data, Mapping):
-        raise InvalidRegistration(field_errors={"non_field_errors": "The body must be a JSON object."})
+        raise InvalidRegistration("The body is not a JSON object.", user_message=USER_MESSAGE,
+                                  field_errors={"non_field_errors": "The body must be a JSON object."})
     errors, values = {}, {}
     for name, read in (("action", _action), ("identifiers", _identifiers), ("courses", _courses),
                        ("auto_enroll", _boolean), ("email_learners", _boolean), ("mode", _mode)):
@@ -42,7 +44,8 @@ def parse_enrollment_request(data, limit, setting="TAHOE_REGISTRATION_API_ENROLL
         except ValueError as exc:
             errors[name] = str(exc)
     if errors:
-        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
+        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors,
+                                  user_message=USER_MESSAGE)
     size = len(values["identifiers"]) * len(values["courses"])
     if size > limit:
         message = (f"Names {len(values['identifiers'])} identifiers in {len(values['courses'])} courses "
@@ -58,7 +61,7 @@ def parse_enrollment_request(data, limit, setting="TAHOE_REGISTRATION_API_ENROLL
 
 
 def _action(value):
-    """``enroll`` or ``unenroll``."""
+    """Return the action: ``enroll`` or ``unenroll``."""
     if value not in ACTIONS:
         raise ValueError('Required: "enroll" or "unenroll".')
     return value
@@ -107,7 +110,7 @@ def _identifier_problem(item):
 
 
 def _identifiers(value):
-    """The learners: user ids, usernames or emails."""
+    """Return the learners: user ids, usernames or emails."""
     items = _list(value, "user ids, usernames or emails")
     if message := _refused(items, _identifier_problem):
         raise ValueError(message)
@@ -115,7 +118,7 @@ def _identifiers(value):
 
 
 def _courses(value):
-    """The course keys, as given (parsed later: one that does not parse is named by ``invalid-course-ids``)."""
+    """Return the course keys, as given (parsed later: one that does not parse is named by ``invalid-course-ids``)."""
     items = _list(value, "course keys")
     if message := _refused(items, lambda item: "is not a string" if not isinstance(item, str)
                            else _text_problem(item, COURSE_KEY_MAX_LENGTH)):
@@ -124,7 +127,7 @@ def _courses(value):
 
 
 def _boolean(value):
-    """False when absent or null; JSON true/false or "true"/"false" in any letter case."""
+    """Return False when absent or null; JSON true/false or "true"/"false" in any letter case."""
     if value is None or isinstance(value, bool):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in BOOLEANS:
@@ -133,7 +136,7 @@ def _boolean(value):
 
 
 def _mode(value):
-    """None (the course's default), or a mode's slug."""
+    """Return None (the course's default), or a mode's slug."""
     if value is None:
         return None
     if not isinstance(value, str):

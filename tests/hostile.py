@@ -3,7 +3,9 @@
 from django.conf import settings as django_settings
 from django.test import Client, TestCase
 
-from tahoe_registration_api.models import IdempotencyRecord, RegistrationJob, RegistrationJobRow
+from devlms.management.commands.devlms_seed import seed_courses
+from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, ManualEnrollmentRecord
+from tahoe_registration_api.models import IdempotencyRecord, OutboxMessage, RegistrationJob, RegistrationJobRow
 from tests.rows import row_counts
 
 V1 = "/tahoe/api/v1/"
@@ -11,7 +13,17 @@ SINGLE = f"{V1}registrations/"
 SINGLE_V2 = "/tahoe/api/v2/registrations/"
 BULK = f"{V1}registrations/bulk/"
 JOBS = f"{V1}registration-jobs/"
-JSON_ENDPOINTS = (SINGLE, SINGLE_V2, BULK, JOBS)
+COURSES = f"{V1}courses/"
+ENROLLMENTS = f"{V1}enrollments/"
+JSON_ENDPOINTS = (SINGLE, SINGLE_V2, BULK, JOBS)  # every endpoint reading learners from a JSON body
+JSON_BODY_ENDPOINTS = (*JSON_ENDPOINTS, ENROLLMENTS)  # every endpoint reading a JSON body
+LISTS = (COURSES, ENROLLMENTS)  # every paginated list (GET, with query parameters)
+INTRO, DATA = "course-v1:alpha+Intro+2026", "course-v1:alpha+Data+2026"  # alpha's seeded courses
+BETA_INTRO = "course-v1:beta+Intro+2026"
+COURSE = f"{COURSES}{INTRO}/"  # one course's URL
+# The methods each endpoint answers (OPTIONS aside: DRF answers it on every view); any other is a 405.
+ALLOWED_METHODS = {SINGLE: {"POST"}, SINGLE_V2: {"POST"}, BULK: {"POST"}, JOBS: {"POST"}, COURSES: {"GET", "HEAD"},
+                   COURSE: {"GET", "HEAD"}, ENROLLMENTS: {"GET", "HEAD", "POST"}}
 TOKEN_PAGE = "/tahoe/api/token/"
 TOKEN_CHANGES = tuple(f"{TOKEN_PAGE}{change}/" for change in ("create", "rotate", "revoke"))
 CSRF = "h" * 32
@@ -23,13 +35,41 @@ def resend_url(user_id, version="v1"):
     return f"/tahoe/api/{version}/registrations/{user_id}/resend/"
 
 
+def course_url(course_id):
+    """The URL of one course (any text, put in the path as it is)."""
+    return f"{COURSES}{course_id}/"
+
+
+def enrollment_body(**overrides):
+    """A valid enrollment call: enroll an address of nobody (a pre-enrollment) in alpha's Intro course."""
+    body = {"action": "enroll", "identifiers": ["dee@example.com"], "courses": [INTRO]}
+    body.update(overrides)
+    return body
+
+
+def seed_both(alpha, beta):
+    """Seed each site's two courses (audit and verified modes); return alpha's keys and beta's."""
+    return seed_courses(alpha.organization), seed_courses(beta.organization)
+
+
 def written():
-    """Count every row a call can write: users and what comes with them, jobs, job rows, idempotency records."""
+    """
+    Count every row a call can write.
+
+    Users and what comes with them, jobs, job rows, idempotency records, emails owed, and
+    enrollments, pre-enrollments and the platform's records of manual enrollments (their state is
+    compared too: an unenrollment changes a row without adding one).
+    """
     return {
         **row_counts(),
         "jobs": RegistrationJob.objects.count(),
         "job_rows": RegistrationJobRow.objects.count(),
         "idempotency_records": IdempotencyRecord.objects.count(),
+        "enrollments": sorted(CourseEnrollment.objects.values_list("user_id", "course_id", "mode", "is_active")),
+        "enrollments_allowed": sorted(CourseEnrollmentAllowed.objects.values_list("email", "course_id",
+                                                                                  "auto_enroll")),
+        "manual_enrollment_records": ManualEnrollmentRecord.objects.count(),
+        "outbox_messages": OutboxMessage.objects.count(),
     }
 
 

@@ -1,4 +1,4 @@
-"""Who may register whom: every (credential kind x caller role x site) cell answers as expected."""
+"""Who may call what: every (endpoint x credential kind x caller role x site) cell answers as expected."""
 
 import itertools
 from datetime import timedelta
@@ -14,7 +14,11 @@ from edx_rest_framework_extensions.auth.jwt.tests.utils import (
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
-from tests.access_matrix import CREDENTIALS, ROLES, SITES, expected_status
+from devlms import fake_platform
+from devlms.management.commands.devlms_seed import seed_courses
+from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, SiteConfiguration
+from tahoe_registration_api import edxapp
+from tests.access_matrix import CREDENTIALS, ENDPOINTS, ROLES, SITES, expected_status
 from tests.conftest import Caller, learner_body
 
 CSRF = "a" * 32
@@ -65,23 +69,89 @@ def client_for(credential, user):
 CELLS = list(itertools.product(CREDENTIALS, ROLES, SITES))
 
 
+# The keys of a 200's body, per endpoint.
+ANSWERS = {
+    "register": {"user_id"},
+    "list courses": {"count", "next", "previous", "results"},
+    "get a course": {"id", "display_name", "org", "number", "start", "end", "enrollment_start", "enrollment_end",
+                     "modes"},
+    "list enrollments": {"count", "next", "previous", "results"},
+    "enroll": {"action", "auto_enroll", "email_students", "email_learners", "mode", "courses"},
+}
+
+
+def call(client, endpoint, site, host):
+    """Call ``endpoint`` on ``site`` (its short name) at ``host``: a registration, a read or an enrollment."""
+    method, path = ENDPOINTS[endpoint]
+    path = path.format(site=site)
+    if endpoint == "register":
+        return client.post(path, learner_body(), format="json", HTTP_HOST=host)
+    if endpoint == "enroll":
+        body = {"action": "enroll", "identifiers": ["dee@example.com"], "courses": [f"course-v1:{site}+Intro+2026"]}
+        return client.post(path, body, format="json", HTTP_HOST=host)
+    return client.generic(method, path, HTTP_HOST=host)
+
+
+@pytest.fixture
+def courses(alpha, beta):
+    """Each site's two courses."""
+    return seed_courses(alpha.organization), seed_courses(beta.organization)
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
 @pytest.mark.parametrize("staff_allowed", [False, True])
 @pytest.mark.parametrize("credential,role,site", CELLS)
-def test_access_matrix(cast, alpha, beta, settings, credential, role, site, staff_allowed):
+def test_access_matrix(cast, alpha, beta, courses, settings, monkeypatch, credential, role, site, staff_allowed,
+                       endpoint):
     settings.TAHOE_REGISTRATION_API_ALLOW_STAFF = staff_allowed
-    if credential == "OAuth2 bearer":
+    if credential == "OAuth2 bearer" and endpoint == "register":
         settings.TAHOE_REGISTRATION_API_ADAPTER = REAL_ADAPTER
+    elif credential == "OAuth2 bearer":  # the platform's bearer tokens, the development LMS's courses
+        monkeypatch.setattr(fake_platform, "bearer_authentication", edxapp.bearer_authentication)
     client = client_for(credential, cast[role])
     host = {"alpha": alpha, "beta": beta}[site].domain
-    response = client.post("/tahoe/api/v1/registrations/", learner_body(), format="json", HTTP_HOST=host)
-    assert response.status_code == expected_status(credential, role, site, staff_allowed), response.content
+    response = call(client, endpoint, site, host)
+    expected = expected_status(credential, role, site, staff_allowed, ENDPOINTS[endpoint][0])
+    assert response.status_code == expected, response.content
     body = response.json()
     if response.status_code == 200:
-        assert body.keys() == {"user_id"}
+        assert body.keys() == ANSWERS[endpoint]
     else:
         assert body["error_code"] and body["user_message"]
+        assert not CourseEnrollmentAllowed.objects.exists()  # a refused enrollment call changed nothing
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Token"
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("switched_off", ["globally", "for the site"])
+def test_the_api_switched_off_is_a_403_on_every_endpoint(cast, alpha, beta, courses, settings, endpoint,
+                                                         switched_off):
+    if switched_off == "globally":
+        settings.TAHOE_REGISTRATION_API_ENABLED = False
+    else:
+        SiteConfiguration.objects.update_or_create(site=alpha.site, defaults={
+            "enabled": True, "site_values": {"TAHOE_REGISTRATION_API_ENABLED": False}})
+    response = call(client_for("Token", cast["alpha admin"]), endpoint, "alpha", alpha.domain)
+    assert response.status_code == 403 and response.json()["error_code"] == "registration-api-disabled"
+    assert not CourseEnrollment.objects.exists() and not CourseEnrollmentAllowed.objects.exists()
+    assert call(client_for("Token", cast["beta admin"]), endpoint, "beta", beta.domain).status_code == (
+        403 if switched_off == "globally" else 200)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_another_sites_course_is_no_course_of_its_admin(cast, alpha, beta, courses, method):
+    """An admin of alpha, on alpha, naming beta's course (one course, an enrollment): no site's, never a change."""
+    client = client_for("Token", cast["alpha admin"])
+    if method == "GET":
+        response = client.get("/tahoe/api/v1/courses/course-v1:beta+Intro+2026/", HTTP_HOST=alpha.domain)
+        assert response.status_code == 404 and response.json()["error_code"] == "course-not-found"
+    else:
+        response = client.post("/tahoe/api/v1/enrollments/", {
+            "action": "enroll", "identifiers": ["beta_admin"], "courses": ["course-v1:beta+Intro+2026"]},
+            format="json", HTTP_HOST=alpha.domain)
+        assert response.status_code == 400 and response.json()["error_code"] == "invalid-course-ids"
+    assert not CourseEnrollment.objects.exists() and not CourseEnrollmentAllowed.objects.exists()
 
 
 @pytest.mark.parametrize("header", [

@@ -311,8 +311,7 @@ def test_a_bulk_learner_and_a_job_row_may_name_courses(alpha, alpha_admin, cours
         ("auserton", INTRO), ("bee", DATA), ("bee", INTRO)]
 
 
-def test_a_jobs_courses_column_enrolls_each_learner_and_refuses_a_row_naming_another_sites(alpha, alpha_admin,
-                                                                                            courses):
+def test_a_jobs_courses_column_enrolls_each_learner_and_refuses_another_sites(alpha, alpha_admin, courses):
     response = post_csv(alpha_admin, alpha, csv_of(
         "username,email,name,courses,mode",
         f"ada,ada@example.com,Ada Lovelace,{INTRO};{DATA},verified",

@@ -2,8 +2,9 @@
 Hostile input never breaks an endpoint: every answer is JSON, a success or a 4xx error object, never a 5xx.
 
 The single endpoint first, then every endpoint (v1 and v2 registrations, bulk, jobs with JSON and
-CSV bodies, resend, a job's status and results, the token page) with lone surrogates, control
-characters, deep nesting, odd charsets, odd headers and huge fields; a refused call writes nothing.
+CSV bodies, resend, a job's status and results, the courses, a course, the enrollments and an
+enrollment call, the token page) with lone surrogates, control characters, deep nesting, odd
+charsets, odd headers, odd query parameters and paths, and huge fields; a refused call writes nothing.
 """
 
 import io
@@ -20,11 +21,19 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from tahoe_sites.models import UserOrganizationMapping
 
+from tahoe_registration_api.learner_input import parse_course_key
 from tests.conftest import learner_body, make_user
 from tests.hostile import (
+    BETA_INTRO,
+    COURSE,
+    COURSES,
     CSRF,
+    DATA,
+    ENROLLMENTS,
+    INTRO,
     JOBS,
-    JSON_ENDPOINTS,
+    JSON_BODY_ENDPOINTS,
+    LISTS,
     SINGLE,
     SINGLE_V2,
     TOKEN_CHANGES,
@@ -32,7 +41,9 @@ from tests.hostile import (
     assert_json_answer,
     assert_refused,
     browser,
+    course_url,
     resend_url,
+    seed_both,
     send,
     written,
 )
@@ -166,7 +177,7 @@ hostile_bodies = st.one_of(
     st.fixed_dictionaries({"learners": st.lists(learner_fields, min_size=1, max_size=3)}),
     hostile_value,
 )
-POST_ENDPOINTS = [*JSON_ENDPOINTS, resend_url(1), resend_url(1, "v2")]
+POST_ENDPOINTS = [*JSON_BODY_ENDPOINTS, resend_url(1), resend_url(1, "v2")]
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "post"]
 latin_1_text = st.text(alphabet=st.characters(max_codepoint=0xFF), max_size=300)
 
@@ -188,7 +199,7 @@ def site_admin(site):
 
 
 @EVERY_ENDPOINT
-@given(endpoint=st.sampled_from(JSON_ENDPOINTS), body=hostile_bodies)
+@given(endpoint=st.sampled_from(JSON_BODY_ENDPOINTS), body=hostile_bodies)
 def test_a_json_body_with_a_lone_surrogate_anywhere_is_refused_before_anything_runs(
         alpha, alpha_admin, endpoint, body):
     before = written()
@@ -203,7 +214,8 @@ def test_a_json_body_with_a_lone_surrogate_anywhere_is_refused_before_anything_r
 
 
 @EVERY_ENDPOINT
-@given(endpoint=st.sampled_from(JSON_ENDPOINTS), depth=st.integers(min_value=1, max_value=3000),
+@given(endpoint=st.sampled_from(JSON_BODY_ENDPOINTS),
+       depth=st.integers(min_value=1, max_value=3000),
        where=st.sampled_from(["body", "learners", "a learner's field"]))
 def test_a_json_body_nested_deeper_than_32_levels_is_refused(alpha, alpha_admin, endpoint, depth, where):
     nested = "[" * depth + "]" * depth
@@ -342,7 +354,8 @@ def test_any_path_segment_is_a_json_404(alpha, alpha_admin, segment, template):
 
 
 @EVERY_ENDPOINT
-@given(endpoint=st.sampled_from(POST_ENDPOINTS + [f"{JOBS}{uuid.uuid4()}/", f"{JOBS}{uuid.uuid4()}/results/"]),
+@given(endpoint=st.sampled_from(POST_ENDPOINTS + [f"{JOBS}{uuid.uuid4()}/", f"{JOBS}{uuid.uuid4()}/results/",
+                                                  COURSES, COURSE]),
        method=st.sampled_from(METHODS), accept=st.none() | latin_1_text, key=st.none() | latin_1_text,
        request_id=st.none() | latin_1_text)
 def test_any_method_and_headers(alpha, alpha_admin, endpoint, method, accept, key, request_id):
@@ -404,3 +417,129 @@ def test_the_token_page_with_any_post(alpha, path, media_type, charset, csrf, ex
         assert response.status_code == 405
     else:
         assert (response.status_code == 415) == (charset is not None and not reads(media_type, charset))
+
+
+# The site's courses and its enrollments ---------------------------------------------------------
+
+@pytest.fixture
+def courses(alpha, beta):
+    """Each site's two courses; a learner of alpha (ada) and one of beta (stranger)."""
+    make_user("ada", alpha)
+    make_user("stranger", beta)
+    return seed_both(alpha, beta)
+
+
+identifiers = st.one_of(
+    st.sampled_from(["ada", "ADA", "ada@example.com", " ada ", "dee@example.com", "stranger", "stranger@example.com",
+                     "nobody", "0", "1", "9" * 19, "9" * 40, "a@b", "@", "ada,dee@example.com"]),
+    st.integers(), hostile_text, hostile_value,
+)
+course_keys = st.one_of(
+    st.sampled_from([INTRO, DATA, BETA_INTRO, "course-v1:alpha+Nope+2026", "course-v1:", "not a key", INTRO.upper(),
+                     f" {INTRO} ", f"{INTRO};{DATA}", "alpha/Intro/2026", "c" * 300]),
+    hostile_text, hostile_value,
+)
+enrollment_bodies = st.one_of(
+    st.fixed_dictionaries({
+        "action": st.sampled_from(["enroll", "unenroll"]) | hostile_value,
+        "identifiers": st.lists(identifiers, max_size=4) | identifiers,
+        "courses": st.lists(course_keys, max_size=3) | course_keys,
+    }, optional={
+        "auto_enroll": st.booleans() | hostile_value,
+        "email_learners": st.booleans() | hostile_value,
+        "email_students": st.booleans() | hostile_value,
+        "mode": st.sampled_from([None, "audit", "verified", "honor"]) | hostile_value,
+        "learners": hostile_value,
+    }),
+    st.dictionaries(st.sampled_from(["action", "identifiers", "courses", "mode"]) | hostile_text, hostile_value,
+                    max_size=6),
+    hostile_value,
+)
+RESULT_SHAPES = ({"identifier", "before", "after"}, {"identifier", "invalidIdentifier"}, {"identifier", "error"})
+STATE = {"user", "enrollment", "allowed", "auto_enroll"}
+
+
+def assert_enrollment_answer(answer, dry_run):
+    """Assert the shape of an enrollment call's 200: the platform's bulk enroll API's, plus the API's own keys."""
+    assert set(answer) == {"action", "auto_enroll", "email_students", "email_learners", "mode", "courses"} | (
+        {"dry_run"} if dry_run else set())
+    for key, course in answer["courses"].items():
+        assert key in (INTRO, DATA) and set(course) == {"action", "auto_enroll", "results"}
+        for result in course["results"]:
+            assert set(result) in RESULT_SHAPES, result
+            if "before" in result:
+                assert set(result["before"]) == set(result["after"]) == STATE
+
+
+@EVERY_ENDPOINT
+@given(body=enrollment_bodies, query=st.sampled_from(["", "?dry_run=true", "?dry_run=0", "?dry_run=maybe"]),
+       key=st.none() | st.sampled_from(["cohort-1", "cohort-2"]))
+def test_any_enrollment_body(alpha, alpha_admin, courses, body, query, key):
+    before = written()
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = send(alpha_admin, alpha, "POST", f"{ENROLLMENTS}{query}", json.dumps(body), **extra)
+    answer = assert_json_answer(response, before, succeeded=(200,), kept_for_key=key is not None)
+    assert response.status_code in (200, 400, 413, 422), response.status_code
+    if response.status_code == 200 and response.get("Idempotent-Replayed") != "true":
+        assert_enrollment_answer(answer, dry_run=query == "?dry_run=true")
+        if query == "?dry_run=true":
+            assert written() == before
+    elif response.status_code == 400:
+        assert answer["field_errors"], answer
+
+
+query_names = st.sampled_from(["page", "page_size", "org", "number", "display_name", "course_id", "user_id",
+                               "username", "is_active", "dry_run"]) | st.text(max_size=5)
+query_values = st.one_of(
+    st.binary(max_size=30),
+    st.sampled_from([b"-1", b"0", b"1", b"2", b"abc", b"last", b"1e9999", b"99999999999999999999", b"\x00", b"maybe",
+                     b"true", b"FALSE", b"9" * 400, b"\xd9\xa1", INTRO.encode(), BETA_INTRO.encode(), b"alpha", b"ada",
+                     b"%", b"_", b""]),
+    st.integers(min_value=-10**30, max_value=10**30).map(lambda number: str(number).encode()),
+)
+
+
+@EVERY_ENDPOINT
+@given(url=st.sampled_from(LISTS), params=st.lists(st.tuples(query_names, query_values), max_size=4))
+def test_any_query_on_the_lists(alpha, alpha_admin, courses, url, params):
+    query = "&".join(f"{quote(name, safe='')}={quote_from_bytes(value, safe='')}" for name, value in params)
+    before = written()
+    response = send(alpha_admin, alpha, "GET", url, QUERY_STRING=query)
+    answer = assert_json_answer(response, before, succeeded=(200,))
+    assert response.status_code in (200, 400, 404), response.status_code
+    if response.status_code == 200:
+        assert set(answer) == {"count", "next", "previous", "results"}
+    elif response.status_code == 400:
+        assert answer["field_errors"] and set(answer["field_errors"]) <= {name for name, _ in params}, answer
+    else:
+        assert answer["error_code"] == "not-found" and "page" in {name for name, _ in params}, answer
+
+
+@EVERY_ENDPOINT
+@given(segment=st.one_of(
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=300),
+    st.sampled_from([INTRO, DATA, BETA_INTRO, "course-v1:", INTRO.upper(), f"{INTRO}\x00", f" {INTRO}", "x" * 6000,
+                     "course-v1:alpha/Intro/2026", f"{INTRO}/", "..", "%2F"]),
+    st.builds("{}{}{}".format, st.sampled_from(["course-v1:", "course-v1:alpha+", ""]),
+              st.text(max_size=20).filter(lambda text: not re.search("[\ud800-\udfff]", text)),
+              st.sampled_from(["", "+2026", "+Intro+2026"])),
+))
+def test_any_course_path_segment(alpha, alpha_admin, courses, segment):
+    before = written()
+    response = send(alpha_admin, alpha, "GET", course_url(quote(segment, safe="")))
+    answer = assert_json_answer(response, before, succeeded=(200,))
+    if "/" in segment or not segment:  # an escaped slash is a slash to the URL resolver: no route
+        assert_refused(response, 404, "not-found")
+    elif parse_course_key(segment) in (INTRO, DATA):
+        assert response.status_code == 200 and answer["id"] == parse_course_key(segment)
+    else:
+        assert_refused(response, 404, "course-not-found")
+
+
+@EVERY_ENDPOINT
+@given(segment=st.binary(min_size=1, max_size=60))
+def test_any_bytes_in_a_course_path_are_a_json_answer(alpha, alpha_admin, courses, segment):
+    before = written()
+    response = send(alpha_admin, alpha, "GET", course_url(quote_from_bytes(segment, safe="")))
+    assert_json_answer(response, before, succeeded=(200,))
+    assert response.status_code in (200, 404)

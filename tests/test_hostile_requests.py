@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -18,16 +19,27 @@ from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES, AsciiJso
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
 from tests.conftest import learner_body, make_user
 from tests.hostile import (
+    ALLOWED_METHODS,
+    BETA_INTRO,
     BULK,
+    COURSE,
+    COURSES,
     CSRF,
+    DATA,
+    ENROLLMENTS,
+    INTRO,
     JOBS,
-    JSON_ENDPOINTS,
+    JSON_BODY_ENDPOINTS,
     SINGLE,
     SINGLE_V2,
     TOKEN_PAGE,
+    assert_json_answer,
     assert_refused,
     browser,
+    course_url,
+    enrollment_body,
     resend_url,
+    seed_both,
     send,
     written,
 )
@@ -67,7 +79,7 @@ def test_a_bulk_call_whose_ref_holds_a_lone_surrogate_is_a_400_naming_it_and_reg
         assert written() == before
 
 
-@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+@pytest.mark.parametrize("endpoint", JSON_BODY_ENDPOINTS)
 @pytest.mark.parametrize("field", ["username", "name", "password", "language"])
 def test_a_lone_surrogate_in_a_field_of_any_json_endpoint_is_a_400_naming_it(alpha, alpha_admin, endpoint, field):
     learner = json.dumps({**learner_body(), field: "x"})[1:-1].replace('"x"', f'"x{LONE_SURROGATE}"')
@@ -91,9 +103,13 @@ def test_a_surrogate_pair_is_text(alpha, alpha_admin):
 
 # 1b. Answers always render ---------------------------------------------------------------------
 
+API_VIEWS = {"RegistrationView", "RegistrationV2View", "ResendView", "BulkRegistrationView", "JobsView", "JobView",
+             "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView"}
+
+
 def test_every_api_view_answers_through_the_ascii_json_renderer_and_reads_json_through_the_plugins_parser():
     views = {view.view_class for view in plugin_views() if hasattr(view, "view_class")}
-    assert len(views) == 7
+    assert {view.__name__ for view in views} == API_VIEWS  # a new view is added here once it is checked below
     for view in views:
         assert view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,)
         assert not any(isinstance(parser, JSONParser) and not isinstance(parser, JsonBodyParser)
@@ -122,7 +138,7 @@ def test_an_answer_holding_a_lone_surrogate_still_renders_after_its_commit_and_w
 
 # 2. Deep nesting -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("endpoint", JSON_ENDPOINTS)
+@pytest.mark.parametrize("endpoint", JSON_BODY_ENDPOINTS)
 def test_a_body_nested_2000_levels_deep_is_a_400_saying_so(alpha, alpha_admin, endpoint):
     before = written()
     response = send(alpha_admin, alpha, "POST", endpoint, '{"learners": %s}' % ("[" * 2000 + "]" * 2000))
@@ -300,7 +316,7 @@ def test_an_accept_header_without_json_is_a_json_406(alpha, alpha_admin, accept)
     assert_refused(response, 406, "not-acceptable")
 
 
-@pytest.mark.parametrize("endpoint", [SINGLE, BULK])
+@pytest.mark.parametrize("endpoint", [SINGLE, BULK, ENROLLMENTS])  # named alone, whatever the body holds
 @pytest.mark.parametrize("key", ["\x00", "\xff\xfe", "é", "k\r\n", "a" * 256, ""])
 def test_a_malformed_idempotency_key_is_a_400_naming_it(alpha, alpha_admin, endpoint, key):
     body = body_for(endpoint, json.dumps(learner_body())[1:-1])
@@ -317,10 +333,15 @@ def test_an_x_request_id_that_is_no_plain_token_is_replaced(alpha, alpha_admin, 
     assert response["X-Request-ID"] != request_id and len(response["X-Request-ID"]) == 32
 
 
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"])
-@pytest.mark.parametrize("endpoint", [*JSON_ENDPOINTS, resend_url(1)])
+@pytest.mark.parametrize("endpoint,method", [
+    (endpoint, method) for endpoint in [*JSON_BODY_ENDPOINTS, resend_url(1), COURSES, COURSE]
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"]
+    if method not in ALLOWED_METHODS.get(endpoint, {"POST"})])
 def test_another_method_is_a_json_405(alpha, alpha_admin, endpoint, method):
-    assert_refused(send(alpha_admin, alpha, method, endpoint), 405, "method-not-allowed")
+    before = written()
+    answer = assert_refused(send(alpha_admin, alpha, method, endpoint, json.dumps(enrollment_body())), 405,
+                            "method-not-allowed")
+    assert answer["field_errors"] == {} and written() == before
 
 
 @pytest.mark.parametrize("endpoint,media_type,field,code", [
@@ -383,3 +404,291 @@ def test_a_visitors_change_in_another_charset_is_a_415_page(alpha, host):  # pyl
     response = Client().generic("POST", f"{TOKEN_PAGE}rotate/", b"x", content_type="text/plain; charset=rot13",
                                 HTTP_HOST=host)
     assert response.status_code == 415
+
+
+# 9. The site's courses and its enrollments -----------------------------------------------------
+
+@pytest.fixture
+def courses(alpha, beta):
+    """Each site's two courses; a learner of alpha (ada) and one of beta (stranger)."""
+    make_user("ada", alpha)
+    make_user("stranger", beta)
+    return seed_both(alpha, beta)
+
+
+def get_list(caller, site, url, query):
+    """GET a list with a raw query string (percent-escapes as they are)."""
+    return send(caller, site, "GET", url, QUERY_STRING=query)
+
+
+@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS])
+@pytest.mark.parametrize("query,field", [
+    ("page=-1", "page"), ("page=abc", "page"), ("page=0", "page"), ("page=1.5", "page"), ("page=1e3", "page"),
+    ("page=%D9%A1", "page"), ("page=%00", "page"), ("page=" + "9" * 300, "page"), ("page=0x10", "page"),
+    ("page_size=abc", "page_size"), ("page_size=-5", "page_size"), ("page_size=0", "page_size"),
+    ("page_size=1e3", "page_size"), ("page_size=%EF%BC%95", "page_size"), ("page_size=" + "9" * 5000, "page_size"),
+], ids=lambda value: value[:24] if isinstance(value, str) else value)
+def test_a_page_or_page_size_that_is_no_whole_number_is_a_400_naming_it(alpha, alpha_admin, courses, url, query,
+                                                                        field):
+    answer = assert_refused(get_list(alpha_admin, alpha, url, query), 400, "validation-error", field)
+    assert answer["developer_message"] == f"Invalid query parameter: {field}."
+    assert list(answer["field_errors"]) == [field]
+
+
+@pytest.mark.parametrize("url,query,field", [
+    (ENROLLMENTS, "user_id=1e9999", "user_id"),
+    (ENROLLMENTS, "user_id=99999999999999999999", "user_id"),
+    (ENROLLMENTS, "user_id=-1", "user_id"),
+    (ENROLLMENTS, "user_id=0", "user_id"),
+    (ENROLLMENTS, "user_id=%D9%A1", "user_id"),  # an Arabic-Indic one: a digit to Python, not to a database
+    (ENROLLMENTS, "user_id=1%00", "user_id"),
+    (ENROLLMENTS, "is_active=maybe", "is_active"),
+    (ENROLLMENTS, "is_active=%00", "is_active"),
+    (ENROLLMENTS, "course_id=%00", "course_id"),
+    (ENROLLMENTS, f"course_id={quote(INTRO)}%00", "course_id"),
+    (ENROLLMENTS, "course_id=" + "c" * 256, "course_id"),
+    (ENROLLMENTS, "course_id=course-v1:", "course_id"),
+    (ENROLLMENTS, "course_id=not%20a%20key", "course_id"),
+    (ENROLLMENTS, "username=" + "u" * 256, "username"),
+    (ENROLLMENTS, "username=a%0Ab", "username"),
+    (COURSES, "org=%00", "org"),
+    (COURSES, "number=" + "n" * 256, "number"),
+    (COURSES, "display_name=a%1Bb", "display_name"),
+    (COURSES, "display_name=" + "d" * 5000, "display_name"),
+], ids=lambda value: value[:24] if isinstance(value, str) else value)
+def test_a_hostile_filter_is_a_400_naming_it(alpha, alpha_admin, courses, url, query, field):
+    answer = assert_refused(get_list(alpha_admin, alpha, url, query), 400, "validation-error", field)
+    assert list(answer["field_errors"]) == [field]
+
+
+@pytest.mark.parametrize("url,query,count", [
+    (COURSES, "page_size=" + "1" * 31, 2),  # 10**30 and more: capped at 500
+    (COURSES, "page=last", 2),
+    (COURSES, "page=1&page=1", 2),
+    (COURSES, "page=&page_size=", 2),  # empty: absent
+    (COURSES, "display_name=%25", 0),  # "%" and "_" are text, no pattern
+    (COURSES, "display_name=_", 0),
+    (COURSES, "org=ALPHA&unknown=%00", 2),  # an unknown parameter is ignored
+    (COURSES, "number=%C3%A9", 0),
+    (ENROLLMENTS, f"user_id={2**63 - 1}", 0),
+    (ENROLLMENTS, f"user_id={2**31}", 0),
+    (ENROLLMENTS, f"course_id={quote(BETA_INTRO)}", 0),
+    (ENROLLMENTS, f"course_id={quote(INTRO)}&is_active=TRUE", 0),
+    (ENROLLMENTS, "username=%ff%fe", 0),
+    (ENROLLMENTS, "username=%25", 0),
+])
+def test_well_formed_odd_queries_answer_a_page(alpha, alpha_admin, courses, url, query, count):
+    response = get_list(alpha_admin, alpha, url, query)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS])
+@pytest.mark.parametrize("page", ["2", "3", "9" * 30])
+def test_a_page_past_the_last_is_a_json_404(alpha, alpha_admin, courses, url, page):
+    answer = assert_refused(get_list(alpha_admin, alpha, url, f"page={page}&page_size=2"), 404, "not-found")
+    assert answer["developer_message"].startswith(f"There is no page {page}")
+
+
+@pytest.mark.parametrize("segment,error_code", [
+    ("%00", "course-not-found"),
+    ("x" * 5000, "course-not-found"),
+    ("course-v1:" + "a" * 300 + "+b+c", "course-not-found"),
+    ("%C3%A9", "course-not-found"),
+    ("%ED%A0%80", "course-not-found"),  # a surrogate's UTF-8: not text
+    ("%ff", "course-not-found"),
+    ("course-v1:", "course-not-found"),
+    ("course-v1:alpha", "course-not-found"),
+    (f"{INTRO}%00", "course-not-found"),
+    (quote(BETA_INTRO, safe=""), "course-not-found"),
+    ("course-v1:ALPHA+INTRO+2026", "course-not-found"),
+    ("block-v1:alpha+Intro+2026+type@course+block@course", "course-not-found"),
+    ("..", "course-not-found"),
+    ("%20", "course-not-found"),
+    ("course-v1:alpha%2FIntro%2F2026", "not-found"),  # an encoded slash is a slash: no route
+    (f"{INTRO}%2F", "not-found"),
+    ("alpha/Intro/2026", "not-found"),
+    (f"{INTRO}/enrollments", "not-found"),
+], ids=lambda value: value[:24])
+def test_a_course_path_that_names_no_course_of_the_site_is_a_json_404(alpha, alpha_admin, courses, segment,
+                                                                      error_code):
+    answer = assert_refused(send(alpha_admin, alpha, "GET", f"{COURSES}{segment}/"), 404, error_code)
+    assert len(answer["developer_message"]) < 6000
+
+
+@pytest.mark.parametrize("segment", [INTRO, quote(INTRO, safe=""), quote(f" {DATA} ", safe="")])
+def test_a_course_by_its_key_escaped_or_not_is_found(alpha, alpha_admin, courses, segment):
+    response = send(alpha_admin, alpha, "GET", course_url(segment))
+    assert response.status_code == 200 and response.json()["id"] in (INTRO, DATA)
+
+
+@pytest.mark.parametrize("field,value,error_code", [
+    ("action", None, "validation-error"), ("action", "ENROLL", "validation-error"), ("action", 1, "validation-error"),
+    ("action", ["enroll"], "validation-error"), ("action", "enroll\x00", "validation-error"),
+    ("identifiers", None, "validation-error"), ("identifiers", [], "validation-error"),
+    ("identifiers", "", "validation-error"), ("identifiers", {"ada": 1}, "validation-error"),
+    ("identifiers", 7, "validation-error"), ("identifiers", [None], "validation-error"),
+    ("identifiers", [True], "validation-error"), ("identifiers", [1.5], "validation-error"),
+    ("identifiers", [0], "validation-error"), ("identifiers", [-1], "validation-error"),
+    ("identifiers", [2**63], "validation-error"), ("identifiers", [10**30], "validation-error"),
+    ("identifiers", [["ada"]], "validation-error"), ("identifiers", [{"id": 1}], "validation-error"),
+    ("identifiers", ["ada\x00"], "validation-error"), ("identifiers", ["\u200bada"], "validation-error"),
+    ("identifiers", [" "], "validation-error"), ("identifiers", ["x" * 255], "validation-error"),
+    ("courses", None, "validation-error"), ("courses", [], "validation-error"), ("courses", 1, "validation-error"),
+    ("courses", {INTRO: True}, "validation-error"), ("courses", [1], "validation-error"),
+    ("courses", [None], "validation-error"), ("courses", [[INTRO]], "validation-error"),
+    ("courses", [INTRO + "\x00"], "validation-error"), ("courses", ["\ufeff" + INTRO], "validation-error"),
+    ("courses", ["c" * 256], "validation-error"),
+    ("courses", ["course-v1:"], "invalid-course-ids"), ("courses", ["not a key"], "invalid-course-ids"),
+    ("courses", [INTRO, BETA_INTRO], "invalid-course-ids"), ("courses", f"{INTRO},{BETA_INTRO}", "invalid-course-ids"),
+    ("courses", ["course-v1:alpha+Nope+2026"], "invalid-course-ids"),
+    ("auto_enroll", "yes", "validation-error"), ("auto_enroll", 1, "validation-error"),
+    ("auto_enroll", [], "validation-error"), ("email_learners", "1", "validation-error"),
+    ("email_learners", {}, "validation-error"), ("email_students", 0, "validation-error"),
+    ("mode", 1, "validation-error"), ("mode", [], "validation-error"), ("mode", "", "validation-error"),
+    ("mode", "audit\x00", "validation-error"), ("mode", "m" * 101, "validation-error"),
+    ("mode", "honor", "validation-error"), ("mode", "AUDIT", "validation-error"),
+], ids=lambda value: repr(value)[:24])
+def test_a_hostile_enrollment_field_is_a_400_naming_it_and_changes_nothing(
+        alpha, alpha_admin, courses, field, value, error_code):
+    before = written()
+    body = enrollment_body(**{"identifiers": ["ada", "dee@example.com"], "courses": [INTRO, DATA], field: value})
+    response = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(body))
+    assert_refused(response, 400, error_code, "email_learners" if field == "email_students" else field)
+    assert_json_answer(response, before, succeeded=())
+
+
+@pytest.mark.parametrize("raw,field,error_code", [
+    ('{"action": "enroll", "identifiers": ["%s"], "courses": ["%s"]}' % (LONE_SURROGATE, INTRO), "identifiers[0]",
+     "malformed-request"),
+    ('{"action": "enroll", "identifiers": ["ada"], "courses": ["x%s"]}' % LONE_SURROGATE, "courses[0]",
+     "malformed-request"),
+    ('{"action": "enroll", "identifiers": ["ada"], "courses": ["%s"], "mode": "%s"}' % (INTRO, LONE_SURROGATE),
+     "mode", "malformed-request"),
+    ('{"action": "enroll", "identifiers": ["ada"], "courses": ["%s"], "%s": 1}' % (INTRO, LONE_SURROGATE),
+     "\\ud800", "malformed-request"),
+    ('{"action": "enroll", "identifiers": [1e99999], "courses": ["%s"]}' % INTRO, "identifiers", "validation-error"),
+    ('{"action": "enroll", "identifiers": [1E400], "courses": ["%s"]}' % INTRO, "identifiers", "validation-error"),
+    ('{"action": "enroll", "identifiers": [%s], "courses": ["%s"]}' % ("9" * 5000, INTRO), None,
+     "malformed-request"),
+    ('{"action": "enroll", "identifiers": [NaN], "courses": ["%s"]}' % INTRO, None, "malformed-request"),
+    ('{"action": "enroll", "identifiers": [-Infinity], "courses": ["%s"]}' % INTRO, None, "malformed-request"),
+    ('{"action": 1e99999, "identifiers": ["ada"], "courses": ["%s"]}' % INTRO, "action", "validation-error"),
+    ('{"action": "enroll", "identifiers": ["ada"], "courses": %s}' % ("[" * 40 + "]" * 40), "non_field_errors",
+     "malformed-request"),
+    ("[]", "non_field_errors", "validation-error"),
+    ('"enroll"', "non_field_errors", "validation-error"),
+    ("null", "non_field_errors", "validation-error"),
+    ("1e99999", "non_field_errors", "validation-error"),
+    ("{", None, "malformed-request"),
+    ('{"action": "enroll"} trailing', None, "malformed-request"),
+    ("", "identifiers", "validation-error"),
+    ("{}", "courses", "validation-error"),
+], ids=lambda value: value[:30] if isinstance(value, str) else value)
+def test_an_enrollment_body_that_cannot_be_used_is_a_400_and_changes_nothing(
+        alpha, alpha_admin, courses, raw, field, error_code):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", ENROLLMENTS, raw)
+    assert_refused(response, 400, error_code, field)
+    assert_json_answer(response, before, succeeded=())
+
+
+@pytest.mark.parametrize("media_type,body", [
+    ("application/x-www-form-urlencoded", f"action=enroll&identifiers=ada&courses={quote(INTRO)}"),
+    ("multipart/form-data; boundary=x", "--x--"),
+    ("text/csv", "identifier,course\nada,%s\n" % INTRO),
+    ("text/plain", json.dumps(enrollment_body())),
+    ("application/xml", "<enroll/>"),
+])
+def test_an_enrollment_body_that_is_not_json_is_a_415(alpha, alpha_admin, courses, media_type, body):
+    before = written()
+    assert_refused(send(alpha_admin, alpha, "POST", ENROLLMENTS, body, media_type), 415, "unsupported-media-type")
+    assert written() == before
+
+
+def test_an_enrollment_body_in_another_charset_is_a_415_naming_it(alpha, alpha_admin, courses):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(enrollment_body()),
+                    "application/json; charset=utf-16")
+    assert_refused(response, 415, "unsupported-media-type", "Content-Type")
+    assert written() == before
+
+
+def test_an_enrollment_body_over_the_bulk_size_limit_is_a_413(alpha, alpha_admin, courses, settings):
+    settings.TAHOE_REGISTRATION_API_BULK_MAX_BODY_BYTES = 4096
+    before = written()
+    body = json.dumps(enrollment_body(identifiers=["ada"], padding="x" * 5000))
+    assert_refused(send(alpha_admin, alpha, "POST", ENROLLMENTS, body), 413, "request-too-large")
+    assert written() == before
+
+
+def test_a_mode_of_one_course_but_not_the_other_refuses_the_whole_call(alpha, alpha_admin, courses):
+    from devlms.models import CourseMode  # pylint: disable=import-outside-toplevel
+
+    CourseMode.objects.create(course_id=INTRO, mode_slug="honor", mode_display_name="Honor")
+    before = written()
+    response = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(enrollment_body(
+        identifiers=["ada", "dee@example.com"], courses=[INTRO, DATA], mode="honor")))
+    answer = assert_refused(response, 400, "validation-error", "mode")
+    assert DATA in answer["field_errors"]["mode"]["developer_message"]
+    assert written() == before
+
+
+@pytest.mark.parametrize("key", ["\x00", "é", "a" * 256, ""])
+def test_a_malformed_idempotency_key_on_an_enrollment_call_is_a_400_naming_it(alpha, alpha_admin, courses, key):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(enrollment_body()), HTTP_IDEMPOTENCY_KEY=key)
+    assert_refused(response, 400, "validation-error", "Idempotency-Key")
+    assert written() == before
+
+
+def test_a_refused_enrollment_body_keeps_nothing_for_its_idempotency_key(alpha, alpha_admin, courses):
+    before = written()
+    refused = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(enrollment_body(action="junk")),
+                   HTTP_IDEMPOTENCY_KEY="cohort-1")
+    assert_refused(refused, 400, "validation-error", "action")
+    assert written() == before
+    made = send(alpha_admin, alpha, "POST", ENROLLMENTS, json.dumps(enrollment_body()), HTTP_IDEMPOTENCY_KEY="cohort-1")
+    assert made.status_code == 200 and "Idempotent-Replayed" not in made
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "%00", "yes"])
+def test_a_dry_run_that_is_no_boolean_is_a_400_naming_it(alpha, alpha_admin, courses, value):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", f"{ENROLLMENTS}?dry_run={value}", json.dumps(enrollment_body()))
+    assert_refused(response, 400, "validation-error", "dry_run")
+    assert written() == before
+
+
+@pytest.mark.parametrize("endpoint", [SINGLE, SINGLE_V2])
+@pytest.mark.parametrize("field,value,error_code", [
+    ("courses", 1, "validation-error"), ("courses", {INTRO: 1}, "validation-error"),
+    ("courses", [1], "validation-error"), ("courses", [None], "validation-error"),
+    ("courses", [[INTRO]], "validation-error"), ("courses", [INTRO + "\x00"], "validation-error"),
+    ("courses", ["c" * 256], "validation-error"), ("courses", ["course-v1:"], "invalid-course-ids"),
+    ("courses", [INTRO] * 21, "validation-error"), ("courses", "not;keys", "invalid-course-ids"),
+    ("courses", [BETA_INTRO], "invalid-course-ids"), ("courses", f"{INTRO};{BETA_INTRO}", "invalid-course-ids"),
+    ("mode", 1, "validation-error"), ("mode", ["audit"], "validation-error"), ("mode", "audit\x00", "validation-error"),
+    ("mode", "m" * 101, "validation-error"), ("mode", "honor", "validation-error"),
+], ids=lambda value: repr(value)[:24])
+def test_a_registration_with_hostile_courses_or_mode_is_a_400_naming_it_and_registers_no_one(
+        alpha, alpha_admin, courses, endpoint, field, value, error_code):
+    body = learner_body(**{"courses": [INTRO], field: value})
+    before = written()
+    response = send(alpha_admin, alpha, "POST", endpoint, json.dumps(body))
+    assert_refused(response, 400, error_code, field)
+    assert_json_answer(response, before, succeeded=())
+
+
+def test_a_registration_with_a_mode_and_no_courses_is_a_400_naming_mode(alpha, alpha_admin, courses):
+    before = written()
+    response = send(alpha_admin, alpha, "POST", SINGLE, json.dumps(learner_body(mode="audit")))
+    assert_refused(response, 400, "validation-error", "mode")
+    assert written() == before
+
+
+def test_a_lone_surrogate_in_a_registrations_courses_is_a_400_naming_it(alpha, alpha_admin, courses):
+    before = written()
+    body = '{%s, "courses": ["%s", "x%s"]}' % (ADA, INTRO, LONE_SURROGATE)
+    assert_refused(send(alpha_admin, alpha, "POST", SINGLE, body), 400, "malformed-request", "courses[1]")
+    assert written() == before

@@ -9,13 +9,19 @@ BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 ID_MAX = 2**63 - 1
 
 
+def refuse(name, message):
+    """Return the 400 naming the query parameter ``name`` (``InvalidRegistration``, to be raised)."""
+    return InvalidRegistration(f"Invalid query parameter: {name}.", field_errors={name: message},
+                               user_message="A query parameter is not valid.")
+
+
 def text_param(request, name, max_length=TEXT_MAX_LENGTH):
     """Return the parameter's trimmed text, None when absent or empty."""
     value = request.query_params.get(name)
     if value is None or not value.strip():
         return None
     if len(value) > max_length or any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise InvalidRegistration(field_errors={name: f"Must be at most {max_length} printable characters."})
+        raise refuse(name, f"Must be at most {max_length} printable characters.")
     return value.strip()
 
 
@@ -25,7 +31,7 @@ def boolean_param(request, name):
     if value is None:
         return None
     if value.lower() not in BOOLEANS:
-        raise InvalidRegistration(field_errors={name: "Must be true or false."})
+        raise refuse(name, "Must be true or false.")
     return BOOLEANS[value.lower()]
 
 
@@ -35,5 +41,15 @@ def id_param(request, name):
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= ID_MAX:
-        raise InvalidRegistration(field_errors={name: "Must be a positive whole number."})
+        raise refuse(name, f"Must be a whole number from 1 to {ID_MAX}.")
+    return int(value)
+
+
+def positive_param(request, name):
+    """Return the parameter as a whole number of at least 1 (ASCII digits, at most 255 of them), None when absent."""
+    value = text_param(request, name)
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise refuse(name, "Must be a whole number of at least 1.")
     return int(value)

@@ -10,12 +10,12 @@ from tahoe_registration_api import audit
 from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.enrollment_input import parse_enrollment_request
 from tahoe_registration_api.enrollments import Enrollments
-from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.learner_input import parse_course_key
 from tahoe_registration_api.lookups import user_id_fits
+from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.pagination import ListPagination
 from tahoe_registration_api.rest_api.parsers import JsonBodyParser
-from tahoe_registration_api.rest_api.query import boolean_param, id_param, text_param
+from tahoe_registration_api.rest_api.query import boolean_param, id_param, refuse, text_param
 from tahoe_registration_api.rest_api.v1.permissions import request_organization
 from tahoe_registration_api.rest_api.v1.serializers import EnrollmentSerializer, enrollment_answer
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView, dry_run_requested
@@ -57,7 +57,7 @@ class EnrollmentsView(TahoeApiView):
         if course_id is not None:
             key = parse_course_key(course_id)
             if key is None:
-                raise InvalidRegistration(field_errors={"course_id": "Not a course key."})
+                raise refuse("course_id", "Not a course key.")
             keys = [key] if key in keys else []
         if user_id is not None and not user_id_fits(user_id):
             keys = []  # no such user can exist
@@ -69,7 +69,10 @@ class EnrollmentsView(TahoeApiView):
     def post(self, request):
         """Check the body, the courses and the mode; then apply each change, in order."""
         dry_run = dry_run_requested(request)
-        enrollment = parse_enrollment_request(request.data, int(settings.TAHOE_REGISTRATION_API_ENROLL_MAX))
+        data = request.data  # parsed first: a 415 or a body that is no JSON claims no key
+        if not dry_run:
+            idempotency.key_of(request)  # a malformed Idempotency-Key is a 400 naming it alone, as on registrations
+        enrollment = parse_enrollment_request(data, int(settings.TAHOE_REGISTRATION_API_ENROLL_MAX))
         self.audit_action = f"{enrollment.action}_dry_run" if dry_run else enrollment.action
         if (replay := self.replay_or_claim_key(request, dry_run)) is not None:
             return replay

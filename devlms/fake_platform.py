@@ -8,11 +8,14 @@ an inactive user with a profile and an activation key, and the activation and
 password-reset emails (sent through Django's mail, printed to the console in
 development), courses, their modes and enrollments as the platform keeps them (enrolling the
 pre-enrolled email with ``auto_enroll`` when its learner is activated, as the platform's
-receiver does), the platform's enrollment emails, and the operator's extension form (``PROFILE_EXTENSION_FORM``, else
+receiver does), the platform's enrollment emails, a learner's changes (old names and emails kept
+in the profile's meta, the support tool's disable and enable with its history, the old address
+told of a new one), and the operator's extension form (``PROFILE_EXTENSION_FORM``, else
 ``REGISTRATION_EXTENSION_FORM``, as Verawood reads them; ``devlms.forms`` has examples).
 It writes real rows; nothing here is imported by the plugin itself.
 """
 
+import datetime
 import json
 import re
 import unicodedata
@@ -38,6 +41,7 @@ from devlms.models import (
     CourseMode,
     LearnerProfile,
     ManualEnrollmentRecord,
+    PasswordToggleHistory,
     SiteConfiguration,
 )
 from tahoe_registration_api.data import EnrollmentState, NewAccount
@@ -391,4 +395,97 @@ def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll
         message=f"{greeting},\n\n{next_step}\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[email],
+    )
+
+
+# Learners: their profile's name and language, changes kept as the platform keeps them.
+
+
+def learner_profiles(user_ids):
+    """Return ``{user_id: {"name": ..., "language": ...}}`` (no profile: an empty name, no language)."""
+    ids = list(user_ids)
+    rows = {user_id: (name, language) for user_id, name, language in LearnerProfile.objects.filter(
+        user_id__in=ids).values_list("user_id", "name", "language")}
+    return {user_id: {"name": rows.get(user_id, ("", None))[0], "language": rows.get(user_id, ("", None))[1] or None}
+            for user_id in ids}
+
+
+def email_taken_by_another(email, user):
+    """Whether another user has ``email`` (case aside)."""
+    return get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+
+
+def _profile_meta(profile):
+    """Return the profile's meta as a dict (an extension form's values, old names and emails)."""
+    try:
+        meta = json.loads(profile.meta or "{}")
+    except ValueError:
+        meta = {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _append_to_meta(user, key, entry):
+    """Append ``entry`` to the list ``key`` of the learner's profile meta (a profile is made if missing); return it."""
+    profile, _ = LearnerProfile.objects.get_or_create(user=user)
+    meta = _profile_meta(profile)
+    meta.setdefault(key, []).append(entry)
+    profile.meta = json.dumps(meta)
+    return profile
+
+
+def _now_iso():
+    """Return now in ISO 8601, UTC, as the platform writes it into the profile's meta."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def change_learner_email(user, email):
+    """Keep the old address in the profile's ``old_emails``; set and save the new one."""
+    _append_to_meta(user, "old_emails", [user.email, _now_iso()]).save()
+    user.email = email
+    user.save()
+
+
+def change_learner_name(user, name, caller):
+    """Keep the old name in the profile's ``old_names`` with who changed it; set the new one."""
+    old_name = LearnerProfile.objects.filter(user=user).values_list("name", flat=True).first() or ""
+    profile = _append_to_meta(user, "old_names", [
+        old_name, f"Name changed through the Tahoe registration API by {caller.username}", _now_iso()])
+    profile.name = name
+    profile.save()
+
+
+def change_learner_language(user, language):
+    """Set the learner's language (the platform's ``pref-lang``)."""
+    profile, _ = LearnerProfile.objects.get_or_create(user=user)
+    profile.language = language
+    profile.save()
+
+
+def disable_learner(user, caller, comment):
+    """Switch the account off as the support tool does: an unusable password and a history row."""
+    user.set_unusable_password()
+    user.save()
+    PasswordToggleHistory.objects.create(user=user, comment=comment[:255], created_by=caller, disabled=True)
+
+
+def enable_learner(user, caller, comment):
+    """Switch the account on: the "set your password" value and a history row."""
+    user.password = unset_password_value()
+    user.save()
+    PasswordToggleHistory.objects.create(user=user, comment=comment[:255], created_by=caller, disabled=False)
+
+
+def send_email_change_notice(user, site, old_email, new_email, secure):
+    """Tell the old address of the change, as the platform's ``EmailChangeConfirmation`` does."""
+    scheme = "https" if secure else "http"
+    host = site_configuration_value(site, "SITE_NAME", None) or site.domain
+    mail.send_mail(
+        subject="Email Change Confirmation",
+        message=(
+            f"Hello {LearnerProfile.objects.filter(user=user).values_list('name', flat=True).first() or user.username},"
+            f"\n\nThe email of your account on {host} changed from {old_email} to {new_email}. "
+            f"If you did not ask for it, contact {scheme}://{host}/support/contact_us\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[old_email],
     )

@@ -157,3 +157,17 @@ class ManualEnrollmentRecord(models.Model):
     def __str__(self):
         """Name the record by its course and change."""
         return f"ManualEnrollmentRecord<{self.course_id}:{self.state_transition}>"
+
+
+class PasswordToggleHistory(models.Model):
+    """The platform's ``UserPasswordToggleHistory``: who switched an account off (``disabled``) or on, and why."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devlms_toggles")
+    comment = models.CharField(max_length=255, blank=True, null=True)
+    disabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        """Name the record by its user and direction."""
+        return f"PasswordToggleHistory<{self.user_id}:{'off' if self.disabled else 'on'}>"

@@ -10,7 +10,6 @@ reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 """
 
 import dataclasses
-import hashlib
 import logging
 import random
 import time
@@ -31,10 +30,13 @@ from tahoe_registration_api.enrollments import enroll_at_registration
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
     InvalidRegistration,
+    LearnerDisabled,
     LearnerNotFound,
     NothingToSend,
     ServiceUnavailable,
 )
+from tahoe_registration_api.learner_input import language_refusal
+from tahoe_registration_api.learners import claim_key, email_claim
 from tahoe_registration_api.models import RegistrationClaim
 
 log = logging.getLogger(__name__)
@@ -99,7 +101,8 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
     ``password-reset`` for a learner who never set a password (the "set your password" email),
     ``activation`` for an inactive learner with one. Raises ``LearnerNotFound`` when
     ``learner_id`` is no non-admin member of ``organization`` (the same whether or not the id
-    exists elsewhere), ``NothingToSend`` when the learner is active with a password.
+    exists elsewhere), ``LearnerDisabled`` when the learner is switched off (``PATCH`` ``disabled``),
+    ``NothingToSend`` when the learner is active with a password.
     """
     membership = UserOrganizationMapping.objects.filter(
         organization=organization, user_id=learner_id, is_admin=False,
@@ -107,6 +110,8 @@ def resend_registration_email(learner_id, *, site, organization, request=None):
     if membership is None:
         raise LearnerNotFound(f"No learner {learner_id} on this site.")
     learner = membership.user
+    if not learner.has_usable_password():
+        raise LearnerDisabled(f"Learner {learner_id} is switched off.")
     if not platform_adapter().password_was_set(learner):
         email = PASSWORD_RESET
     elif not learner.is_active:
@@ -121,12 +126,8 @@ def _check_language(adapter, registration, site):
     """Refuse a language the LMS does not offer on ``site`` (a 400 naming ``language``)."""
     if registration.language is None:
         return
-    choices = adapter.language_choices(site)
-    if registration.language not in choices:
-        examples = [code for code in ("en", "es-419", "fr") if code in choices] or sorted(choices)[:3]
-        raise InvalidRegistration(field_errors={"language": (
-            f"Not one of this site's {len(choices)} languages (their codes, e.g. {', '.join(examples)})."
-        )})
+    if message := language_refusal(registration.language, adapter.language_choices(site)):
+        raise InvalidRegistration(field_errors={"language": message})
 
 
 def _checked_courses(registration, organization, site_courses=None):
@@ -225,12 +226,11 @@ def add_membership(user, organization):
 
 def _claim_keys(adapter, registration, organization):
     """Return the sorted claim keys: the username platform-wide, the email in its uniqueness scope."""
-    email_scope = "platform" if adapter.email_unique_platform_wide() else f"organization:{organization.pk}"
     claims = [
         f"username:{registration.username.strip().lower()}",
-        f"email:{email_scope}:{registration.email.strip().lower()}",
+        email_claim(adapter, registration.email, organization),
     ]
-    return sorted(hashlib.sha256(claim.encode("utf-8")).hexdigest() for claim in claims)
+    return sorted(claim_key(claim) for claim in claims)
 
 
 def _conflicts(registration, organization):

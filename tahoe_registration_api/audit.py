@@ -61,6 +61,7 @@ OUTCOMES = {
     "token_created": "created", "token_rotated": "rotated", "token_revoked": "revoked",
     "enroll": "enrollments-processed", "unenroll": "enrollments-processed",
     "enroll_dry_run": "enrollments-checked", "unenroll_dry_run": "enrollments-checked",
+    "learner_update": "learner-updated", "learner_update_dry_run": "learner-checked",
 }
 # A learner's outcome in the pipeline's words, as the audit trail names it.
 LEARNER_OUTCOMES = {"created": "registered", "checked": "checked", "exists": "exists", "refused": "refused"}
@@ -80,8 +81,12 @@ def _record(event, action, *, request_id, caller_id, site, status, outcome,  # p
     return record
 
 
-def record_attempt(request, response, action="register"):
-    """Log and store who tried what (register, dry_run, resend, ...) on which site, and how it ended."""
+def record_attempt(request, response, action="register", learner_id=None):
+    """
+    Log and store who tried what (register, dry_run, resend, ...) on which site, and how it ended.
+
+    The learner is the answer's ``user_id``, else ``learner_id`` (a change refused once its learner was found).
+    """
     body = getattr(response, "data", None)
     body = body if isinstance(body, dict) else {}
     site = _site(request)
@@ -89,7 +94,8 @@ def record_attempt(request, response, action="register"):
         "registration_attempt", action, request_id=request_id(request), caller_id=_caller_id(request), site=site,
         method=request.method, status=response.status_code,
         outcome=OUTCOMES[action] if 200 <= response.status_code < 300 else "refused",
-        error_code=body.get("error_code"), learner_id=body.get("user_id"), error_fields=body.get("field_errors"),
+        error_code=body.get("error_code"), learner_id=body.get("user_id", learner_id),
+        error_fields=body.get("field_errors"),
     )
     store([record], site)
     return record

@@ -93,3 +93,21 @@ class EnrollmentState:
         """Return the state as the platform's bulk enroll API shows it."""
         return {"user": self.user, "enrollment": self.enrollment, "allowed": self.allowed,
                 "auto_enroll": self.auto_enroll}
+
+
+@dataclass(frozen=True)
+class LearnerChange:
+    """What a caller asks to change of a learner of its site; None: left as it is."""
+
+    name: Optional[str] = None
+    email: Optional[str] = None
+    # One of the LMS's languages (checked by the domain against the site's), kept as the learner's ``pref-lang``.
+    language: Optional[str] = None
+    # True: switch the account off (the platform's "User Disabled"); False: on again.
+    disabled: Optional[bool] = None
+
+    def __repr__(self):
+        """Represent the change without the learner's name or email (personal data)."""
+        return (f"LearnerChange(name={'<set>' if self.name is not None else None}, "
+                f"email={'<set>' if self.email is not None else None}, language={self.language!r}, "
+                f"disabled={self.disabled!r})")

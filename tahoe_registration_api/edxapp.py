@@ -13,7 +13,10 @@ committed: ``announce_registration``. Verbs called by the email task on a Celery
 ``send_activation_email``, ``send_password_reset_email``, ``send_enrollment_email``. Verbs of the
 site's courses and enrollments (``courses.py``, ``enrollments.py``): ``existing_course_keys``,
 ``describe_courses``, ``course_modes``, ``enrollment_rows``, ``enrollment_state``, ``enroll``,
-``unenroll``, ``allow_enrollment``, ``disallow_enrollment``, ``record_manual_enrollment``.
+``unenroll``, ``allow_enrollment``, ``disallow_enrollment``, ``record_manual_enrollment``. Verbs of the
+site's learners (``learners.py``): ``learner_profiles``, ``email_taken_by_another``, ``change_learner_email``,
+``change_learner_name``, ``change_learner_language``, ``disable_learner``, ``enable_learner``; and the
+email task's ``send_email_change_notice``.
 """
 
 import json
@@ -631,3 +634,160 @@ def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll
             if message_type.startswith("enrolled_"):
                 params["full_name"] = user.profile.name
         send_mail_to_student(email, params, language=get_user_email_language(user) if user is not None else None)
+
+
+# Learners: looked up, changed as the platform applies an administrator's change, switched off and on
+# as the support tool's "User Disabled" does (its UserPasswordToggleHistory). Proven inside the real
+# LMS (platform_tests/test_learners.py); the stand-ins in tests/edx_platform stop short of these too.
+
+
+def _now_iso():
+    """Return the time of now as the platform writes it into ``UserProfile.meta`` (ISO 8601, UTC)."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def learner_profiles(user_ids):
+    """Return ``{user_id: {"name": ..., "language": ...}}``: the profile's full name, the ``pref-lang`` preference."""
+    from common.djangoapps.student.models import UserProfile
+    from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+    from openedx.core.djangoapps.user_api.models import UserPreference
+
+    ids = list(user_ids)
+    names = dict(UserProfile.objects.filter(user_id__in=ids).values_list("user_id", "name"))
+    languages = dict(UserPreference.objects.filter(user_id__in=ids, key=LANGUAGE_KEY).values_list("user_id", "value"))
+    return {user_id: {"name": names.get(user_id, ""), "language": languages.get(user_id)} for user_id in ids}
+
+
+def email_taken_by_another(email, user):
+    """Whether the platform refuses ``email`` for ``user``: another user's (case aside), or a retired one."""
+    from common.djangoapps.student.models import is_email_retired
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists() or is_email_retired(email)
+
+
+def change_learner_email(user, email):
+    """
+    Change the learner's email as the platform's ``confirm_email_change`` does once confirmed, without its link.
+
+    The old address is appended to ``UserProfile.meta['old_emails']`` (``[old, ISO time]``), the
+    user saved (the platform's receivers emit ``edx.user.settings.changed``), any pending change
+    deleted. ``USER_EMAIL_CHANGED`` is not sent: it would stamp the caller's session with the address.
+    """
+    from common.djangoapps.student.helpers import AccountValidationError
+    from common.djangoapps.student.models import PendingEmailChange, UserProfile
+
+    profile = UserProfile.objects.get(user=user)
+    meta = profile.get_meta()
+    meta.setdefault("old_emails", []).append([user.email, _now_iso()])
+    profile.set_meta(meta)
+    profile.save()
+    user.email = email
+    try:
+        user.save()  # the platform's pre_save receiver refuses a retired email
+    except AccountValidationError as exc:
+        raise DuplicateAccount({"email"}) from exc
+    PendingEmailChange.objects.filter(user=user).delete()
+
+
+def change_learner_name(user, name, caller):
+    """Change the learner's full name as the platform's account API does: the old one kept in ``meta['old_names']``."""
+    from common.djangoapps.student.models import UserProfile
+
+    profile = UserProfile.objects.get(user=user)
+    meta = profile.get_meta()
+    meta.setdefault("old_names", []).append([
+        profile.name, f"Name changed through the Tahoe registration API by {caller.username}", _now_iso()])
+    profile.set_meta(meta)
+    profile.name = name
+    profile.save()  # the platform's receiver emits edx.user.settings.changed
+
+
+def change_learner_language(user, language):
+    """Set the learner's ``pref-lang`` through the platform's preferences API (as the learner, as registration does)."""
+    from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+    from openedx.core.djangoapps.user_api.preferences.api import set_user_preference
+
+    set_user_preference(user, LANGUAGE_KEY, language)
+
+
+def _identify_disabled(user, disabled):
+    """Tell Segment, after the commit, as the support tool does (nothing is sent without ``LMS_SEGMENT_KEY``)."""
+    from common.djangoapps.track import segment
+    from django.db import transaction
+
+    transaction.on_commit(lambda: segment.identify(user.id, {"is_disabled": "true" if disabled else "false"}))
+
+
+def disable_learner(user, caller, comment):
+    """
+    Switch the learner's account off as the support tool's "User Disabled" does.
+
+    An unusable password (sign-in, password reset, OAuth2 bearer tokens and the platform's emails
+    are refused; every session ends on its next request), a ``UserPasswordToggleHistory`` row by
+    ``caller``, and the learner's OAuth2 access and refresh tokens deleted.
+    """
+    from common.djangoapps.student.models import UserPasswordToggleHistory
+    from openedx.core.djangoapps.oauth_dispatch.api import destroy_oauth_tokens
+
+    user.set_unusable_password()
+    user.save()
+    UserPasswordToggleHistory.objects.create(user=user, comment=comment[:255], created_by=caller, disabled=True)
+    destroy_oauth_tokens(user)
+    _identify_disabled(user, True)
+
+
+def enable_learner(user, caller, comment):
+    """
+    Switch the learner's account on again: the "set your password" value (as a passwordless registration's).
+
+    The support tool sets a random password; the plugin's unset value leaves the learner the
+    platform's password reset (and the API's resend) to choose their own.
+    """
+    from common.djangoapps.student.models import UserPasswordToggleHistory
+
+    user.password = unset_password_value()
+    user.save()
+    UserPasswordToggleHistory.objects.create(user=user, comment=comment[:255], created_by=caller, disabled=False)
+    _identify_disabled(user, False)
+
+
+def send_email_change_notice(user, site, old_email, new_email, secure):
+    """
+    Tell the learner's old address of the change: the platform's ``EmailChangeConfirmation`` message.
+
+    What ``confirm_email_change`` sends the old address, composed and sent as a request of ``site``,
+    in the learner's language; sent even to a learner switched off since (ACE's policy would drop it).
+    """
+    from common.djangoapps.edxmako.shortcuts import marketing_link
+    from common.djangoapps.student.message_types import EmailChangeConfirmation
+    from django.urls import reverse
+    from edx_ace import ace
+    from edx_ace.recipient import Recipient
+    from openedx.core.djangoapps.ace_common.template_context import get_base_template_context
+    from openedx.core.djangoapps.lang_pref import LANGUAGE_KEY
+    from openedx.core.djangoapps.site_configuration import helpers as configuration_helpers
+    from openedx.core.djangoapps.user_api.preferences import api as preferences_api
+
+    with _as_a_request_of(site, user, secure), _delivery_to(email=old_email):
+        if feature("ENABLE_MKTG_SITE"):
+            contact_link = marketing_link("CONTACT")
+        else:
+            host = configuration_helpers.get_value("SITE_NAME", settings.SITE_NAME)
+            contact_link = f"{'https' if secure else 'http'}://{host}{reverse('contact')}"
+        context = get_base_template_context(site)
+        context.update({
+            "old_email": old_email,
+            "new_email": new_email,
+            "contact_link": contact_link,
+            "from_address": configuration_helpers.get_value("email_from_address", settings.DEFAULT_FROM_EMAIL),
+        })
+        message = EmailChangeConfirmation().personalize(
+            recipient=Recipient(user.id, old_email),
+            language=preferences_api.get_user_preference(user, LANGUAGE_KEY),
+            user_context=context,
+        )
+        message.options["skip_disable_user_policy"] = True
+        ace.send(message)

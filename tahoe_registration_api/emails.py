@@ -5,7 +5,8 @@ A registration or an enrollment never sends an email itself: it owes one to the 
 (``outbox.owe_email``), in its own transaction, and the outbox's task sends it with
 ``send_email`` on the LMS's Celery workers once the change has committed. The registration
 emails are the activation and the "set your password" ones; the enrollment emails are the
-platform's own (``allowed_enroll``, ``enrolled_enroll``, ``allowed_unenroll``, ``enrolled_unenroll``).
+platform's own (``allowed_enroll``, ``enrolled_enroll``, ``allowed_unenroll``, ``enrolled_unenroll``); a
+learner's changed email tells the old address (``email-changed``: the platform's ``EmailChangeConfirmation``).
 """
 
 import logging
@@ -22,6 +23,8 @@ PASSWORD_RESET = "password-reset"
 EMAILS = (ACTIVATION, PASSWORD_RESET)
 # The platform's enrollment emails (its bulk enroll's message types): sent to a learner or an address.
 ENROLLMENT_EMAILS = ("allowed_enroll", "enrolled_enroll", "allowed_unenroll", "enrolled_unenroll")
+# A learner's email changed through the API: the old address is told (its details: old and new addresses).
+EMAIL_CHANGED = "email-changed"
 
 
 def registration_email(registration):
@@ -64,6 +67,9 @@ def send_email(user_id, site_id, email, details):
 
     Raises ``Undeliverable`` for an unknown email, a learner, site or course that is gone.
     """
+    if email == EMAIL_CHANGED:
+        send_email_change_notice(user_id, site_id, details)
+        return
     if email not in ENROLLMENT_EMAILS:
         send_registration_email(user_id, site_id, email, details.get("secure", True))
         return
@@ -77,3 +83,13 @@ def send_email(user_id, site_id, email, details):
     address = user.email if user is not None else details.get("address")
     adapter.send_enrollment_email(site, details["course_id"], email, address, user=user,
                                   auto_enroll=bool(details.get("auto_enroll")), secure=details.get("secure", True))
+
+
+def send_email_change_notice(user_id, site_id, details):
+    """Tell a learner's old address (``details["old_email"]``) that their email is now ``details["new_email"]``."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    site = Site.objects.filter(pk=site_id).first()
+    if user is None or site is None or not details.get("old_email"):
+        raise Undeliverable(f"The learner {user_id}, site {site_id} or old address of the email is gone.")
+    platform_adapter().send_email_change_notice(user, site, details["old_email"], details.get("new_email", user.email),
+                                                details.get("secure", True))

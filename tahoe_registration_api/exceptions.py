@@ -207,3 +207,11 @@ class EnrollmentPrevented(RegistrationError):
     error_code = "enrollment-prevented"
     user_message = "The enrollment was stopped by the site's enrollment policy."
     status_code = 403
+
+
+class LearnerDisabled(RegistrationError):
+    """The learner's account is switched off: no registration email is sent until it is switched on again."""
+
+    error_code = "learner-disabled"
+    user_message = "This learner's account is switched off; switch it on before sending them an email."
+    status_code = 409

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from tahoe_registration_api.data import RegistrationRequest
+from tahoe_registration_api.data import LearnerChange, RegistrationRequest
 from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.features import feature
 
@@ -151,6 +151,43 @@ def parse_registration(data, extension_fields=()):
         courses=values["courses"],
         mode=values["mode"],
     )
+
+
+def parse_learner_change(data):
+    """
+    Return a learner's change (``PATCH /learners/<id>/``) as a ``LearnerChange``.
+
+    ``name``, ``email`` and ``language`` are read by the rules of a registration (``language`` may not
+    be null here: a learner keeps a language), ``disabled`` as ``send_activation_email`` (a JSON boolean
+    or "true"/"false"). ``username`` cannot change once set: its presence is refused, whatever its
+    value. Other keys are ignored. Raises ``InvalidRegistration`` naming every refused field, or
+    ``non_field_errors`` when ``data`` is not an object.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidRegistration(field_errors={"non_field_errors": "The change must be a JSON object."})
+    values, errors = {}, {}
+    if "username" in data:
+        errors["username"] = "A username cannot change once set."
+    readers = (("name", partial(_read_text, rule=NAME_RULE)), ("email", partial(_read_text, rule=EMAIL_RULE)),
+               ("language", partial(_read_text, rule=CHANGED_LANGUAGE_RULE)), ("disabled", _read_boolean))
+    for name, read in readers:
+        if name not in data:
+            continue
+        try:
+            values[name] = read(data[name])
+        except _Refused as refused:
+            errors[name] = " ".join(refused.messages)
+    if errors:
+        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
+    return LearnerChange(**values)
+
+
+def language_refusal(language, choices):
+    """Return why ``language`` is refused (not one of the codes ``choices``), None when it is one of them."""
+    if language in choices:
+        return None
+    examples = [code for code in ("en", "es-419", "fr") if code in choices] or sorted(choices)[:3]
+    return f"Not one of this site's {len(choices)} languages (their codes, e.g. {', '.join(examples)})."
 
 
 def parse_ref(data):
@@ -366,4 +403,7 @@ MODE_RULE = TextRule(required=False, allow_null=True, validators=(
     _at_most(MODE_MAX_LENGTH), _no_null_character, _no_surrogate))
 # Checked against the LMS's languages by the API (the platform decides which it has).
 LANGUAGE_RULE = TextRule(required=False, allow_null=True, strict=False, forbidden=(), validators=(
+    _at_most(LANGUAGE_MAX_LENGTH), _no_null_character, _no_surrogate))
+# A learner's language changed: as at registration, but a learner keeps one (no null).
+CHANGED_LANGUAGE_RULE = TextRule(strict=False, forbidden=(), validators=(
     _at_most(LANGUAGE_MAX_LENGTH), _no_null_character, _no_surrogate))

@@ -104,7 +104,7 @@ def test_a_surrogate_pair_is_text(alpha, alpha_admin):
 # 1b. Answers always render ---------------------------------------------------------------------
 
 API_VIEWS = {"RegistrationView", "RegistrationV2View", "ResendView", "BulkRegistrationView", "JobsView", "JobView",
-             "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView"}
+             "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView", "LearnersView", "LearnerView"}
 
 
 def test_every_api_view_answers_through_the_ascii_json_renderer_and_reads_json_through_the_plugins_parser():

@@ -19,6 +19,7 @@ from tahoe_registration_api.rest_api.v1.serializers import (
     CourseModeSerializer,
     CourseSerializer,
     EnrollmentSerializer,
+    LearnerSerializer,
     RegistrationRequestSerializer,
     enrollment_answer,
 )
@@ -80,7 +81,7 @@ def test_the_documented_paths_are_the_mounted_ones():
     from django.urls import resolve  # pylint: disable=import-outside-toplevel
 
     names = ("registrations", "registrations-v2", "resend", "resend-v2", "bulk", "jobs", "job", "job-results",
-             "courses", "course", "enrollments")
+             "courses", "course", "enrollments", "learners", "learner")
     for path in SPEC["paths"]:
         url = f"/tahoe/api{path}".replace("{user_id}", "7").replace("{job_id}", "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e")
         url = url.replace("{course_id}", "course-v1:alpha+Intro+2026")
@@ -143,12 +144,13 @@ def query_parameters(operation):
 
 @pytest.mark.parametrize("schema_name,serializer", [
     ("Course", CourseSerializer), ("CourseMode", CourseModeSerializer), ("Enrollment", EnrollmentSerializer),
+    ("Learner", LearnerSerializer),
 ])
 def test_the_course_and_enrollment_schemas_match_their_serializers(schema_name, serializer):
     fields = serializer().fields
     schema = SCHEMAS[schema_name]
     assert set(schema["properties"]) == set(schema["required"]) == set(fields)
-    types = {serializers.CharField: "string", serializers.IntegerField: "integer",
+    types = {serializers.CharField: "string", serializers.IntegerField: "integer", serializers.EmailField: "string",
              serializers.BooleanField: "boolean", serializers.DateTimeField: "string"}
     for name, field in fields.items():
         documented = schema["properties"][name]
@@ -161,7 +163,7 @@ def test_the_course_and_enrollment_schemas_match_their_serializers(schema_name, 
 
 
 def test_the_pages_are_drf_s():
-    for page, item in (("CoursePage", "Course"), ("EnrollmentPage", "Enrollment")):
+    for page, item in (("CoursePage", "Course"), ("EnrollmentPage", "Enrollment"), ("LearnerPage", "Learner")):
         assert set(SCHEMAS[page]["required"]) == {"count", "next", "previous", "results"}
         assert SCHEMAS[page]["properties"]["results"]["items"] == {"$ref": f"#/components/schemas/{item}"}
     page_size = SPEC["components"]["parameters"]["PageSize"]
@@ -238,3 +240,53 @@ def test_the_enrollment_answer_the_code_gives_is_valid_by_the_schema(dry_run):
     assert [set(result) for result in results] == [
         set(SCHEMAS["EnrollmentChange"]["required"])] * 2 + [
         set(SCHEMAS["InvalidIdentifier"]["required"]), set(SCHEMAS["FailedChange"]["required"])]
+
+
+# The site's learners --------------------------------------------------------------------------
+
+LEARNERS = SPEC["paths"]["/v1/learners/"]["get"]
+LEARNER = SPEC["paths"]["/v1/learners/{user_id}/"]["get"]
+CHANGE = SPEC["paths"]["/v1/learners/{user_id}/"]["patch"]
+
+
+def test_the_learner_lookups_document_every_query_parameter_they_read():
+    assert set(query_parameters(LEARNERS)) == {"page", "page_size", "email", "username", "include_admins"}
+    assert set(query_parameters(LEARNER)) == {"include_admins"}
+    assert set(query_parameters(CHANGE)) == {"dry_run"}
+    for name in ("email", "username"):
+        assert query_parameters(LEARNERS)[name]["schema"]["maxLength"] == TEXT_MAX_LENGTH
+
+
+def test_every_answer_of_the_learner_endpoints_is_documented():
+    assert set(LEARNERS["responses"]) == {"200", "400", "401", "403", "404", "429", "503"}
+    assert set(LEARNER["responses"]) == {"200", "400", "401", "403", "404", "429", "503"}
+    assert set(CHANGE["responses"]) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "503"}
+    assert "learner-not-found" in LEARNER["responses"]["404"]["description"]
+    assert "duplicate-email" in CHANGE["responses"]["409"]["description"]
+    assert "username" in CHANGE["responses"]["400"]["description"]
+    resend = SPEC["paths"]["/v1/registrations/{user_id}/resend/"]["post"]
+    assert "learner-disabled" in resend["responses"]["409"]["description"]
+
+
+def test_the_learner_change_schema_is_what_the_code_reads():
+    schema = SCHEMAS["LearnerChange"]
+    assert set(schema["properties"]) == {"name", "email", "language", "disabled"}
+    assert "required" not in schema
+    assert schema["properties"]["name"]["maxLength"] == learner_input.NAME_MAX_LENGTH
+    assert schema["properties"]["email"]["maxLength"] == learner_input.EMAIL_MAX_LENGTH
+    assert schema["properties"]["language"]["maxLength"] == learner_input.LANGUAGE_MAX_LENGTH
+    body = {"name": "Ada Lovelace", "email": "ada@example.com", "language": "fr", "disabled": "TRUE"}
+    validator("LearnerChange").validate({**body, "disabled": "true"})
+    change = learner_input.parse_learner_change(body)
+    assert {name: getattr(change, name) for name in schema["properties"]} == {**body, "disabled": True}
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_learner_the_code_answers_is_valid_by_the_schema(dry_run):
+    from datetime import datetime, timezone  # pylint: disable=import-outside-toplevel
+
+    learner = LearnerSerializer({"user_id": 7, "username": "ada", "email": "ada@example.com", "name": "Ada",
+                                 "is_active": True, "disabled": False, "language": None,
+                                 "date_joined": datetime(2026, 12, 5, tzinfo=timezone.utc)}).data
+    validator("Learner").validate(dict(learner))
+    validator("LearnerChanged").validate({**learner, **({"dry_run": True} if dry_run else {})})

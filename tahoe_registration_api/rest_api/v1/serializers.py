@@ -129,3 +129,16 @@ def enrollment_answer(request, results, dry_run):
     if dry_run:
         answer["dry_run"] = True
     return answer
+
+
+class LearnerSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """A learner of the site: ``is_active`` says activated (the platform's meaning), ``disabled`` switched off."""
+
+    user_id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    name = serializers.CharField(allow_blank=True)
+    is_active = serializers.BooleanField()
+    disabled = serializers.BooleanField()
+    language = serializers.CharField(allow_null=True)
+    date_joined = serializers.DateTimeField()

@@ -6,6 +6,7 @@ from tahoe_registration_api.rest_api.v1.bulk_views import BulkRegistrationView
 from tahoe_registration_api.rest_api.v1.course_views import CoursesView, CourseView
 from tahoe_registration_api.rest_api.v1.enrollment_views import EnrollmentsView
 from tahoe_registration_api.rest_api.v1.job_views import JobResultsView, JobsView, JobView
+from tahoe_registration_api.rest_api.v1.learner_views import LearnersView, LearnerView
 from tahoe_registration_api.rest_api.v1.views import RegistrationView, ResendView
 
 
@@ -25,4 +26,6 @@ urlpatterns = [
     # A course key holds ":" and "+" (never "/" in the keys of today's courses).
     re_path(r"^courses/(?P<course_id>[^/]+)/?$", CourseView.as_view(), name="course"),
     *both("enrollments/", EnrollmentsView.as_view(), name="enrollments"),
+    *both("learners/", LearnersView.as_view(), name="learners"),
+    *both("learners/<int:user_id>/", LearnerView.as_view(), name="learner"),
 ]

@@ -51,6 +51,7 @@ class TahoeApiView(APIView):
     rate_limit_usage = None
     lms_user = None
     audit_action = "register"
+    audit_learner_id = None  # the learner a call concerns, when its answer does not name them
     idempotency = None  # the request's Idempotency-Key in use, if any
     body_limit_setting = "TAHOE_REGISTRATION_API_MAX_BODY_BYTES"
 
@@ -96,7 +97,7 @@ class TahoeApiView(APIView):
                 response[header] = value
         response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
         if self.audit_action:
-            audit.record_attempt(request, response, self.audit_action)
+            audit.record_attempt(request, response, self.audit_action, learner_id=self.audit_learner_id)
         self.forget_stateless_caller(request)
         return response
 

@@ -23,7 +23,7 @@ from openedx.core.djangoapps.user_api.models import UserPreference
 
 from tahoe_registration_api.models import AuditEntry, OutboxMessage
 
-from conftest import PASSWORD, make_user
+from conftest import PASSWORD, links, make_user
 
 LEARNERS_URL = "/tahoe/api/v1/learners/"
 
@@ -124,6 +124,10 @@ def test_a_name_and_an_email_change_as_the_platform_applies_an_administrators(al
     # The old address is told, with the platform's own email, sent by the outbox as a request of the site.
     [told] = mail.outbox
     assert told.to == ["ada@example.org"] and told.from_email == "learning@alpha.localhost"
+    assert told.subject.strip() == "Email Change Confirmation for Alpha Academy"
+    assert links(told.body) == ["http://alpha.localhost/contact"]
+    texts = [told.body, *(html for html, _ in told.alternatives)]
+    assert not any("édX" in text or "example.com" in text for text in texts)  # the LMS's defaults: none
     assert "ada.lovelace@example.org" in told.body and "ada@example.org" in told.body
     assert list(OutboxMessage.objects.values_list("topic", "state")) == [("email-changed", "sent")]
     assert list(AuditEntry.objects.values_list("action", "status", "learner_id")) == [("learner_update", 200, ada.pk)]

@@ -779,6 +779,9 @@ def send_email_change_notice(user, site, old_email, new_email, secure):
             contact_link = f"{'https' if secure else 'http'}://{host}{reverse('contact')}"
         context = get_base_template_context(site)
         context.update({
+            # The platform's base context reads a site's lower-case ``platform_name`` only; a site's
+            # ``PLATFORM_NAME`` (which its other emails show) names it here too.
+            "platform_name": configuration_helpers.get_value("PLATFORM_NAME", context["platform_name"]),
             "old_email": old_email,
             "new_email": new_email,
             "contact_link": contact_link,

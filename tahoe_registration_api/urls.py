@@ -11,6 +11,7 @@ urlpatterns = [
     path("v2/", include("tahoe_registration_api.rest_api.v2.urls")),
     # The site admins' page (HTML, for a signed-in user), not part of the API.
     path("token/", include("tahoe_registration_api.pages.urls")),
-    # Anything else under the prefix answers a JSON 404, never the LMS's HTML page.
-    re_path(r"^.*$", not_found, name="not-found"),
+    # Anything else under the prefix answers a JSON 404, never the LMS's HTML page: a path holding
+    # a line break too ("." and "$" alone would stop at it).
+    re_path(r"^[\s\S]*\Z", not_found, name="not-found"),
 ]

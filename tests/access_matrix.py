@@ -6,13 +6,16 @@ CREDENTIALS = [
 VALID_CREDENTIALS = ["Token", "JWT", "OAuth2 bearer", "session+CSRF"]
 ROLES = ["alpha admin", "alpha learner", "beta admin", "inactive alpha admin", "staff", "superuser"]
 SITES = ["alpha", "beta"]
-# The endpoints of the matrix: (method, path); "{site}" is the short name of the site called. One read
-# and one change beside registration: every view of the API takes the same authentication and
-# permission classes (tests/test_structure.py checks that each view shares the one policy).
+# The endpoints of the matrix: (method, path); "{site}" is the short name of the site called, "{learner}"
+# the id of a learner of that site. Reads and changes beside registration: every view of the API takes
+# the same authentication and permission classes (tests/test_structure.py checks that each view shares
+# the one policy).
 ENDPOINTS = {
     "register": ("POST", "/tahoe/api/v1/registrations/"),
     "list courses": ("GET", "/tahoe/api/v1/courses/"),
     "enroll": ("POST", "/tahoe/api/v1/enrollments/"),
+    "get a learner": ("GET", "/tahoe/api/v1/learners/{learner}/"),
+    "change a learner": ("PATCH", "/tahoe/api/v1/learners/{learner}/"),
 }
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -47,4 +50,5 @@ def render(staff_allowed=False):
 if __name__ == "__main__":
     print(render())
     print("\nwith TAHOE_REGISTRATION_API_ALLOW_STAFF = True, staff and superuser rows become 200 on both sites")
-    print("on a GET (the course and enrollment lists, one course), 'session, no CSRF' answers as 'session+CSRF'")
+    print("on a GET (the course, enrollment and learner lists, one course, one learner), 'session, no CSRF' answers "
+          "as 'session+CSRF'")

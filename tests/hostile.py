@@ -1,10 +1,17 @@
 """Hostile requests to every endpoint, and what each answer must be: never a 5xx, a refusal writes nothing."""
 
 from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
 from django.test import Client, TestCase
 
 from devlms.management.commands.devlms_seed import seed_courses
-from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, ManualEnrollmentRecord
+from devlms.models import (
+    CourseEnrollment,
+    CourseEnrollmentAllowed,
+    LearnerProfile,
+    ManualEnrollmentRecord,
+    PasswordToggleHistory,
+)
 from tahoe_registration_api.models import IdempotencyRecord, OutboxMessage, RegistrationJob, RegistrationJobRow
 from tests.rows import row_counts
 
@@ -15,15 +22,17 @@ BULK = f"{V1}registrations/bulk/"
 JOBS = f"{V1}registration-jobs/"
 COURSES = f"{V1}courses/"
 ENROLLMENTS = f"{V1}enrollments/"
+LEARNERS = f"{V1}learners/"
 JSON_ENDPOINTS = (SINGLE, SINGLE_V2, BULK, JOBS)  # every endpoint reading learners from a JSON body
 JSON_BODY_ENDPOINTS = (*JSON_ENDPOINTS, ENROLLMENTS)  # every endpoint reading a JSON body
-LISTS = (COURSES, ENROLLMENTS)  # every paginated list (GET, with query parameters)
+LISTS = (COURSES, ENROLLMENTS, LEARNERS)  # every paginated list (GET, with query parameters)
 INTRO, DATA = "course-v1:alpha+Intro+2026", "course-v1:alpha+Data+2026"  # alpha's seeded courses
 BETA_INTRO = "course-v1:beta+Intro+2026"
 COURSE = f"{COURSES}{INTRO}/"  # one course's URL
 # The methods each endpoint answers (OPTIONS aside: DRF answers it on every view); any other is a 405.
 ALLOWED_METHODS = {SINGLE: {"POST"}, SINGLE_V2: {"POST"}, BULK: {"POST"}, JOBS: {"POST"}, COURSES: {"GET", "HEAD"},
-                   COURSE: {"GET", "HEAD"}, ENROLLMENTS: {"GET", "HEAD", "POST"}}
+                   COURSE: {"GET", "HEAD"}, ENROLLMENTS: {"GET", "HEAD", "POST"}, LEARNERS: {"GET", "HEAD"},
+                   f"{LEARNERS}1/": {"GET", "HEAD", "PATCH"}}
 TOKEN_PAGE = "/tahoe/api/token/"
 TOKEN_CHANGES = tuple(f"{TOKEN_PAGE}{change}/" for change in ("create", "rotate", "revoke"))
 CSRF = "h" * 32
@@ -33,6 +42,11 @@ ERROR_KEYS = {"error_code", "user_message", "developer_message", "field_errors"}
 def resend_url(user_id, version="v1"):
     """The resend URL of a learner id (any text) in v1 or v2."""
     return f"/tahoe/api/{version}/registrations/{user_id}/resend/"
+
+
+def learner_url(user_id):
+    """The URL of one learner (any text, put in the path as it is)."""
+    return f"{LEARNERS}{user_id}/"
 
 
 def course_url(course_id):
@@ -56,9 +70,11 @@ def written():
     """
     Count every row a call can write.
 
-    Users and what comes with them, jobs, job rows, idempotency records, emails owed, and
+    Users and what comes with them, jobs, job rows, idempotency records, emails owed,
     enrollments, pre-enrollments and the platform's records of manual enrollments (their state is
-    compared too: an unenrollment changes a row without adding one).
+    compared too: an unenrollment changes a row without adding one), and what a learner's change
+    changes: their email and password, their profile's name, language and meta, the platform's
+    disable and enable history.
     """
     return {
         **row_counts(),
@@ -70,6 +86,9 @@ def written():
                                                                                   "auto_enroll")),
         "manual_enrollment_records": ManualEnrollmentRecord.objects.count(),
         "outbox_messages": OutboxMessage.objects.count(),
+        "learners": sorted(get_user_model().objects.values_list("pk", "email", "password")),
+        "learner_profiles": sorted(LearnerProfile.objects.values_list("user_id", "name", "language", "meta")),
+        "password_toggles": PasswordToggleHistory.objects.count(),
     }
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from time import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils.timezone import now
 from edx_rest_framework_extensions.auth.jwt.tests.utils import (
     generate_asymmetric_jwt_token,
@@ -16,10 +17,10 @@ from rest_framework.test import APIClient
 
 from devlms import fake_platform
 from devlms.management.commands.devlms_seed import seed_courses
-from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, SiteConfiguration
+from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, LearnerProfile, SiteConfiguration
 from tahoe_registration_api import edxapp
 from tests.access_matrix import CREDENTIALS, ENDPOINTS, ROLES, SITES, expected_status
-from tests.conftest import Caller, learner_body
+from tests.conftest import Caller, learner_body, make_user
 
 CSRF = "a" * 32
 REAL_ADAPTER = "tahoe_registration_api.edxapp"  # OAuth2 bearer tokens exist only where the platform does
@@ -77,24 +78,32 @@ ANSWERS = {
                      "modes"},
     "list enrollments": {"count", "next", "previous", "results"},
     "enroll": {"action", "auto_enroll", "email_students", "email_learners", "mode", "courses"},
+    "get a learner": {"user_id", "username", "email", "name", "is_active", "disabled", "language", "date_joined"},
+    "change a learner": {"user_id", "username", "email", "name", "is_active", "disabled", "language", "date_joined"},
 }
 
 
 def call(client, endpoint, site, host):
-    """Call ``endpoint`` on ``site`` (its short name) at ``host``: a registration, a read or an enrollment."""
+    """Call ``endpoint`` on ``site`` (its short name) at ``host``: a registration, a read, an enrollment, a change."""
     method, path = ENDPOINTS[endpoint]
+    if "{learner}" in path:
+        path = path.format(learner=get_user_model().objects.get(username=f"{site}_member").pk)
     path = path.format(site=site)
     if endpoint == "register":
         return client.post(path, learner_body(), format="json", HTTP_HOST=host)
     if endpoint == "enroll":
         body = {"action": "enroll", "identifiers": ["dee@example.com"], "courses": [f"course-v1:{site}+Intro+2026"]}
         return client.post(path, body, format="json", HTTP_HOST=host)
+    if endpoint == "change a learner":
+        return client.patch(path, {"name": "Renamed Member"}, format="json", HTTP_HOST=host)
     return client.generic(method, path, HTTP_HOST=host)
 
 
 @pytest.fixture
 def courses(alpha, beta):
-    """Each site's two courses."""
+    """Each site's two courses, and a learner of each site (``alpha_member``, ``beta_member``)."""
+    make_user("alpha_member", alpha)
+    make_user("beta_member", beta)
     return seed_courses(alpha.organization), seed_courses(beta.organization)
 
 
@@ -119,6 +128,7 @@ def test_access_matrix(cast, alpha, beta, courses, settings, monkeypatch, creden
     else:
         assert body["error_code"] and body["user_message"]
         assert not CourseEnrollmentAllowed.objects.exists()  # a refused enrollment call changed nothing
+        assert not LearnerProfile.objects.exists()  # a refused change of a learner changed nothing
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Token"
 
@@ -152,6 +162,17 @@ def test_another_sites_course_is_no_course_of_its_admin(cast, alpha, beta, cours
             format="json", HTTP_HOST=alpha.domain)
         assert response.status_code == 400 and response.json()["error_code"] == "invalid-course-ids"
     assert not CourseEnrollment.objects.exists() and not CourseEnrollmentAllowed.objects.exists()
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_another_sites_learner_is_no_learner_of_its_admin(cast, alpha, beta, courses, method):
+    """An admin of alpha, on alpha, naming beta's learner: nobody, never a change."""
+    client = client_for("Token", cast["alpha admin"])
+    beta_member = get_user_model().objects.get(username="beta_member")
+    response = client.generic(method, f"/tahoe/api/v1/learners/{beta_member.pk}/", '{"name": "Mallory"}',
+                              content_type="application/json", HTTP_HOST=alpha.domain)
+    assert response.status_code == 404 and response.json()["error_code"] == "learner-not-found"
+    assert not LearnerProfile.objects.exists()
 
 
 @pytest.mark.parametrize("header", [

@@ -3,8 +3,9 @@ Hostile input never breaks an endpoint: every answer is JSON, a success or a 4xx
 
 The single endpoint first, then every endpoint (v1 and v2 registrations, bulk, jobs with JSON and
 CSV bodies, resend, a job's status and results, the courses, a course, the enrollments and an
-enrollment call, the token page) with lone surrogates, control characters, deep nesting, odd
-charsets, odd headers, odd query parameters and paths, and huge fields; a refused call writes nothing.
+enrollment call, the learners, a learner and a learner's change, the token page) with lone
+surrogates, control characters, deep nesting, odd charsets, odd headers, odd query parameters and
+paths, and huge fields; a refused call writes nothing.
 """
 
 import io
@@ -33,6 +34,7 @@ from tests.hostile import (
     INTRO,
     JOBS,
     JSON_BODY_ENDPOINTS,
+    LEARNERS,
     LISTS,
     SINGLE,
     SINGLE_V2,
@@ -42,6 +44,7 @@ from tests.hostile import (
     assert_refused,
     browser,
     course_url,
+    learner_url,
     resend_url,
     seed_both,
     send,
@@ -355,7 +358,7 @@ def test_any_path_segment_is_a_json_404(alpha, alpha_admin, segment, template):
 
 @EVERY_ENDPOINT
 @given(endpoint=st.sampled_from(POST_ENDPOINTS + [f"{JOBS}{uuid.uuid4()}/", f"{JOBS}{uuid.uuid4()}/results/",
-                                                  COURSES, COURSE]),
+                                                  COURSES, COURSE, LEARNERS, learner_url(1)]),
        method=st.sampled_from(METHODS), accept=st.none() | latin_1_text, key=st.none() | latin_1_text,
        request_id=st.none() | latin_1_text)
 def test_any_method_and_headers(alpha, alpha_admin, endpoint, method, accept, key, request_id):
@@ -489,12 +492,12 @@ def test_any_enrollment_body(alpha, alpha_admin, courses, body, query, key):
 
 
 query_names = st.sampled_from(["page", "page_size", "org", "number", "display_name", "course_id", "user_id",
-                               "username", "is_active", "dry_run"]) | st.text(max_size=5)
+                               "username", "is_active", "dry_run", "email", "include_admins"]) | st.text(max_size=5)
 query_values = st.one_of(
     st.binary(max_size=30),
     st.sampled_from([b"-1", b"0", b"1", b"2", b"abc", b"last", b"1e9999", b"99999999999999999999", b"\x00", b"maybe",
                      b"true", b"FALSE", b"9" * 400, b"\xd9\xa1", INTRO.encode(), BETA_INTRO.encode(), b"alpha", b"ada",
-                     b"%", b"_", b""]),
+                     b"%", b"_", b"", b"ada@example.com", b"ADA"]),
     st.integers(min_value=-10**30, max_value=10**30).map(lambda number: str(number).encode()),
 )
 
@@ -543,3 +546,59 @@ def test_any_bytes_in_a_course_path_are_a_json_answer(alpha, alpha_admin, course
     response = send(alpha_admin, alpha, "GET", course_url(quote_from_bytes(segment, safe="")))
     assert_json_answer(response, before, succeeded=(200,))
     assert response.status_code in (200, 404)
+
+
+# The site's learners ------------------------------------------------------------------------------
+
+LEARNER_FIELDS = {"user_id", "username", "email", "name", "is_active", "disabled", "language", "date_joined"}
+learner_changes = st.one_of(
+    st.fixed_dictionaries({}, optional={
+        "name": st.sampled_from(["Ada Lovelace", "Ada Byron", "<b>Ada</b>", "Ada\u200dL", " "]) | hostile_value,
+        "email": st.sampled_from(["ada@example.com", "ADA@example.com", "lovelace@example.com", "stranger@example.com",
+                                  "not an email", "e" * 250 + "@x.com"]) | hostile_value,
+        "language": st.sampled_from(["en", "fr", "es-419", "xx", "EN", None]) | hostile_value,
+        "disabled": st.sampled_from([True, False, "true", "FALSE", "yes", None, 0]) | hostile_value,
+        "username": hostile_value,
+    }),
+    st.dictionaries(st.sampled_from(["name", "email", "language", "disabled", "username"]) | hostile_text,
+                    hostile_value, max_size=5),
+    hostile_value,
+)
+
+
+@EVERY_ENDPOINT
+@given(body=learner_changes, query=st.sampled_from(["", "?dry_run=true", "?dry_run=0", "?dry_run=maybe"]),
+       key=st.none() | st.sampled_from(["fix-1", "fix-2"]))
+def test_any_learner_change(alpha, alpha_admin, courses, body, query, key):
+    ada = get_user_model().objects.get(username="ada")
+    before = written()
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = send(alpha_admin, alpha, "PATCH", f"{learner_url(ada.pk)}{query}", json.dumps(body), **extra)
+    answer = assert_json_answer(response, before, succeeded=(200,), kept_for_key=key is not None)
+    assert response.status_code in (200, 400, 409, 422), response.status_code
+    if response.status_code == 200 and response.get("Idempotent-Replayed") != "true":
+        assert set(answer) == LEARNER_FIELDS | ({"dry_run"} if query == "?dry_run=true" else set())
+        assert answer["user_id"] == ada.pk and answer["username"] == "ada"
+        if query == "?dry_run=true":
+            assert written() == before
+    elif response.status_code == 400:
+        assert answer["field_errors"], answer
+    elif response.status_code == 409:
+        assert answer["error_code"] in ("duplicate-email", "idempotency-key-in-flight"), answer
+
+
+@EVERY_ENDPOINT
+@given(segment=st.text(min_size=1, max_size=50) | st.integers().map(str) | st.binary(min_size=1, max_size=30),
+       method=st.sampled_from(["GET", "PATCH"]))
+def test_any_learner_path_segment(alpha, alpha_admin, courses, segment, method):
+    ada = get_user_model().objects.get(username="ada")
+    path = learner_url(quote_from_bytes(segment, safe="") if isinstance(segment, bytes) else quote(segment, safe=""))
+    before = written()
+    response = send(alpha_admin, alpha, method, path, json.dumps({"name": "Mallory"}))
+    answer = assert_json_answer(response, before, succeeded=(200,))
+    if response.status_code == 200:
+        assert answer["user_id"] == ada.pk and path == learner_url(ada.pk)
+        assert method == "GET" or answer["name"] == "Mallory"
+    else:
+        assert_refused(response, 404, answer["error_code"])
+        assert answer["error_code"] in ("not-found", "learner-not-found")

@@ -30,6 +30,7 @@ from tests.hostile import (
     INTRO,
     JOBS,
     JSON_BODY_ENDPOINTS,
+    LEARNERS,
     SINGLE,
     SINGLE_V2,
     TOKEN_PAGE,
@@ -38,6 +39,7 @@ from tests.hostile import (
     browser,
     course_url,
     enrollment_body,
+    learner_url,
     resend_url,
     seed_both,
     send,
@@ -303,7 +305,8 @@ def test_a_token_change_django_cannot_read_is_a_400(alpha, body, media_type):
 # 8. Paths, headers, methods, empty bodies, lying lengths, CSV files -----------------------------
 
 @pytest.mark.parametrize("path", [f"{JOBS}not-a-uuid/", f"{JOBS}{'9' * 5000}/results/", f"{JOBS}%C3%A9/",
-                                  "/tahoe/api/v1/r%C3%A9/", resend_url("-1"), resend_url("%D9%A1")])
+                                  "/tahoe/api/v1/r%C3%A9/", resend_url("-1"), resend_url("%D9%A1"),
+                                  "/tahoe/api/v1/r%0A/", resend_url("%0A"), learner_url("%0A"), f"{JOBS}%0A/"])
 def test_a_path_that_names_nothing_is_a_json_404(alpha, alpha_admin, path):
     response = send(alpha_admin, alpha, "GET" if path.startswith(JOBS) else "POST", path)
     assert_refused(response, 404, "not-found")
@@ -334,7 +337,7 @@ def test_an_x_request_id_that_is_no_plain_token_is_replaced(alpha, alpha_admin, 
 
 
 @pytest.mark.parametrize("endpoint,method", [
-    (endpoint, method) for endpoint in [*JSON_BODY_ENDPOINTS, resend_url(1), COURSES, COURSE]
+    (endpoint, method) for endpoint in [*JSON_BODY_ENDPOINTS, resend_url(1), COURSES, COURSE, LEARNERS, learner_url(1)]
     for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"]
     if method not in ALLOWED_METHODS.get(endpoint, {"POST"})])
 def test_another_method_is_a_json_405(alpha, alpha_admin, endpoint, method):
@@ -421,7 +424,7 @@ def get_list(caller, site, url, query):
     return send(caller, site, "GET", url, QUERY_STRING=query)
 
 
-@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS])
+@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS, LEARNERS])
 @pytest.mark.parametrize("query,field", [
     ("page=-1", "page"), ("page=abc", "page"), ("page=0", "page"), ("page=1.5", "page"), ("page=1e3", "page"),
     ("page=%D9%A1", "page"), ("page=%00", "page"), ("page=" + "9" * 300, "page"), ("page=0x10", "page"),
@@ -483,7 +486,7 @@ def test_well_formed_odd_queries_answer_a_page(alpha, alpha_admin, courses, url,
     assert response.json()["count"] == count
 
 
-@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS])
+@pytest.mark.parametrize("url", [COURSES, ENROLLMENTS, LEARNERS])
 @pytest.mark.parametrize("page", ["2", "3", "9" * 30])
 def test_a_page_past_the_last_is_a_json_404(alpha, alpha_admin, courses, url, page):
     answer = assert_refused(get_list(alpha_admin, alpha, url, f"page={page}&page_size=2"), 404, "not-found")
@@ -692,3 +695,145 @@ def test_a_lone_surrogate_in_a_registrations_courses_is_a_400_naming_it(alpha, a
     body = '{%s, "courses": ["%s", "x%s"]}' % (ADA, INTRO, LONE_SURROGATE)
     assert_refused(send(alpha_admin, alpha, "POST", SINGLE, body), 400, "malformed-request", "courses[1]")
     assert written() == before
+
+
+# 10. The site's learners --------------------------------------------------------------------------
+
+def patch_learner(caller, site, user_id, raw, query="", **extra):
+    """PATCH learner ``user_id`` of ``site`` with the raw body ``raw``."""
+    return send(caller, site, "PATCH", f"{learner_url(user_id)}{query}", raw, **extra)
+
+
+def ada_id():
+    """The id of alpha's learner ada (the ``courses`` fixture's)."""
+    return get_user_model().objects.get(username="ada").pk
+
+
+@pytest.mark.parametrize("query,field", [
+    ("email=%00", "email"), ("email=" + "e" * 256, "email"), ("email=a%0Ab", "email"),
+    ("username=" + "u" * 256, "username"), ("username=%1B", "username"),
+    ("include_admins=maybe", "include_admins"), ("include_admins=%00", "include_admins"),
+    ("include_admins=true", "include_admins"),  # not platform staff
+], ids=lambda value: value[:24])
+def test_a_hostile_learner_filter_is_a_400_naming_it(alpha, alpha_admin, courses, query, field):
+    answer = assert_refused(get_list(alpha_admin, alpha, LEARNERS, query), 400, "validation-error", field)
+    assert list(answer["field_errors"]) == [field]
+
+
+@pytest.mark.parametrize("query,count", [
+    ("email=ADA%40EXAMPLE.COM", 1), ("email=%25", 0), ("email=_da%40example.com", 0), ("username=%ff%fe", 0),
+    ("username=stranger", 0), ("email=stranger%40example.com", 0), ("include_admins=false&username=ada", 1),
+    ("email=ada%40example.com&email=x", 0), ("page=last", 1), ("unknown=%00", 1),
+])
+def test_well_formed_odd_learner_queries_answer_a_page(alpha, alpha_admin, courses, query, count):
+    response = get_list(alpha_admin, alpha, LEARNERS, query)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == count
+
+
+@pytest.mark.parametrize("segment,error_code", [
+    ("0", "learner-not-found"), (str(2**63), "learner-not-found"), ("9" * 300, "learner-not-found"),
+    ("-1", "not-found"), ("%D9%A1", "not-found"), ("1.5", "not-found"), ("ada", "not-found"), ("%00", "not-found"),
+    ("1%2F", "not-found"), ("..", "not-found"),
+], ids=lambda value: value[:24])
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_a_learner_path_that_names_no_learner_of_the_site_is_a_json_404(alpha, alpha_admin, courses, segment,
+                                                                        error_code, method):
+    before = written()
+    response = send(alpha_admin, alpha, method, learner_url(segment), json.dumps({"name": "Mallory"}))
+    assert_refused(response, 404, error_code)
+    assert written() == before
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", None), ("name", ""), ("name", " "), ("name", 1), ("name", ["Ada"]), ("name", {"first": "Ada"}),
+    ("name", "Ada\x00"), ("name", "Ada\x1b"), ("name", "<script>"), ("name", "http://evil.example"),
+    ("name", "N" * 256), ("email", None), ("email", ""), ("email", 1), ("email", "ada"), ("email", "a@b\u200b.com"),
+    ("email", "ada\x00@example.com"), ("email", "e" * 245 + "@example.com"), ("email", ["ada@example.com"]),
+    ("language", None), ("language", ""), ("language", "xx"), ("language", "l" * 17), ("language", "fr\x00"),
+    ("language", ["fr"]), ("disabled", None), ("disabled", "yes"), ("disabled", 1), ("disabled", 0),
+    ("disabled", []), ("disabled", "maybe"), ("username", "ada"), ("username", None),
+], ids=lambda value: repr(value)[:24])
+def test_a_hostile_learner_field_is_a_400_naming_it_and_changes_nothing(alpha, alpha_admin, courses, field, value):
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), json.dumps({field: value, "name": "Ada"} if field != "name"
+                                                                      else {field: value}))
+    answer = assert_refused(response, 400, "validation-error", field)
+    assert list(answer["field_errors"]) == [field]
+    assert_json_answer(response, before, succeeded=())
+
+
+@pytest.mark.parametrize("raw,field,error_code", [
+    ('{"name": "x%s"}' % LONE_SURROGATE, "name", "malformed-request"),
+    ('{"%s": 1}' % LONE_SURROGATE, "\\ud800", "malformed-request"),
+    ('{"name": %s}' % ("[" * 40 + "]" * 40), "non_field_errors", "malformed-request"),
+    ('{"disabled": NaN}', None, "malformed-request"),
+    ('{"name": "Ada"} trailing', None, "malformed-request"),
+    ("{", None, "malformed-request"),
+    ("[]", "non_field_errors", "validation-error"),
+    ('"Ada"', "non_field_errors", "validation-error"),
+    ("null", "non_field_errors", "validation-error"),
+    ("1e99999", "non_field_errors", "validation-error"),
+], ids=lambda value: value[:30] if isinstance(value, str) else value)
+def test_a_learner_change_that_cannot_be_used_is_a_400_and_changes_nothing(alpha, alpha_admin, courses, raw, field,
+                                                                           error_code):
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), raw)
+    assert_refused(response, 400, error_code, field)
+    assert_json_answer(response, before, succeeded=())
+
+
+@pytest.mark.parametrize("raw", ["", "{}", '{"shoe_size": 44, "learners": [1]}'])
+def test_a_learner_change_naming_nothing_to_change_changes_nothing_and_answers_the_learner(
+        alpha, alpha_admin, courses, raw):
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), raw)
+    assert response.status_code == 200 and response.json()["username"] == "ada"
+    assert written() == before
+
+
+@pytest.mark.parametrize("media_type,body", [
+    ("application/x-www-form-urlencoded", "name=Mallory"),
+    ("multipart/form-data; boundary=x", "--x--"),
+    ("text/plain", '{"name": "Mallory"}'),
+    ("application/json; charset=utf-16", '{"name": "Mallory"}'),
+])
+def test_a_learner_change_that_is_not_utf_8_json_is_a_415(alpha, alpha_admin, courses, media_type, body):
+    before = written()
+    assert_refused(send(alpha_admin, alpha, "PATCH", learner_url(ada_id()), body, media_type), 415,
+                   "unsupported-media-type")
+    assert written() == before
+
+
+@pytest.mark.parametrize("key", ["\x00", "é", "a" * 256, ""])
+def test_a_malformed_idempotency_key_on_a_learner_change_is_a_400_naming_it(alpha, alpha_admin, courses, key):
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), '{"name": "Ada"}', HTTP_IDEMPOTENCY_KEY=key)
+    assert list(assert_refused(response, 400, "validation-error", "Idempotency-Key")["field_errors"]) == [
+        "Idempotency-Key"]
+    assert written() == before
+
+
+@pytest.mark.parametrize("value", ["maybe", "", "%00", "yes"])
+def test_a_learner_change_whose_dry_run_is_no_boolean_is_a_400_naming_it(alpha, alpha_admin, courses, value):
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), '{"name": "Ada"}', query=f"?dry_run={value}")
+    assert_refused(response, 400, "validation-error", "dry_run")
+    assert written() == before
+
+
+def test_a_learner_change_over_the_size_limit_is_a_413(alpha, alpha_admin, courses, settings):
+    settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES = 1024
+    before = written()
+    response = patch_learner(alpha_admin, alpha, ada_id(), json.dumps({"name": "Ada", "padding": "x" * 2000}))
+    assert_refused(response, 413, "request-too-large")
+    assert written() == before
+
+
+def test_a_refused_learner_change_keeps_nothing_but_its_answer_for_its_key(alpha, alpha_admin, courses):
+    before = written()
+    refused = patch_learner(alpha_admin, alpha, ada_id(), '{"username": "x"}', HTTP_IDEMPOTENCY_KEY="fix-1")
+    assert_refused(refused, 400, "validation-error", "username")
+    assert_json_answer(refused, before, succeeded=(), kept_for_key=True)
+    again = patch_learner(alpha_admin, alpha, ada_id(), '{"username": "x"}', HTTP_IDEMPOTENCY_KEY="fix-1")
+    assert again["Idempotent-Replayed"] == "true" and again.json() == refused.json()

@@ -9,7 +9,7 @@ from django.test import RequestFactory
 from tahoe_registration_api.exceptions import RequestTooLarge
 from tahoe_registration_api.rest_api.parsers import enforce_body_limit
 from tests.conftest import learner_body, make_user
-from tests.hostile import COURSES, ENROLLMENTS, enrollment_body, seed_both, send, written
+from tests.hostile import COURSES, ENROLLMENTS, LEARNERS, enrollment_body, learner_url, seed_both, send, written
 from tests.rows import row_counts
 
 
@@ -188,7 +188,8 @@ def test_control_and_invisible_characters_are_refused_in_enrollment_fields(alpha
 
 
 @pytest.mark.parametrize("url,name", [(COURSES, "org"), (COURSES, "number"), (COURSES, "display_name"),
-                                      (ENROLLMENTS, "username"), (ENROLLMENTS, "course_id")])
+                                      (ENROLLMENTS, "username"), (ENROLLMENTS, "course_id"),
+                                      (LEARNERS, "email"), (LEARNERS, "username")])
 def test_a_query_parameter_of_at_most_255_characters_is_read_longer_is_a_400(alpha, alpha_admin, courses, url, name):
     value = "course-v1:alpha+" + "N" * 234 + "+2026" if name == "course_id" else "x" * 255
     assert send(alpha_admin, alpha, "GET", url, QUERY_STRING=f"{name}={quote(value)}").status_code == 200
@@ -211,3 +212,42 @@ def test_limits_of_courses_at_registration(alpha, alpha_admin, courses, body, fi
 def test_twenty_courses_at_registration_are_read(alpha, alpha_admin, courses):
     response = alpha_admin.register(alpha, learner_body(courses=[INTRO] * 20))
     assert response.status_code == 200, response.content
+
+
+# A learner's change ------------------------------------------------------------------------------
+
+def change(caller, site, user, **body):
+    """PATCH ``user`` of ``site`` with ``body``."""
+    return send(caller, site, "PATCH", learner_url(user.pk), json.dumps(body))
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", "N" * 256),                       # auth_userprofile.name is 255
+    ("email", "e" * 245 + "@example.com"),    # 257 > 254
+    ("language", "l" * 17),                   # LANGUAGE_MAX_LENGTH (16)
+    ("name", "Ada\x00Lovelace"), ("name", "Ada\x1bLovelace"), ("email", "ada\u200b@example.com"),
+    ("email", "ada\x7f@example.com"), ("name", "<b>Ada</b>"), ("name", "Ada http://example.com"),
+])
+def test_a_learners_change_has_the_registrations_limits(alpha, alpha_admin, courses, field, value):
+    ada = make_user("ada2", alpha)
+    before = written()
+    response = change(alpha_admin, alpha, ada, **{field: value})
+    assert_field_error(response, field)
+    assert list(response.json()["field_errors"]) == [field]
+    assert written() == before
+
+
+def test_a_learners_change_at_the_platforms_limits_is_applied(alpha, alpha_admin, courses):
+    ada = make_user("ada2", alpha)
+    response = change(alpha_admin, alpha, ada, name="N" * 255, email="e" * 242 + "@example.com")
+    assert response.status_code == 200, response.content
+    assert (len(response.json()["name"]), len(response.json()["email"])) == (255, 254)
+
+
+def test_a_learners_change_over_the_body_limit_is_a_413(alpha, alpha_admin, courses, settings):
+    settings.TAHOE_REGISTRATION_API_MAX_BODY_BYTES = 512
+    ada = make_user("ada2", alpha)
+    before = written()
+    response = change(alpha_admin, alpha, ada, name="N" * 255, notes="x" * 300)
+    assert response.status_code == 413 and response.json()["error_code"] == "request-too-large"
+    assert written() == before

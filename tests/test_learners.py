@@ -306,6 +306,8 @@ def test_each_change_is_one_audit_entry_naming_the_learner_never_their_details(a
     patch(alpha_admin, alpha, ada.pk, {"name": "Ada Lovelace", "email": "lovelace@example.com"})
     patch(alpha_admin, alpha, ada.pk, {"email": "bo@example.com"})
     patch(alpha_admin, alpha, ada.pk, {"disabled": True}, query="?dry_run=1")
+    patch(alpha_admin, alpha, ada.pk, {"disabled": True}, query="?dry_run=maybe")
+    patch(Caller(token="0" * 40), alpha, ada.pk, {"disabled": True})
     get(alpha_admin, alpha, f"{LEARNERS_URL}{ada.pk}/")
     get(alpha_admin, alpha)
     entries = list(AuditEntry.objects.order_by("pk").values_list("action", "status", "outcome", "error_code",
@@ -314,4 +316,6 @@ def test_each_change_is_one_audit_entry_naming_the_learner_never_their_details(a
         ("learner_update", 200, "learner-updated", "", ada.pk, alpha_admin.user.pk),
         ("learner_update", 409, "refused", "duplicate-email", ada.pk, alpha_admin.user.pk),
         ("learner_update_dry_run", 200, "learner-checked", "", ada.pk, alpha_admin.user.pk),
+        ("learner_update", 400, "refused", "validation-error", None, alpha_admin.user.pk),
+        ("learner_update", 401, "refused", "authentication-failed", None, None),
     ]

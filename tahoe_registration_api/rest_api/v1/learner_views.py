@@ -74,7 +74,8 @@ class LearnerView(TahoeApiView):
     """
 
     parser_classes = (JsonBodyParser,)
-    audit_action = None  # a read is not audited; a change is (``patch`` names its action)
+    audit_action = None  # a read is not audited; a change is, from its first check on (a refused credential too)
+    audit_actions_by_method = {"PATCH": "learner_update"}  # ``patch`` names a dry run's
 
     def get(self, request, user_id):
         """Answer the learner."""
@@ -85,7 +86,8 @@ class LearnerView(TahoeApiView):
     def patch(self, request, user_id):
         """Check the change, apply it (or, in a dry run, foresee it) and answer the learner."""
         dry_run = dry_run_requested(request)
-        self.audit_action = "learner_update_dry_run" if dry_run else "learner_update"
+        if dry_run:
+            self.audit_action = "learner_update_dry_run"
         data = request.data  # parsed first: a 415 or a body that is no JSON claims no key
         if not dry_run:
             idempotency.key_of(request)  # a malformed Idempotency-Key is a 400 naming it alone

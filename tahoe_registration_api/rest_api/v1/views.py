@@ -52,6 +52,7 @@ class TahoeApiView(APIView):
     lms_user = None
     audit_action = "register"
     audit_learner_id = None  # the learner a call concerns, when its answer does not name them
+    audit_actions_by_method = {}  # the action of a method whose calls are audited when ``audit_action`` is None
     idempotency = None  # the request's Idempotency-Key in use, if any
     body_limit_setting = "TAHOE_REGISTRATION_API_MAX_BODY_BYTES"
 
@@ -96,8 +97,9 @@ class TahoeApiView(APIView):
             for header, value in rate_limit_headers(self.rate_limit_usage).items():
                 response[header] = value
         response[audit.REQUEST_ID_HEADER] = audit.request_id(request)
-        if self.audit_action:
-            audit.record_attempt(request, response, self.audit_action, learner_id=self.audit_learner_id)
+        action = self.audit_action or self.audit_actions_by_method.get(request.method)
+        if action:
+            audit.record_attempt(request, response, action, learner_id=self.audit_learner_id)
         self.forget_stateless_caller(request)
         return response
 

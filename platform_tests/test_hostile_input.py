@@ -4,7 +4,7 @@ Hostile input inside the LMS, through its own middleware (Django 4.2, DRF 3.14 i
 Each request a probe answered with a 5xx or an HTML page is a JSON 4xx naming what is wrong, and a
 refused call writes nothing; the token page (HTML by design) never answers a 5xx. The site's
 courses (the platform's course overviews and modes, linked to the site's organization) and its
-enrollments get the same hostile bodies, query parameters and paths.
+enrollments get the same hostile bodies, query parameters and paths, and so do the site's learners.
 """
 
 import json
@@ -12,11 +12,17 @@ from urllib.parse import quote
 
 import pytest
 from common.djangoapps.course_modes.tests.factories import CourseModeFactory
-from common.djangoapps.student.models import CourseEnrollment, CourseEnrollmentAllowed
+from common.djangoapps.student.models import (
+    CourseEnrollment,
+    CourseEnrollmentAllowed,
+    UserPasswordToggleHistory,
+    UserProfile,
+)
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from openedx.core.djangoapps.content.course_overviews.tests.factories import CourseOverviewFactory
+from openedx.core.djangoapps.user_api.models import UserPreference
 from organizations.models import OrganizationCourse
 from rest_framework.authtoken.models import Token
 from rest_framework.parsers import JSONParser
@@ -432,3 +438,77 @@ def test_a_registration_with_hostile_courses_is_a_400_naming_them_and_registers_
     assert_refused(send(alpha_admin, alpha, REGISTRATIONS_URL, json.dumps(learner_body(**body))), 400, error_code,
                    field)
     assert row_counts() == before
+
+
+# 10. The site's learners ------------------------------------------------------------------------
+
+LEARNERS_URL = "/tahoe/api/v1/learners/"
+
+
+def learner_state():
+    """Everything a learner's change can change: users' emails and passwords, profiles, languages, the history."""
+    return (sorted(get_user_model().objects.values_list("pk", "email", "password")),
+            sorted(UserProfile.objects.values_list("user_id", "name", "meta")),
+            sorted(UserPreference.objects.values_list("user_id", "key", "value")),
+            UserPasswordToggleHistory.objects.count(), row_counts())
+
+
+@pytest.fixture(name="ada")
+def fixture_ada(alpha):
+    """Ada, a learner of alpha, as the platform keeps one (a profile)."""
+    user = make_user("ada", alpha)
+    UserProfile.objects.create(user=user, name="Ada Lovelace")
+    return user
+
+
+@pytest.mark.parametrize("field,value", [
+    ("name", ""), ("name", "<b>Ada</b>"), ("name", "Ada\x00"), ("name", "N" * 256), ("name", ["Ada"]),
+    ("email", "ada"), ("email", "ada\u200b@example.org"), ("email", "e" * 245 + "@example.com"), ("email", None),
+    ("language", "xx"), ("language", None), ("language", "l" * 17), ("disabled", "yes"), ("disabled", None),
+    ("username", "ada2"),
+], ids=lambda value: repr(value)[:24])
+def test_a_hostile_learner_field_is_a_400_naming_it_and_changes_nothing(alpha, alpha_admin, ada, field, value):
+    before = learner_state()
+    response = send(alpha_admin, alpha, f"{LEARNERS_URL}{ada.pk}/", json.dumps({field: value}), method="PATCH")
+    assert list(assert_refused(response, 400, "validation-error", field)["field_errors"]) == [field]
+    assert learner_state() == before
+
+
+@pytest.mark.parametrize("raw,field,error_code", [
+    ('{"name": "x%s"}' % LONE_SURROGATE, "name", "malformed-request"),
+    ('{"name": %s}' % ("[" * 2000 + "]" * 2000), "non_field_errors", "malformed-request"),
+    ('{"disabled": NaN}', None, "malformed-request"),
+    ("[]", "non_field_errors", "validation-error"),
+], ids=["surrogate name", "2000 levels", "NaN", "a list"])
+def test_a_learner_change_that_cannot_be_used_is_a_400_and_changes_nothing(alpha, alpha_admin, ada, raw, field,
+                                                                           error_code):
+    before = learner_state()
+    assert_refused(send(alpha_admin, alpha, f"{LEARNERS_URL}{ada.pk}/", raw, method="PATCH"), 400, error_code, field)
+    assert learner_state() == before
+
+
+@pytest.mark.parametrize("segment,error_code", [
+    (str(2**63), "learner-not-found"), ("9" * 40, "learner-not-found"), ("-1", "not-found"), ("%0A", "not-found"),
+    ("%D9%A1", "not-found"),
+], ids=["2^63", "40 digits", "negative", "a line break", "an Arabic-Indic digit"])
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_a_learner_path_that_names_no_learner_is_a_json_404(alpha, alpha_admin, ada, segment, error_code, method):
+    before = learner_state()
+    response = send(alpha_admin, alpha, f"{LEARNERS_URL}{segment}/", json.dumps({"name": "Mallory"}), method=method)
+    assert_refused(response, 404, error_code)
+    assert learner_state() == before
+
+
+@pytest.mark.parametrize("query,field", [("email=%00", "email"), ("username=" + "u" * 256, "username"),
+                                         ("include_admins=true", "include_admins"), ("page=0", "page")])
+def test_a_hostile_learner_query_is_a_400_naming_it(alpha, alpha_admin, ada, query, field):
+    response = alpha_admin.client.get(LEARNERS_URL, QUERY_STRING=query, **alpha_admin.headers(alpha.domain, {}))
+    assert list(assert_refused(response, 400, "validation-error", field)["field_errors"]) == [field]
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_another_method_on_a_learner_is_a_json_405(alpha, alpha_admin, ada, method):
+    before = learner_state()
+    assert_refused(send(alpha_admin, alpha, f"{LEARNERS_URL}{ada.pk}/", json.dumps({"name": "X"}), method=method),
+                   405, "method-not-allowed")
+    assert learner_state() == before

@@ -77,8 +77,9 @@ class SiteLearners:
 
     def get(self, user_id):
         """Return learner ``user_id`` of the site; raise ``LearnerNotFound`` otherwise (the same whoever it is)."""
-        user = members(self.organization, self.include_admins).filter(pk=user_id).first() if user_id_fits(
-            user_id) else None
+        user = None
+        if user_id_fits(user_id):  # a larger id would overflow the query: nobody has it
+            user = members(self.organization, self.include_admins).filter(pk=user_id).first()
         if user is None:
             raise LearnerNotFound(f"No learner {user_id} on this site.")
         return user

@@ -319,3 +319,20 @@ def test_each_change_is_one_audit_entry_naming_the_learner_never_their_details(a
         ("learner_update", 400, "refused", "validation-error", None, alpha_admin.user.pk),
         ("learner_update", 401, "refused", "authentication-failed", None, None),
     ]
+
+
+def test_a_page_of_learners_costs_the_same_statements_whatever_its_size(alpha, alpha_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    registered(alpha_admin, alpha, username="ada", email="ada@example.com")
+
+    def statements():
+        with CaptureQueriesContext(connection) as captured:
+            assert get(alpha_admin, alpha).status_code == 200
+        return len(captured)
+
+    one = statements()
+    for index in range(20):
+        registered(alpha_admin, alpha, username=f"learner{index}", email=f"learner{index}@example.com")
+    assert statements() == one

@@ -38,9 +38,13 @@ class LiveLms(DevLmsServer):
 
     def post(self, host, token, body, headers=None, timeout=60):
         """POST a registration (with extra ``headers``); return (status, parsed JSON body or None, raw body)."""
+        return self.send("POST", "/tahoe/api/v1/registrations/", host, token, body, headers, timeout)
+
+    def send(self, method, path, host, token, body, headers=None, timeout=60):  # pylint: disable=too-many-arguments
+        """Send a JSON ``body`` to ``path``; return (status, parsed JSON body or None, raw body)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("POST", "/tahoe/api/v1/registrations/", json.dumps(body), {
+            conn.request(method, path, json.dumps(body), {
                 "Host": host, "Authorization": f"Token {token}", "Content-Type": "application/json",
                 **(headers or {}),
             })
@@ -56,12 +60,16 @@ class LiveLms(DevLmsServer):
 
     def post_all_at_once(self, requests):
         """Send ``[(host, token, body[, headers]), ...]`` in parallel, released together; return the results."""
+        return self.send_all_at_once([("POST", "/tahoe/api/v1/registrations/", *request) for request in requests])
+
+    def send_all_at_once(self, requests):
+        """Send ``[(method, path, host, token, body[, headers]), ...]`` in parallel, released together."""
         barrier = threading.Barrier(len(requests))
         results = [None] * len(requests)
 
         def send(index, request):
             barrier.wait()
-            results[index] = self.post(*request)
+            results[index] = self.send(*request)
 
         threads = [threading.Thread(target=send, args=(i, r)) for i, r in enumerate(requests)]
         for thread in threads:

@@ -116,3 +116,26 @@ def test_16_requests_of_one_idempotency_key_make_one_learner_and_one_email(two_s
     assert get_user_model().objects.filter(username="once").count() == 1
     sent = "".join(path.read_text(encoding="utf-8") for path in mail_dir.iterdir())
     assert sent.count("To: once@example.com") == 1
+
+
+def test_registrations_and_a_learners_change_racing_for_one_email_give_it_to_one_learner(live_lms, two_sites):
+    """The change takes the registration's claim on the address: whoever wins, one learner has it."""
+    alpha, _, tokens = two_sites
+    ada = make_user("ada", alpha)
+    token = tokens[alpha.domain]
+    registrations = [("POST", "/tahoe/api/v1/registrations/", alpha.domain, token,
+                      {"username": f"racer{i}", "email": "Wanted@example.com" if i % 2 else "wanted@example.com",
+                       "name": "Racer"}) for i in range(8)]
+    changes = [("PATCH", f"/tahoe/api/v1/learners/{ada.pk}/", alpha.domain, token,
+                {"email": "WANTED@example.com" if i % 2 else "wanted@example.com"}) for i in range(8)]
+    results = live_lms.send_all_at_once([call for pair in zip(registrations, changes) for call in pair])
+    registered, changed = results[0::2], results[1::2]
+    assert set(statuses(results)) <= {200, 409}, statuses(results)
+    assert get_user_model().objects.filter(email__iexact="wanted@example.com").count() == 1
+    registrations_won = sum(status == 200 for status, _, _ in registered)
+    changes_won = sum(status == 200 for status, _, _ in changed)
+    # A registration won (every change refused), or ada did (every registration refused; ada's later
+    # changes only change the address's case).
+    assert (registrations_won, changes_won > 0) in ((1, False), (0, True)), (registrations_won, changes_won)
+    ada.refresh_from_db()
+    assert (ada.email.lower() == "wanted@example.com") == (changes_won > 0)

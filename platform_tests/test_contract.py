@@ -153,7 +153,7 @@ def test_a_failed_email_keeps_the_account_answers_200_and_logs_the_learner(alpha
     assert response.status_code == 200
     user_id = response.json()["user_id"]
     assert User.objects.filter(id=user_id).exists()
-    assert any(f"Learner {user_id} was registered" in record.getMessage() for record in caplog.records)
+    assert any(f"email of learner {user_id} failed" in record.getMessage() for record in caplog.records)
 
 
 # Responses ----------------------------------------------------------------------------------

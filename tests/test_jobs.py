@@ -12,7 +12,7 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from tahoe_registration_api import jobs, pipeline, tasks
+from tahoe_registration_api import jobs, pipeline, sealing, tasks
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tests.conftest import Caller, make_user
 from tests.rows import row_counts
@@ -152,10 +152,13 @@ def test_the_results_csv_never_holds_a_password_and_cells_are_spreadsheet_safe(a
 
 def test_a_waiting_rows_password_is_sealed_in_the_database(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):  # no worker: the job waits
-        body = csv_of("username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}")
+        body = csv_of("username,email,name,password", f"ada,ada@example.com,Ada Lovelace,{PASSWORD}")
         response = post_csv(alpha_admin, alpha, body)
     row = RegistrationJobRow.objects.get()
-    assert PASSWORD not in row.payload and "Ada" not in row.payload and row.outcome is None
+    # Sealed: neither the password nor the name in clear (a name of a few letters may turn up in any
+    # random ciphertext by chance: the full name may not), and the seal opens to the row's fields.
+    assert PASSWORD not in row.payload and "Ada Lovelace" not in row.payload and row.outcome is None
+    assert sealing.unseal(row.payload)["password"] == PASSWORD
     assert get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/").json()["status"] == "queued"
 
 

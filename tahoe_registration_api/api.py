@@ -11,13 +11,11 @@ reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 
 import dataclasses
 import logging
-import random
-import time
 
 import crum
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import transaction
 from django.db.models import CharField, Value
 from tahoe_sites.models import UserOrganizationMapping
 
@@ -33,18 +31,14 @@ from tahoe_registration_api.exceptions import (
     LearnerDisabled,
     LearnerNotFound,
     NothingToSend,
-    ServiceUnavailable,
 )
 from tahoe_registration_api.learner_input import language_refusal
 from tahoe_registration_api.learners import claim_key, email_claim
 from tahoe_registration_api.models import RegistrationClaim
+from tahoe_registration_api.retries import with_retries
 
 log = logging.getLogger(__name__)
 
-# MySQL/MariaDB error numbers after which the whole transaction may simply be retried.
-RETRYABLE_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
-BACK_OFF_BASE_SECONDS = 0.005
-BACK_OFF_CAP_SECONDS = 0.2
 
 
 def register_user(registration, *, site, organization,  # pylint: disable=too-many-arguments
@@ -70,7 +64,8 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     email = registration_email(registration) if send_emails else None
     secure = is_secure(request) if secure is None else secure
     owed = (email, secure) if email else None
-    account, event_data = _create_with_retries(adapter, registration, site, organization, on_created, owed)
+    account, event_data = with_retries(
+        lambda: _create_account(adapter, registration, site, organization, on_created, owed), "registration")
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
@@ -143,51 +138,6 @@ def _checked_courses(registration, organization, site_courses=None):
     keys = tuple(site_courses.check(registration.courses))
     site_courses.check_mode(keys, registration.mode)
     return dataclasses.replace(registration, courses=keys)
-
-
-def _create_with_retries(adapter, registration, site, organization,  # pylint: disable=too-many-arguments
-                         on_created=None, owed=None):
-    """Run the registration's transaction, again when the database asks for a retry."""
-    last_error = None
-    attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
-    for attempt in range(1, attempts + 1):
-        try:
-            return _create_account(adapter, registration, site, organization, on_created, owed)
-        except IntegrityError as exc:
-            # Another registration (maybe outside this API) committed the same username or
-            # email after our checks: the next attempt's checks see it and answer 409.
-            log.warning("Registration hit a unique constraint; attempt %s of %s.", attempt, attempts)
-            last_error = exc
-        except OperationalError as exc:
-            if not _is_retryable(exc):
-                raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
-            log.warning("Registration deadlocked (%s); attempt %s of %s.", exc.args[0], attempt, attempts)
-            last_error = exc
-        except DatabaseError as exc:
-            raise ServiceUnavailable(f"The database refused the registration ({type(exc).__name__}).") from exc
-        if attempt < attempts:
-            _back_off(attempt)
-    log.warning("Registration gave up after %s attempts (%s).", attempts, type(last_error).__name__)
-    raise ServiceUnavailable("The database kept refusing the registration; retry later.") from last_error
-
-
-def _back_off(attempt):
-    """
-    Wait a random while, longer after each failed attempt, before trying again.
-
-    Registrations that waited on one claim are released together when its holder commits;
-    InnoDB then lets one of them in and picks deadlock victims among the rest. Retrying at
-    once would line the victims up again; random waits spread them out.
-    """
-    time.sleep(random.uniform(0, min(BACK_OFF_CAP_SECONDS, BACK_OFF_BASE_SECONDS * 2 ** attempt)))
-
-
-def _is_retryable(error):
-    """Tell a deadlock or lock timeout (retry) from a lost or refused connection (503)."""
-    code = error.args[0] if error.args else None
-    if code in RETRYABLE_MYSQL_ERRORS:
-        return True
-    return "database is locked" in str(error)  # sqlite's busy writer
 
 
 def _create_account(adapter, registration, site, organization,  # pylint: disable=too-many-arguments

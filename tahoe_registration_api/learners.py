@@ -17,22 +17,21 @@ The rules (README, "Learners: look up, change, switch off"):
 import hashlib
 import logging
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import transaction
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import outbox
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.emails import EMAIL_CHANGED
-from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration, LearnerNotFound, ServiceUnavailable
+from tahoe_registration_api.exceptions import DuplicateAccount, InvalidRegistration, LearnerNotFound
 from tahoe_registration_api.learner_input import language_refusal
 from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.models import RegistrationClaim
+from tahoe_registration_api.retries import with_retries
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_MYSQL_ERRORS = {1205, 1213}  # lock wait timeout, deadlock
 NAME_RATIONALE = "Name changed through the Tahoe registration API by {caller}"
 DISABLED_COMMENT = "Disabled through the Tahoe registration API by {caller}"
 ENABLED_COMMENT = "Enabled through the Tahoe registration API by {caller}"
@@ -138,7 +137,7 @@ class LearnerUpdate:
             if self._new_email(learner, change) is not None:
                 self._check_email(learner, change.email)
             return self._foreseen(learner, change)
-        return self._with_retries(user_id, change, in_transaction)
+        return with_retries(lambda: self._apply(user_id, change, in_transaction), "change")
 
     def _check_language(self, language):
         """Refuse a language the LMS does not offer on the site (a 400 naming ``language``)."""
@@ -167,26 +166,6 @@ class LearnerUpdate:
             if getattr(change, field) is not None:
                 shown[field] = getattr(change, field)
         return shown
-
-    def _with_retries(self, user_id, change, in_transaction):
-        """Run the change's transaction, again when the database asks for a retry (a deadlock, a racing claim)."""
-        attempts = 1 + max(0, int(settings.TAHOE_REGISTRATION_API_DEADLOCK_RETRIES))
-        last_error = None
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._apply(user_id, change, in_transaction)
-            except IntegrityError as exc:
-                last_error = exc  # a registration committed the email after the checks: the next attempt sees it
-            except OperationalError as exc:
-                code = exc.args[0] if exc.args else None
-                if code not in RETRYABLE_MYSQL_ERRORS and "database is locked" not in str(exc):
-                    raise ServiceUnavailable(f"The database refused the change ({type(exc).__name__}).") from exc
-                last_error = exc
-            except DatabaseError as exc:
-                raise ServiceUnavailable(f"The database refused the change ({type(exc).__name__}).") from exc
-            log.warning("A learner's change was retried (%s); attempt %s of %s.", type(last_error).__name__,
-                        attempt, attempts)
-        raise ServiceUnavailable("The database kept refusing the change; retry later.") from last_error
 
     def _apply(self, user_id, change, in_transaction):
         """Change the learner in one transaction: claim, check, apply, owe the old address its email."""

@@ -40,7 +40,6 @@ from tahoe_registration_api.retries import with_retries
 log = logging.getLogger(__name__)
 
 
-
 def register_user(registration, *, site, organization,  # pylint: disable=too-many-arguments
                   request=None, on_created=None, send_emails=True, secure=None, site_courses=None):
     """

@@ -34,6 +34,16 @@ $(BIN)/.installed-mariadb: $(BIN)/.installed requirements/constraints-$(STACK).t
 	$(BIN)/python -m pip install --quiet $(STACK_PINS) mysqlclient
 	touch $@
 
+# scim2-tester, the SCIM checker the suites run, in its own virtualenv (it needs a newer pydantic than Teak's).
+SCIM_TESTER := .venv-scim-tester
+export SCIM_TESTER_PYTHON := $(CURDIR)/$(SCIM_TESTER)/bin/python
+$(SCIM_TESTER)/.installed: requirements/scim-tester.txt
+	@test -n "$(PYTHON)" || { echo "No Python $(STACK_PYTHON) for scim2-tester (see scripts/find-python.sh)." >&2; exit 1; }
+	test -x $(SCIM_TESTER)/bin/python || $(PYTHON) -m venv $(SCIM_TESTER)
+	$(SCIM_TESTER)/bin/python -m pip install --quiet --upgrade pip
+	$(SCIM_TESTER)/bin/python -m pip install --quiet -r requirements/scim-tester.txt
+	touch $@
+
 $(BIN)/.installed-browser: $(BIN)/.installed requirements/browser.txt
 	$(BIN)/python -m pip install --quiet -r requirements/browser.txt
 	touch $@
@@ -56,7 +66,7 @@ test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tut
 COVERAGE := COVERAGE_FILE=$(if $(filter teak,$(STACK)),.coverage,.coverage-$(STACK))
 COVERAGE_XML := $(if $(filter teak,$(STACK)),coverage.xml,coverage-$(STACK).xml)
 
-test-sqlite: $(BIN)/.installed ## run the test suite on sqlite, with coverage
+test-sqlite: $(BIN)/.installed $(SCIM_TESTER)/.installed ## run the test suite on sqlite, with coverage
 	$(COVERAGE) $(BIN)/pytest --cov=tahoe_registration_api --cov-report=term --cov-report=xml:$(COVERAGE_XML)
 
 test-verawood: ## run the sqlite and MariaDB suites again on Verawood's stack (Python 3.12, Django 5.2, Verawood's pins)
@@ -65,7 +75,7 @@ test-verawood: ## run the sqlite and MariaDB suites again on Verawood's stack (P
 test-browser: $(BIN)/.installed-browser ## run the browser test: headless Chromium on the token page of `make run`'s server (screenshots, axe report: var/screenshots/)
 	scripts/test-browser.sh
 
-test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
+test-mariadb: $(BIN)/.installed $(SCIM_TESTER)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
 	@if command -v mariadbd >/dev/null || test -x /usr/sbin/mariadbd; then \
 		$(MAKE) --no-print-directory $(BIN)/.installed-mariadb && \
 		$(COVERAGE) scripts/mariadb.sh $(BIN)/pytest --cov=tahoe_registration_api --cov-append --cov-report=term; \
@@ -76,7 +86,7 @@ test-mariadb: $(BIN)/.installed ## run the test suite on a throwaway MariaDB ser
 		echo "*** Install it with: sudo apt-get install mariadb-server libmariadb-dev pkg-config ***\n"; \
 	fi
 
-test-platform: ## run the platform suite inside a real Open edX LMS (built once into .platform/; PLATFORM_SRC picks the source)
+test-platform: $(SCIM_TESTER)/.installed ## run the platform suite inside a real Open edX LMS (built once into .platform/; PLATFORM_SRC picks the source)
 	scripts/test-platform.sh
 
 test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pinned, in virtualenvs under .tutor/ (no Docker)
@@ -116,6 +126,7 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
 	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
+	$(COMPILE) --upgrade -o requirements/scim-tester.txt requirements/scim-tester.in
 	for major in 20 21 22; do $(COMPILE) --upgrade --no-emit-index-url --no-emit-find-links \
 		-o $(TUTOR_PLUGIN)/requirements/tutor$$major.txt $(TUTOR_PLUGIN)/requirements/tutor$$major.in; done
 
@@ -139,5 +150,5 @@ compile-stack: # re-pin requirements/test-$(STACK).txt with the stack's Python (
 	$(COMPILE) --upgrade -o requirements/test-$(STACK).txt requirements/test-$(STACK).in
 
 clean: ## remove the virtualenvs, the development database and build leftovers
-	rm -rf .venv .venv-verawood var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
+	rm -rf .venv .venv-verawood .venv-scim-tester var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

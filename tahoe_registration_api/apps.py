@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class TahoeRegistrationApiConfig(AppConfig):
-    """Mounts the registration API under ``/tahoe/api/`` in the LMS through the plugin framework."""
+    """Mounts the registration API (``/tahoe/api/``) and its SCIM service (``/tahoe/scim/v2/``) in the LMS."""
 
     name = "tahoe_registration_api"
     verbose_name = "Tahoe Registration API"
@@ -17,7 +17,7 @@ class TahoeRegistrationApiConfig(AppConfig):
             "lms.djangoapp": {
                 "namespace": "tahoe-api",
                 "app_name": "tahoe-api",
-                "regex": r"^tahoe/api/",
+                "regex": r"^tahoe/",
                 "relative_path": "urls",
             },
         },

@@ -62,6 +62,8 @@ OUTCOMES = {
     "enroll": "enrollments-processed", "unenroll": "enrollments-processed",
     "enroll_dry_run": "enrollments-checked", "unenroll_dry_run": "enrollments-checked",
     "learner_update": "learner-updated", "learner_update_dry_run": "learner-checked",
+    "scim_create": "registered", "scim_replace": "learner-updated", "scim_update": "learner-updated",
+    "scim_delete": "learner-deprovisioned",
 }
 # A learner's outcome in the pipeline's words, as the audit trail names it.
 LEARNER_OUTCOMES = {"created": "registered", "checked": "checked", "exists": "exists", "refused": "refused"}

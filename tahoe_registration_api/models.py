@@ -199,3 +199,43 @@ class OutboxMessage(models.Model):
     def __str__(self):
         """Name the message by its kind, topic and state."""
         return f"OutboxMessage<{self.pk}:{self.kind}:{self.topic}:{self.state}>"
+
+
+class ScimIdentity(models.Model):
+    """
+    A learner as one site's SCIM identity provider knows them (``/tahoe/scim/v2/Users``).
+
+    ``user_name`` is the provider's ``userName`` (any length, any characters: the learner's Open edX
+    username is derived from it once, at creation, and never changes), unique on the site case aside
+    (``user_name_key``, emptied once the provider deleted the learner, so the name can be used again).
+    ``external_id`` is the provider's own id for the learner. ``attributes`` (JSON) keeps what the
+    provider sent that the platform keeps nowhere: the parts of the name, ``displayName`` and the
+    ``emails`` list (the platform keeps one address). ``deprovisioned``: when the provider deleted
+    the learner (the account is switched off, never deleted; SCIM no longer shows it). A learner
+    registered otherwise has no row until a provider changes or deletes them: SCIM then shows their
+    Open edX username as ``userName``.
+    """
+
+    organization_id = models.PositiveIntegerField()
+    user_id = models.PositiveIntegerField()
+    user_name = models.CharField(max_length=255)
+    user_name_key = models.CharField(max_length=255, null=True)  # lower-cased; NULL once deprovisioned
+    external_id = models.CharField(max_length=255, null=True)
+    attributes = models.TextField(blank=True, default="{}")
+    deprovisioned = models.DateTimeField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+    modified = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        constraints = [
+            models.UniqueConstraint(fields=["organization_id", "user_id"], name="tahoe_reg_scim_learner"),
+            models.UniqueConstraint(fields=["organization_id", "user_name_key"], name="tahoe_reg_scim_user_name"),
+        ]
+        indexes = [models.Index(fields=["organization_id", "external_id"], name="tahoe_reg_scim_external_id")]
+
+    def __str__(self):
+        """Name the identity by its site's organization and learner."""
+        return f"ScimIdentity<{self.organization_id}:{self.user_id}>"

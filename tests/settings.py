@@ -35,3 +35,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; t
 
 if os.environ.get("DEVLMS_CACHE_TIMEOUT"):
     TAHOE_REGISTRATION_API_CACHE_TIMEOUT = int(os.environ["DEVLMS_CACHE_TIMEOUT"])
+
+# The live server of the SCIM compliance test (pytest-django's ``live_server``) serves static files under it.
+STATIC_URL = "/static/"

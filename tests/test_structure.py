@@ -7,9 +7,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from edx_django_utils.plugins import add_plugins, get_plugin_apps
 
 from devlms import fake_platform
-from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
+from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES, SCIM_AUTHENTICATION_CLASSES
 from tahoe_registration_api.rest_api.errors import exception_handler, not_found
-from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, CallerSiteRateThrottle
+from tahoe_registration_api.rest_api.scim import errors as scim_errors
+from tahoe_registration_api.rest_api.scim.views import ScimView
+from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, CallerSiteRateThrottle, ScimRateThrottle
 from tahoe_registration_api.rest_api.v1.permissions import IsSiteAdmin
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
 from tests.conftest import learner_body
@@ -37,22 +39,28 @@ THROTTLES = {
 
 def test_every_api_view_uses_the_shared_declarations():
     views = [getattr(view, "view_class", None) for view in plugin_views()
-             if view is not not_found and not is_page(view)]
+             if view not in (not_found, scim_errors.not_found) and not is_page(view)]
     assert views, "no API view found"
     for view_class in views:
         assert view_class is not None and issubclass(view_class, TahoeApiView), view_class
-        assert view_class.authentication_classes == AUTHENTICATION_CLASSES
         assert view_class.permission_classes == (IsSiteAdmin,)
-        # Single calls share one rate; bulk calls and job submissions another; reading a job is not limited.
-        assert view_class.throttle_classes == THROTTLES.get(view_class.__name__, (CallerSiteRateThrottle,))
-        assert view_class().get_exception_handler() is exception_handler
+        if issubclass(view_class, ScimView):  # SCIM: bearer credentials, its own rate, SCIM's errors
+            assert view_class.authentication_classes == SCIM_AUTHENTICATION_CLASSES
+            assert view_class.throttle_classes == (ScimRateThrottle,)
+            assert view_class().get_exception_handler() is scim_errors.scim_exception_handler
+        else:
+            assert view_class.authentication_classes == AUTHENTICATION_CLASSES
+            # Single calls share one rate; bulk calls and job submissions another; reading a job is not limited.
+            assert view_class.throttle_classes == THROTTLES.get(view_class.__name__, (CallerSiteRateThrottle,))
+            assert view_class().get_exception_handler() is exception_handler
         for attribute in ("authentication_classes", "permission_classes",
                           "get_exception_handler", "finalize_response", "initial", "check_permissions"):
             assert attribute not in vars(view_class), f"{view_class.__name__} overrides {attribute}"
 
 
-def test_the_only_plain_function_views_are_the_pages_and_the_json_404():
-    assert [view for view in plugin_views() if not hasattr(view, "view_class") and not is_page(view)] == [not_found]
+def test_the_only_plain_function_views_are_the_pages_and_the_json_404s():
+    assert {view for view in plugin_views() if not hasattr(view, "view_class") and not is_page(view)} == {
+        not_found, scim_errors.not_found}
     assert len([view for view in plugin_views() if is_page(view)]) == 4
 
 

@@ -38,6 +38,19 @@ class PlatformBearerAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+class SiteTokenBearerAuthentication(TokenAuthentication):
+    """A site admin's API token sent as ``Authorization: Bearer <token>``; another bearer is left to the platform."""
+
+    keyword = "Bearer"
+
+    def authenticate_credentials(self, key):
+        """Return the token's user and token; None when it is no API token (perhaps the platform's OAuth2 one)."""
+        try:
+            return super().authenticate_credentials(key)
+        except exceptions.AuthenticationFailed:
+            return None
+
+
 # The first class names the scheme of the ``WWW-Authenticate`` header of a 401: the
 # documented ``Token``. Session authentication enforces CSRF, as DRF's class does.
 AUTHENTICATION_CLASSES = (
@@ -45,4 +58,14 @@ AUTHENTICATION_CLASSES = (
     ActiveUserJwtAuthentication,
     PlatformBearerAuthentication,
     SessionAuthentication,
+)
+
+# SCIM clients (identity providers) send one bearer token: the site admin's API token, else the
+# platform's OAuth2 token; the documented ``Token`` and a JWT work too. No session: SCIM is machine to
+# machine. A 401's ``WWW-Authenticate`` names ``Bearer``.
+SCIM_AUTHENTICATION_CLASSES = (
+    SiteTokenBearerAuthentication,
+    PlatformBearerAuthentication,
+    TokenAuthentication,
+    ActiveUserJwtAuthentication,
 )

@@ -11,6 +11,7 @@ from rest_framework.throttling import BaseThrottle
 
 GROUP = "tahoe_registration_api.registrations"
 BULK_GROUP = "tahoe_registration_api.bulk"
+SCIM_GROUP = "tahoe_registration_api.scim"
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
 
@@ -50,6 +51,13 @@ class BulkCallRateThrottle(CallerSiteRateThrottle):
 
     rate_setting = "TAHOE_REGISTRATION_API_BULK_RATE"
     group = BULK_GROUP
+
+
+class ScimRateThrottle(CallerSiteRateThrottle):
+    """Allow TAHOE_REGISTRATION_API_SCIM_RATE SCIM requests per caller and site (identity providers read a lot)."""
+
+    rate_setting = "TAHOE_REGISTRATION_API_SCIM_RATE"
+    group = SCIM_GROUP
 
 
 def parse_rate(rate):

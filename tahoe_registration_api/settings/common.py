@@ -107,6 +107,13 @@ DEFAULTS = {
     #   TAHOE_REGISTRATION_API_RATE, counted apart from single registrations, in the same shared cache).
     #   None switches this limit off.
     "TAHOE_REGISTRATION_API_BULK_RATE": "5/m",
+    # .. setting_name: TAHOE_REGISTRATION_API_SCIM_RATE
+    # .. setting_default: "600/m"
+    # .. setting_description: SCIM requests (``/tahoe/scim/v2/``) allowed per caller and site (the syntax
+    #   of TAHOE_REGISTRATION_API_RATE, counted apart, in the same shared cache): an identity provider
+    #   reads before it writes and imports page by page. Over it, a SCIM 429 with Retry-After, which
+    #   providers honour. None switches this limit off.
+    "TAHOE_REGISTRATION_API_SCIM_RATE": "600/m",
     # .. setting_name: TAHOE_REGISTRATION_API_BULK_LEARNER_RATE
     # .. setting_default: "10000/h"
     # .. setting_description: Learners that bulk calls (dry runs included) may hold per caller and site

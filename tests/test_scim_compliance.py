@@ -1,0 +1,23 @@
+"""
+scim2-tester, a SCIM checker this project did not write, finds nothing wrong with the development LMS's service.
+
+The service runs in a real HTTP server (pytest-django's live server); scim2-tester runs in its own
+virtualenv and makes every check it has (discovery, the 405s and 404s, create, read, list, the
+``attributes`` parameters, ``/.search``, replace, delete, and PATCH add, remove and replace of every
+writable attribute): each must be a SUCCESS. The same run inside the real LMS is the platform suite's.
+"""
+
+import pytest
+
+from tests.conftest import Caller, Site, make_user
+from tests.scim_compliance import ESSENTIAL, report, run_scim2_tester
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scim2_tester_finds_every_check_a_success(live_server):
+    alpha = Site("alpha.localhost", "alpha")
+    admin = Caller(make_user("alpha_admin", alpha, is_admin=True))
+    results = run_scim2_tester(f"{live_server.url}/tahoe/scim/v2", alpha.domain, admin.token)
+    print(report(results))  # the report, for `pytest -s`
+    assert ESSENTIAL <= {result["title"] for result in results}, report(results)
+    assert [result for result in results if result["status"] != "SUCCESS"] == [], report(results)

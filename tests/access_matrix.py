@@ -18,6 +18,13 @@ ENDPOINTS = {
     "change a learner": ("PATCH", "/tahoe/api/v1/learners/{learner}/"),
 }
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# SCIM (``/tahoe/scim/v2/``): identity providers send one bearer token, the site admin's API token; the
+# platform's OAuth2 token, the documented Token and a JWT work too; sessions do not (machine to machine).
+SCIM_CREDENTIALS = CREDENTIALS + ["API token as Bearer"]
+SCIM_ENDPOINTS = {
+    "list SCIM users": ("GET", "/tahoe/scim/v2/Users"),
+    "create a SCIM user": ("POST", "/tahoe/scim/v2/Users"),
+}
 
 
 def expected_status(credential, role, site, staff_allowed=False, method="POST"):
@@ -31,6 +38,13 @@ def expected_status(credential, role, site, staff_allowed=False, method="POST"):
     if role in ("staff", "superuser"):
         return 200 if staff_allowed else 403
     return 200 if role == f"{site} admin" else 403
+
+
+def expected_scim_status(credential, role, site, staff_allowed=False):
+    """What the SCIM service promises for one cell: no session is a credential there."""
+    if credential.startswith("session"):
+        return 401
+    return expected_status(credential, role, site, staff_allowed)
 
 
 def render(staff_allowed=False):

@@ -1,6 +1,7 @@
 """Who may call what: every (endpoint x credential kind x caller role x site) cell answers as expected."""
 
 import itertools
+import json
 from datetime import timedelta
 from time import time
 
@@ -19,7 +20,16 @@ from devlms import fake_platform
 from devlms.management.commands.devlms_seed import seed_courses
 from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, LearnerProfile, SiteConfiguration
 from tahoe_registration_api import edxapp
-from tests.access_matrix import CREDENTIALS, ENDPOINTS, ROLES, SITES, expected_status
+from tests.access_matrix import (
+    CREDENTIALS,
+    ENDPOINTS,
+    ROLES,
+    SCIM_CREDENTIALS,
+    SCIM_ENDPOINTS,
+    SITES,
+    expected_scim_status,
+    expected_status,
+)
 from tests.conftest import Caller, learner_body, make_user
 
 CSRF = "a" * 32
@@ -56,6 +66,7 @@ def client_for(credential, user):
         "Token": f"Token {Caller(user).token}",
         "JWT": f"JWT {jwt_for(user)}",
         "OAuth2 bearer": f"Bearer {bearer_token(user)}",
+        "API token as Bearer": f"Bearer {Caller(user).token}",
     }
     if credential.startswith("session"):
         client.force_login(user)
@@ -133,7 +144,33 @@ def test_access_matrix(cast, alpha, beta, courses, settings, monkeypatch, creden
         assert response["WWW-Authenticate"] == "Token"
 
 
-@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+@pytest.mark.parametrize("endpoint", list(SCIM_ENDPOINTS))
+@pytest.mark.parametrize("staff_allowed", [False, True])
+@pytest.mark.parametrize("credential,role,site", list(itertools.product(SCIM_CREDENTIALS, ROLES, SITES)))
+def test_scim_access_matrix(cast, alpha, beta, settings, monkeypatch, credential, role, site, staff_allowed, endpoint):
+    settings.TAHOE_REGISTRATION_API_ALLOW_STAFF = staff_allowed
+    if credential == "OAuth2 bearer":
+        monkeypatch.setattr(fake_platform, "bearer_authentication", edxapp.bearer_authentication)
+    method, path = SCIM_ENDPOINTS[endpoint]
+    host = {"alpha": alpha, "beta": beta}[site].domain
+    user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada",
+            "emails": [{"value": "ada@example.com", "type": "work"}]}
+    response = client_for(credential, cast[role]).generic(
+        method, path, json.dumps(user) if method == "POST" else "", content_type="application/scim+json",
+        HTTP_HOST=host)
+    expected = expected_scim_status(credential, role, site, staff_allowed)
+    expected = 201 if expected == 200 and method == "POST" else expected
+    assert response.status_code == expected, response.content
+    assert response["Content-Type"] == "application/scim+json"
+    body = response.json()
+    if response.status_code >= 400:
+        assert body["status"] == str(expected) and body["detail"]
+        assert not get_user_model().objects.filter(username="ada").exists()  # a refused create wrote nothing
+    if response.status_code == 401:
+        assert response["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS) + list(SCIM_ENDPOINTS))
 @pytest.mark.parametrize("switched_off", ["globally", "for the site"])
 def test_the_api_switched_off_is_a_403_on_every_endpoint(cast, alpha, beta, courses, settings, endpoint,
                                                          switched_off):
@@ -142,6 +179,12 @@ def test_the_api_switched_off_is_a_403_on_every_endpoint(cast, alpha, beta, cour
     else:
         SiteConfiguration.objects.update_or_create(site=alpha.site, defaults={
             "enabled": True, "site_values": {"TAHOE_REGISTRATION_API_ENABLED": False}})
+    if endpoint in SCIM_ENDPOINTS:  # a SCIM Error, naming why
+        response = client_for("Token", cast["alpha admin"]).get("/tahoe/scim/v2/Users", HTTP_HOST=alpha.domain)
+        assert response.status_code == 403 and "switched off" in response.json()["detail"]
+        other = client_for("Token", cast["beta admin"]).get("/tahoe/scim/v2/Users", HTTP_HOST=beta.domain)
+        assert other.status_code == (403 if switched_off == "globally" else 200)
+        return
     response = call(client_for("Token", cast["alpha admin"]), endpoint, "alpha", alpha.domain)
     assert response.status_code == 403 and response.json()["error_code"] == "registration-api-disabled"
     assert not CourseEnrollment.objects.exists() and not CourseEnrollmentAllowed.objects.exists()

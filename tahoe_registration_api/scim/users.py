@@ -23,7 +23,7 @@ import secrets
 import unicodedata
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Case, F, OuterRef, Subquery, Value, When
+from django.db.models import BooleanField, Case, CharField, F, Func, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -43,6 +43,17 @@ from tahoe_registration_api.scim.resources import read_user, represent
 
 DISABLED_AT_CREATION = "Created inactive through SCIM by {caller}"
 USERNAME_ATTEMPTS = 5  # a taken username is retried with a random suffix this many times
+
+
+class CaseExact(Func):  # pylint: disable=abstract-method
+    """Text compared byte for byte, case included, on any database (MariaDB's collations ignore case)."""
+
+    template = "%(expressions)s"
+    output_field = CharField()
+
+    def as_mysql(self, compiler, connection, **extra_context):
+        """Compare as binary on MySQL/MariaDB, whatever the column's collation or character set."""
+        return self.as_sql(compiler, connection, template="BINARY %(expressions)s", **extra_context)
 
 
 class UserNameTaken(DuplicateAccount):
@@ -88,7 +99,7 @@ class ScimUsers:
         deleted = ScimIdentity.objects.filter(organization_id=self.organization.pk, deprovisioned__isnull=False)
         return members(self.organization).exclude(pk__in=deleted.values("user_id")).annotate(
             scim_user_name=Coalesce(Subquery(identities.values("user_name")[:1]), F("username")),
-            scim_external_id=Subquery(identities.values("external_id")[:1]),
+            scim_external_id=CaseExact(Subquery(identities.values("external_id")[:1])),  # caseExact
             scim_active=Case(When(password__startswith="!", then=Value(False)), default=Value(True),
                              output_field=BooleanField()),
         )
@@ -100,7 +111,7 @@ class ScimUsers:
             users = users.filter(filter_query(filter_text))
         users = users.order_by("pk")
         total = users.count()
-        chosen = list(users[start_index - 1:start_index - 1 + count]) if count > 0 else []
+        chosen = list(users[start_index - 1:start_index - 1 + count]) if count > 0 and start_index <= total else []
         return total, self.represent(chosen)
 
     def get(self, user_id):

@@ -63,6 +63,9 @@ class ScimView(TahoeApiView):
                          caller=self.request.user, request=self.request, base_url=self.base_url())
 
 
+MAX_INTEGER = 2 ** 31 - 1
+
+
 def list_response(resources, total=None, start_index=1):
     """Return a SCIM ``ListResponse``."""
     return {
@@ -76,9 +79,10 @@ def integer(name, value, default):
     if value is None or value == "":
         return default
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except ValueError as exc:
         raise invalid_value(name, "Must be an integer.") from exc
+    return max(min(number, MAX_INTEGER), -MAX_INTEGER)  # past any list's end, never past the database's integers
 
 
 def read_query(values):

@@ -105,9 +105,11 @@ class LearnerChange:
     language: Optional[str] = None
     # True: switch the account off (the platform's "User Disabled"); False: on again.
     disabled: Optional[bool] = None
+    # A new password (the platform's policy applies; SCIM's, never the learner API's): set once switched on.
+    password: Optional[str] = None
 
     def __repr__(self):
-        """Represent the change without the learner's name or email (personal data)."""
+        """Represent the change without the learner's name or email (personal data), or a password."""
         return (f"LearnerChange(name={'<set>' if self.name is not None else None}, "
                 f"email={'<set>' if self.email is not None else None}, language={self.language!r}, "
-                f"disabled={self.disabled!r})")
+                f"disabled={self.disabled!r}, password={'<set>' if self.password is not None else None})")

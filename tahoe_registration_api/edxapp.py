@@ -754,6 +754,29 @@ def enable_learner(user, caller, comment):
     _identify_disabled(user, False)
 
 
+def set_learner_password(user, password):
+    """
+    Give the learner a new password, checked by the platform's password policy (a 400 naming ``password``).
+
+    As the platform's password reset does: normalized (NFKC) and hashed with the LMS's hasher, an
+    account not yet activated is activated (the caller, an identity provider, vouches for the address
+    as for a learner it creates with a password), every session ends on its next request (the session
+    keeps a hash of the password field) and the learner's OAuth2 access and refresh tokens are deleted.
+    """
+    from common.djangoapps.util.password_policy_validators import normalize_password, validate_password
+    from django.core.exceptions import ValidationError
+    from openedx.core.djangoapps.oauth_dispatch.api import destroy_oauth_tokens
+
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise InvalidRegistration(field_errors={"password": " ".join(exc.messages)}) from exc
+    user.set_password(normalize_password(password))
+    user.is_active = True
+    user.save()
+    destroy_oauth_tokens(user)
+
+
 def send_email_change_notice(user, site, old_email, new_email, secure):
     """
     Tell the learner's old address of the change: the platform's ``EmailChangeConfirmation`` message.

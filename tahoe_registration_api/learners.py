@@ -6,7 +6,7 @@ The rules (README, "Learners: look up, change, switch off"):
 * A learner of a site is a member of its organization who is not one of its admins (tahoe-sites'
   ``UserOrganizationMapping``, ``is_admin`` false). A learner of another site is nobody here: the
   same answer as no one at all. Admins are read only when the caller may see them (the view decides).
-* A change (``name``, ``email``, ``language``, ``disabled``) is applied as the platform applies an
+* A change (``name``, ``email``, ``language``, ``disabled``; a ``password`` from SCIM) is applied as the platform applies an
   administrator's change, through the adapter, in one transaction: a new email is unique on the
   site (and platform-wide where the platform requires it), with the registration's claim on it, so
   a registration and a change racing for one address cannot both win; the old address is told
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 NAME_RATIONALE = "Name changed through the Tahoe registration API by {caller}"
 DISABLED_COMMENT = "Disabled through the Tahoe registration API by {caller}"
 ENABLED_COMMENT = "Enabled through the Tahoe registration API by {caller}"
+PASSWORD_OF_A_DISABLED_LEARNER = "A switched-off learner's password cannot be set; switch them on in the same change."
 
 
 def email_claim(adapter, email, organization):
@@ -126,7 +127,8 @@ class LearnerUpdate:
         """
         Change learner ``user_id``; return how they look afterwards (or would, in a dry run).
 
-        Raises ``LearnerNotFound``, ``InvalidRegistration`` (a language the site lacks) or
+        Raises ``LearnerNotFound``, ``InvalidRegistration`` (a language the site lacks, a password the
+        platform's policy refuses or for a learner left switched off) or
         ``DuplicateAccount`` (the email is taken) having changed nothing. ``in_transaction(learner)``,
         if given, runs inside the change's transaction with its answer.
         """
@@ -194,6 +196,10 @@ class LearnerUpdate:
                 self.adapter.disable_learner(learner, self.caller, DISABLED_COMMENT.format(caller=caller))
             elif change.disabled is False and disabled:
                 self.adapter.enable_learner(learner, self.caller, ENABLED_COMMENT.format(caller=caller))
+            if change.password is not None:
+                if not learner.has_usable_password():
+                    raise InvalidRegistration(field_errors={"password": PASSWORD_OF_A_DISABLED_LEARNER})
+                self.adapter.set_learner_password(learner, change.password)
             [shown] = self.learners.describe([learner])
             if in_transaction is not None:
                 in_transaction(shown)

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from tahoe_registration_api.models import AuditEntry
 from tahoe_registration_api.rest_api.parsers import JsonBodyParser
 from tahoe_registration_api.rest_api.renderers import RENDERER_CLASSES, AsciiJsonRenderer
+from tahoe_registration_api.rest_api.scim.views import ScimJsonRenderer
 from tahoe_registration_api.rest_api.v1.views import TahoeApiView
 from tests.conftest import learner_body, make_user
 from tests.hostile import (
@@ -109,11 +110,20 @@ API_VIEWS = {"RegistrationView", "RegistrationV2View", "ResendView", "BulkRegist
              "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView", "LearnersView", "LearnerView"}
 
 
+SCIM_VIEWS = {"ServiceProviderConfigView", "ResourceTypesView", "ResourceTypeView", "SchemasView", "SchemaView",
+              "UsersView", "SearchView", "UserView"}
+
+
 def test_every_api_view_answers_through_the_ascii_json_renderer_and_reads_json_through_the_plugins_parser():
     views = {view.view_class for view in plugin_views() if hasattr(view, "view_class")}
-    assert {view.__name__ for view in views} == API_VIEWS  # a new view is added here once it is checked below
+    # a new view is added here once it is checked below
+    assert {view.__name__ for view in views} == API_VIEWS | SCIM_VIEWS
     for view in views:
-        assert view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,)
+        if view.__name__ in SCIM_VIEWS:  # SCIM's media type first, through the same escaping renderer
+            assert [type(renderer) for renderer in view().get_renderers()] == [ScimJsonRenderer, AsciiJsonRenderer]
+            assert issubclass(ScimJsonRenderer, AsciiJsonRenderer)
+        else:
+            assert view.renderer_classes == RENDERER_CLASSES == (AsciiJsonRenderer,)
         assert not any(isinstance(parser, JSONParser) and not isinstance(parser, JsonBodyParser)
                        for parser in view().get_parsers()), view
 

@@ -64,7 +64,7 @@ def test_the_service_provider_config_says_what_is_supported(alpha, provider):
     assert config["patch"] == {"supported": True}
     assert config["filter"] == {"supported": True, "maxResults": 500}
     assert (config["bulk"]["supported"], config["changePassword"], config["sort"], config["etag"]) == (
-        False, {"supported": False}, {"supported": False}, {"supported": False})
+        False, {"supported": True}, {"supported": False}, {"supported": False})
     assert [scheme["type"] for scheme in config["authenticationSchemes"]] == ["oauthbearertoken"]
 
 
@@ -447,6 +447,31 @@ def test_a_patch_the_service_cannot_apply_is_a_400_and_changes_nothing(alpha, pr
     before = written()
     assert_scim_error(scim(provider, alpha, "PATCH", user_url(user["id"]), body), 400, scim_type, mentions)
     assert written() == before
+
+
+def test_a_password_in_a_patch_or_a_put_is_the_learners_new_password(alpha, provider):
+    user = create(provider, alpha, okta_user(password=None))
+    changed = scim(provider, alpha, "PATCH", user_url(user["id"]), patch_op(
+        {"op": "replace", "path": "password", "value": "An0ther-good-one"}))
+    assert changed.status_code == 200 and "password" not in changed.json()
+    assert authenticate(username="test_user", password="An0ther-good-one").pk == int(user["id"])
+    put = scim(provider, alpha, "PUT", user_url(user["id"]), okta_user(password="Th1rd-good-one"))
+    assert put.status_code == 200
+    assert authenticate(username="test_user", password="Th1rd-good-one").pk == int(user["id"])
+    kept = scim(provider, alpha, "PUT", user_url(user["id"]), okta_user(password=None))  # none given: kept
+    assert kept.status_code == 200 and authenticate(username="test_user", password="Th1rd-good-one")
+
+
+def test_a_password_the_policy_refuses_or_for_a_switched_off_learner_is_a_400(alpha, provider):
+    user = create(provider, alpha, okta_user())
+    before = written()
+    weak = patch_op({"op": "replace", "path": "password", "value": "short"})
+    assert_scim_error(scim(provider, alpha, "PATCH", user_url(user["id"]), weak), 400, "invalidValue", "password")
+    switched_off = patch_op({"op": "replace", "value": {"active": False, "password": "An0ther-good-one"}})
+    assert_scim_error(scim(provider, alpha, "PATCH", user_url(user["id"]), switched_off), 400, "invalidValue",
+                      "password")
+    assert written() == before
+    assert authenticate(username="test_user", password=PASSWORD).pk == int(user["id"])
 
 
 # Delete

@@ -83,12 +83,12 @@ def full_name(name, display_name, user_name):
     return name.get("formatted") or parts or display_name or user_name
 
 
-def read_user(body, creating):
+def read_user(body):
     """
     Read a ``User`` from a POST or PUT body (or a patched resource); raise a 400 naming the attribute otherwise.
 
-    ``userName`` and one email are required. ``password`` is read on creation only (a replace leaves
-    it as it is: the service does not change passwords). Read-only attributes and those the service does
+    ``userName`` and one email are required; ``password`` is a new password (never returned, so a
+    replace or patch without one leaves the learner's as it is). Read-only attributes and those the service does
     not keep (``NOT_KEPT``, an extension's) are ignored, as are unknown ones (providers send their own).
     """
     if not isinstance(body, dict):
@@ -100,7 +100,7 @@ def read_user(body, creating):
     emails = _emails(values.get("emails"))
     if not emails:
         raise invalid_value("emails", "At least one email address is required.")
-    password = values.get("password") if creating else None
+    password = values.get("password")
     if password is not None and not isinstance(password, str):
         raise invalid_value("password", "Must be a string.")
     return ScimUser(

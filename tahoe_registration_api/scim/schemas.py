@@ -55,9 +55,9 @@ USER_ATTRIBUTES = [
               ]),
     attribute("active", "boolean", "Whether the learner may sign in (false: the account is switched off; "
               "without a value, on)."),
-    attribute("password", description="The learner's password on creation (the platform's password policy "
-              "applies); without one the learner is sent the \"set your password\" email.",
-              mutability="writeOnly", returned="never"),
+    attribute("password", description="The learner's new password (the platform's password policy applies; "
+              "a switched-off learner's cannot be set). Created without one, the learner is sent the \"set "
+              "your password\" email.", mutability="writeOnly", returned="never"),
 ]
 EXTERNAL_ID = attribute("externalId", description="The provider's own identifier of the learner.", case_exact=True)
 
@@ -136,13 +136,13 @@ def resource_types(base_url):
 
 
 def service_provider_config(base_url):
-    """Return what the service supports: PATCH and filters; no bulk, password change, sorting or ETags."""
+    """Return what the service supports: PATCH, filters and password changes; no bulk, sorting or ETags."""
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG],
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": MAX_RESULTS},
-        "changePassword": {"supported": False},
+        "changePassword": {"supported": True},
         "sort": {"supported": False},
         "etag": {"supported": False},
         "authenticationSchemes": [{

@@ -14,10 +14,13 @@ is written in the same transaction as what it describes.
   passwordless registration.
 * The learner's Open edX username is made from ``userName`` (its part before an ``@``, in the
   platform's username alphabet and length), with a random suffix when it is taken.
+* A password in a replace or a patch is the learner's new password (the platform's password policy;
+  never for a learner left switched off), set as the platform's password reset sets one.
 * ``DELETE`` switches the learner off and hides them from SCIM (a 404 from then on); their records,
   enrollments and grades stay, and their ``userName`` may be given to someone else.
 """
 
+import dataclasses
 import re
 import secrets
 import unicodedata
@@ -138,7 +141,7 @@ class ScimUsers:
 
     def create(self, body):
         """Register the ``User`` of a POST body through the registration pipeline; return it."""
-        scim_user = read_user(body, creating=True)
+        scim_user = read_user(body)
         self._check_user_name(scim_user.user_name)
         pipeline = Pipeline(site=self.site, organization=self.organization, request=self.request,
                             send_emails=scim_user.enabled, batch_duplicates=False)
@@ -155,13 +158,13 @@ class ScimUsers:
 
     def replace(self, user_id, body):
         """Make learner ``user_id`` the ``User`` of a PUT body; return it."""
-        return self._replace(self._learner(user_id), read_user(body, creating=False))
+        return self._replace(self._learner(user_id), read_user(body))
 
     def patch(self, user_id, body):
         """Apply a ``PatchOp`` to learner ``user_id``; return the ``User`` it leaves."""
         learner = self._learner(user_id)
         patched = apply_patch(self.represent([learner])[0], body)
-        return self._replace(learner, read_user(patched, creating=False))
+        return self._replace(learner, read_user(patched))
 
     def delete(self, user_id):
         """Switch learner ``user_id`` off and hide them from SCIM (their records stay)."""
@@ -179,7 +182,8 @@ class ScimUsers:
             asked["email"] = scim_user.email
         if scim_user.enabled != learner.has_usable_password():  # a usable password: switched on
             asked["disabled"] = not scim_user.enabled
-        self._update(learner, parse_learner_change(asked), lambda: self._keep(learner, scim_user))
+        change = dataclasses.replace(parse_learner_change(asked), password=scim_user.password)
+        self._update(learner, change, lambda: self._keep(learner, scim_user))
         return self.get(learner.pk)
 
     def _update(self, learner, change, in_transaction):

@@ -6,8 +6,8 @@ The rules (README, "Learners: look up, change, switch off"):
 * A learner of a site is a member of its organization who is not one of its admins (tahoe-sites'
   ``UserOrganizationMapping``, ``is_admin`` false). A learner of another site is nobody here: the
   same answer as no one at all. Admins are read only when the caller may see them (the view decides).
-* A change (``name``, ``email``, ``language``, ``disabled``; a ``password`` from SCIM) is applied as the platform applies an
-  administrator's change, through the adapter, in one transaction: a new email is unique on the
+* A change (``name``, ``email``, ``language``, ``disabled``; a ``password`` from SCIM) is applied as
+  the platform applies an administrator's change, through the adapter, in one transaction: a new email is unique on the
   site (and platform-wide where the platform requires it), with the registration's claim on it, so
   a registration and a change racing for one address cannot both win; the old address is told
   through the outbox. ``disabled`` is the platform's own reversible "User Disabled".

@@ -4,9 +4,10 @@ scim2-tester, a SCIM checker this project did not write, finds nothing wrong wit
 The service runs in a real HTTP server (pytest-django's live server); scim2-tester runs in its own
 virtualenv and makes every check it has (discovery, the 405s and 404s, create, read, list, the
 ``attributes`` parameters, ``/.search``, replace, delete, and PATCH add, remove and replace of every
-writable attribute): each must be a SUCCESS, unless a documented rule refused the tester's random values
-(``scim_compliance.EXPLAINED_REFUSALS``: the platform's password policy, a switched-off learner's password). The same run inside the real
-LMS is the platform suite's.
+writable attribute): each must be a SUCCESS, unless a documented rule refused the tester's random
+values (``scim_compliance.EXPLAINED_REFUSALS``: the platform's password policy, a switched-off
+learner's password); those without a password always succeed. The same run inside the real LMS is the
+platform suite's.
 """
 
 import pytest

@@ -142,6 +142,8 @@ class ScimUsers:
     def create(self, body):
         """Register the ``User`` of a POST body through the registration pipeline; return it."""
         scim_user = read_user(body)
+        if scim_user.active is None:  # created switched on, and shown so
+            scim_user = dataclasses.replace(scim_user, active=True)
         self._check_user_name(scim_user.user_name)
         pipeline = Pipeline(site=self.site, organization=self.organization, request=self.request,
                             send_emails=scim_user.enabled, batch_duplicates=False)

@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 NAME_RATIONALE = "Name changed through the Tahoe registration API by {caller}"
 DISABLED_COMMENT = "Disabled through the Tahoe registration API by {caller}"
 ENABLED_COMMENT = "Enabled through the Tahoe registration API by {caller}"
-PASSWORD_OF_A_DISABLED_LEARNER = "A switched-off learner's password cannot be set; switch them on in the same change."
 
 
 def email_claim(adapter, email, organization):
@@ -128,7 +127,7 @@ class LearnerUpdate:
         Change learner ``user_id``; return how they look afterwards (or would, in a dry run).
 
         Raises ``LearnerNotFound``, ``InvalidRegistration`` (a language the site lacks, a password the
-        platform's policy refuses or for a learner left switched off) or
+        platform's policy refuses) or
         ``DuplicateAccount`` (the email is taken) having changed nothing. ``in_transaction(learner)``,
         if given, runs inside the change's transaction with its answer.
         """
@@ -196,9 +195,9 @@ class LearnerUpdate:
                 self.adapter.disable_learner(learner, self.caller, DISABLED_COMMENT.format(caller=caller))
             elif change.disabled is False and disabled:
                 self.adapter.enable_learner(learner, self.caller, ENABLED_COMMENT.format(caller=caller))
-            if change.password is not None:
-                if not learner.has_usable_password():
-                    raise InvalidRegistration(field_errors={"password": PASSWORD_OF_A_DISABLED_LEARNER})
+            # A switched-off learner has no password (the platform's "User Disabled"): one sent with a change
+            # leaving them off is not kept, so that switching off never fails on it.
+            if change.password is not None and learner.has_usable_password():
                 self.adapter.set_learner_password(learner, change.password)
             [shown] = self.learners.describe([learner])
             if in_transaction is not None:

@@ -5,8 +5,8 @@ The service runs in a real HTTP server (pytest-django's live server); scim2-test
 virtualenv and makes every check it has (discovery, the 405s and 404s, create, read, list, the
 ``attributes`` parameters, ``/.search``, replace, delete, and PATCH add, remove and replace of every
 writable attribute): each must be a SUCCESS, unless a documented rule refused the tester's random
-values (``scim_compliance.EXPLAINED_REFUSALS``: the platform's password policy, a switched-off
-learner's password); those without a password always succeed. The same run inside the real LMS is the
+values (``scim_compliance.EXPLAINED_REFUSALS``: the platform's password policy refusing a random
+password); those without a password always succeed. The same run inside the real LMS is the
 platform suite's.
 """
 

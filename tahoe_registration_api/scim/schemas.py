@@ -56,8 +56,8 @@ USER_ATTRIBUTES = [
     attribute("active", "boolean", "Whether the learner may sign in (false: the account is switched off; "
               "without a value, on)."),
     attribute("password", description="The learner's new password (the platform's password policy applies; "
-              "a switched-off learner's cannot be set). Created without one, the learner is sent the \"set "
-              "your password\" email.", mutability="writeOnly", returned="never"),
+              "not kept for a switched-off learner, who has none). Created without one, the learner is sent "
+              "the \"set your password\" email.", mutability="writeOnly", returned="never"),
 ]
 EXTERNAL_ID = attribute("externalId", description="The provider's own identifier of the learner.", case_exact=True)
 

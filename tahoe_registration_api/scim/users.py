@@ -14,8 +14,9 @@ is written in the same transaction as what it describes.
   passwordless registration.
 * The learner's Open edX username is made from ``userName`` (its part before an ``@``, in the
   platform's username alphabet and length), with a random suffix when it is taken.
-* A password in a replace or a patch is the learner's new password (the platform's password policy;
-  never for a learner left switched off), set as the platform's password reset sets one.
+* A password in a replace or a patch is the learner's new password (the platform's password policy),
+  set as the platform's password reset sets one; not kept for a learner the change leaves switched
+  off (they have none: switching off never fails on a password).
 * ``DELETE`` switches the learner off and hides them from SCIM (a 404 from then on); their records,
   enrollments and grades stay, and their ``userName`` may be given to someone else.
 """

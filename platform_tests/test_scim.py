@@ -50,7 +50,10 @@ def scim(caller, site, method, path, body=None, **extra):
 def signs_in(caller, site, email, password):
     """Whether the LMS's own sign-in (``login_session``) lets the learner in."""
     response = caller.client.post(LOGIN_URL, {"email_or_username": email, "password": password}, HTTP_HOST=site.domain)
-    return response.status_code == 200 and json.loads(response.content).get("success") is True
+    answer = json.loads(response.content)
+    print(f"\n> POST {LOGIN_URL} (Host: {site.domain}) email_or_username={email}\n< {response.status_code} "
+          f"{json.dumps({key: answer.get(key) for key in ('success', 'value', 'error_code')})}")
+    return response.status_code == 200 and answer.get("success") is True
 
 
 def test_an_okta_sequence_provisions_updates_and_deactivates_a_learner(alpha, alpha_admin):

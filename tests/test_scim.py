@@ -90,10 +90,17 @@ def test_discovery_is_read_only(alpha, provider, path, method):
     assert_scim_error(scim(provider, alpha, method, f"{SCIM}{path}", {}), 405)
 
 
-@pytest.mark.parametrize("path", ["", "Groups", "Users/abc", "Users/0", "Users/99999999999999999999999",
+@pytest.mark.parametrize("path", ["", "Groups", "Users/abc", "Users/0", "Users/99999999999999999999999", "Users/%D9%A1",
                                   "ResourceTypes/Group", "Schemas/urn:nothing", "Users/1/x"])
 def test_an_unknown_address_is_a_scim_404(alpha, provider, path):
     assert_scim_error(scim(provider, alpha, "GET", f"{SCIM}{path}"), 404)
+
+
+def test_an_id_in_other_digits_is_no_id(alpha, provider):
+    user_id = create(provider, alpha, okta_user())["id"]
+    arabic_indic = "".join(chr(0x0660 + int(digit)) for digit in user_id)  # "2" is "٢"
+    assert_scim_error(scim(provider, alpha, "GET", user_url(arabic_indic)), 404)
+    assert scim(provider, alpha, "GET", user_url(user_id)).status_code == 200
 
 
 # Credentials

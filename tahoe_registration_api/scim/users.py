@@ -47,6 +47,7 @@ from tahoe_registration_api.scim.resources import read_user, represent
 
 DISABLED_AT_CREATION = "Created inactive through SCIM by {caller}"
 USERNAME_ATTEMPTS = 5  # a taken username is retried with a random suffix this many times
+USER_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits only: "١" (an Arabic-Indic one) is no id here
 
 
 class CaseExact(Func):  # pylint: disable=abstract-method
@@ -132,7 +133,7 @@ class ScimUsers:
 
     def _learner(self, user_id):
         """Return learner ``user_id`` of the site as SCIM shows them, or raise a 404."""
-        number = int(user_id) if str(user_id).isdigit() and len(str(user_id)) < 20 else None
+        number = int(user_id) if USER_ID.fullmatch(str(user_id)) else None
         user = self.learners().filter(pk=number).first() if number is not None and user_id_fits(number) else None
         if user is None:
             raise not_found(user_id)

@@ -24,7 +24,7 @@ from tahoe_registration_api.rest_api.v1.views import TahoeApiView
 from tahoe_registration_api.scim import schemas
 from tahoe_registration_api.scim.errors import ScimProblem, invalid_value
 from tahoe_registration_api.scim.resources import attribute_list, project
-from tahoe_registration_api.scim.users import ScimUsers
+from tahoe_registration_api.scim.users import USER_ID, ScimUsers
 
 
 class ScimJsonParser(JsonBodyParser):
@@ -201,7 +201,7 @@ class UserView(ScimView):
 
     def users_of(self, user_id):
         """Return the site's SCIM ``Users``, naming learner ``user_id`` in the audit trail (a refused change too)."""
-        self.audit_learner_id = int(user_id) if user_id.isdigit() and len(user_id) < 10 else None
+        self.audit_learner_id = int(user_id) if USER_ID.fullmatch(user_id) and len(user_id) < 10 else None
         return self.users()
 
     def get(self, request, user_id):

@@ -7,7 +7,9 @@ emails and events, exactly as in the LMS, where the registration view is not ato
 """
 
 import re
+import time as real_time
 
+import django_ratelimit.core
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
@@ -105,6 +107,27 @@ class Caller:
         """Send any method to a path of ``site``."""
         host = site.domain if isinstance(site, TahoeSite) else site
         return getattr(self.client, method.lower())(path, **self.headers(host, extra))
+
+
+class StoppedClock:
+    """django-ratelimit's clock, stopped for one test: a fixed window never turns over between its requests."""
+
+    def __init__(self):
+        self.now = real_time.time()
+
+    def time(self):
+        """The test's one instant."""
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_hold_still(monkeypatch):
+    """
+    Keep each test inside one rate-limit window (counting "2/m" across a minute's turn would restart at 0).
+
+    Only django-ratelimit's own ``time`` is replaced; every other clock runs.
+    """
+    monkeypatch.setattr(django_ratelimit.core, "time", StoppedClock())
 
 
 @pytest.fixture(autouse=True)

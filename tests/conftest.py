@@ -1,5 +1,8 @@
 """The cast of the tests: two Tahoe sites, their admins, a learner, and an API client per caller."""
 
+import time as real_time
+
+import django_ratelimit.core
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -54,6 +57,27 @@ class Caller:
         with TestCase.captureOnCommitCallbacks(execute=True):
             return self.client.post(url, body if body is not None else {}, format=fmt,
                                     HTTP_HOST=host, **kwargs)
+
+
+class StoppedClock:
+    """django-ratelimit's clock, stopped for one test: a fixed window never turns over between its requests."""
+
+    def __init__(self):
+        self.now = real_time.time()
+
+    def time(self):
+        """The test's one instant."""
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _rate_windows_hold_still(monkeypatch):
+    """
+    Keep each test inside one rate-limit window (counting "2/m" across a minute's turn would restart at 0).
+
+    Only django-ratelimit's own ``time`` is replaced; every other clock runs.
+    """
+    monkeypatch.setattr(django_ratelimit.core, "time", StoppedClock())
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,6 @@ LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
-ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
 MAX_RESULTS = 500  # the most resources one page of a list or search holds
 

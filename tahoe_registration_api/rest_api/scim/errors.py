@@ -20,7 +20,6 @@ ATTRIBUTES = {"username": "userName", "email": "emails", "name": "name", "passwo
 SCIM_TYPES = {
     "duplicate-username": "uniqueness", "duplicate-email": "uniqueness", "duplicate-email-username": "uniqueness",
     "duplicate-userName": "uniqueness", "malformed-request": "invalidSyntax", "validation-error": "invalidValue",
-    "unreadable-body": "invalidSyntax",
 }
 
 

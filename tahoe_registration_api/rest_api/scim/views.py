@@ -123,15 +123,20 @@ class ResourceTypesView(ScimView):
         return Response(list_response(schemas.resource_types(self.base_url())))
 
 
+def one_of(documents, wanted, what):
+    """Answer the discovery document whose ``id`` is ``wanted``; a SCIM 404 naming ``what`` otherwise."""
+    found = [document for document in documents if document["id"] == wanted]
+    if not found:
+        raise ScimProblem(404, f"No {what} {wanted!r}.")
+    return Response(found[0])
+
+
 class ResourceTypeView(ScimView):
     """``GET /ResourceTypes/<id>``."""
 
     def get(self, request, resource_type):
         """Answer one, or a 404."""
-        found = [item for item in schemas.resource_types(self.base_url()) if item["id"] == resource_type]
-        if not found:
-            raise ScimProblem(404, f"No resource type {resource_type!r}.")
-        return Response(found[0])
+        return one_of(schemas.resource_types(self.base_url()), resource_type, "resource type")
 
 
 class SchemasView(ScimView):
@@ -147,10 +152,7 @@ class SchemaView(ScimView):
 
     def get(self, request, schema_id):
         """Answer one, or a 404."""
-        found = [item for item in schemas.all_schemas(self.base_url()) if item["id"] == schema_id]
-        if not found:
-            raise ScimProblem(404, f"No schema {schema_id!r}.")
-        return Response(found[0])
+        return one_of(schemas.all_schemas(self.base_url()), schema_id, "schema")
 
 
 def _answer_page(users, values):

@@ -166,3 +166,41 @@ def test_scim2_tester_finds_every_check_a_success_inside_the_lms(lms_server):
     assert compliance.ESSENTIAL <= {result["title"] for result in results}, compliance.report(results)
     assert compliance.unexplained(results) == [], compliance.report(results)
     assert compliance.ALWAYS_SUCCEED <= compliance.successes(results), compliance.report(results)
+
+
+# Hostile input inside the LMS: a SCIM Error, nothing written, never a 5xx --------------------------
+
+USER_BODY = '{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "%s", "emails": [%s]}'
+
+
+@pytest.mark.parametrize("body, content_type, status, scim_type", [
+    (USER_BODY % ("x\\ud800", '{"value": "a@example.org"}'), "application/scim+json", 400, "invalidSyntax"),
+    ('{"userName": "ada", "x": %s}' % ("[" * 2000 + "]" * 2000), "application/scim+json", 400, "invalidSyntax"),
+    (USER_BODY % ("ada", '{"value": "a@example.org"}'), "application/scim+json; charset=latin-1", 415, None),
+    (USER_BODY % ("ada", '{"value": "a@example.org"}'), "text/plain", 415, None),
+    (USER_BODY % ("a" * 300, '{"value": "a@example.org"}'), "application/scim+json", 400, "invalidValue"),
+    (USER_BODY % ("ada", '{"value": "%s@example.org"}' % ("e" * 300)), "application/scim+json", 400,
+     "invalidValue"),
+    ((USER_BODY % ("ada", '{"value": "a@example.org"}'))[:-1] + ', "displayName": "%s"}' % ("d" * 20000),
+     "application/scim+json", 413, None),
+    ("not json", "application/scim+json", 400, "invalidSyntax"),
+])
+def test_a_hostile_create_is_a_scim_error_and_writes_nothing(alpha, alpha_admin, body, content_type, status,
+                                                             scim_type):
+    before = (User.objects.count(), ScimIdentity.objects.count())
+    token = Token.objects.get_or_create(user=alpha_admin.user)[0].key
+    response = alpha_admin.client.generic("POST", USERS, body.encode("utf-8"), content_type=content_type,
+                                          HTTP_HOST=alpha.domain, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == status, response.content[:300]
+    assert response["Content-Type"] == "application/scim+json"
+    answer = response.json()
+    assert answer["status"] == str(status) and answer.get("scimType") == scim_type and answer["detail"], answer
+    assert (User.objects.count(), ScimIdentity.objects.count()) == before
+
+
+@pytest.mark.parametrize("query", ["filter=%ED%A0%80", "filter=" + "(" * 500, "startIndex=" + "9" * 400,
+                                   'filter=userName eq "' + "u" * 5000 + '"', "count=%00"])
+def test_a_hostile_query_is_a_200_or_a_scim_400(alpha, alpha_admin, query):
+    response = scim(alpha_admin, alpha, "GET", f"{USERS}?{query}")
+    assert response.status_code in (200, 400), response.content[:300]
+    assert response["Content-Type"] == "application/scim+json"

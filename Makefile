@@ -58,7 +58,8 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	$(BIN)/python manage.py migrate --noinput -v 0
 	$(BIN)/python manage.py devlms_seed
 	@echo "\nOutgoing mail is printed below (set EMAIL_HOST and EMAIL_PORT to send it over SMTP)."
-	DEVLMS_CELERY_WORKER=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
+	@echo "Webhooks may be posted to http:// and private addresses (a receiver on this machine): development only."
+	DEVLMS_CELERY_WORKER=1 DEVLMS_WEBHOOKS_LOCAL=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
 test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, then the Tutor plugin
 

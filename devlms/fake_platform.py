@@ -328,7 +328,7 @@ def enrollment_state(key, user=None, email=None):
 
 
 def enroll(user, key, mode=None):
-    """Enroll the learner (their mode kept when enrolled and none is named; else the course's default)."""
+    """Enroll the learner (their mode kept when enrolled and none named; else the course's default); return the mode."""
     record = CourseEnrollment.objects.filter(user=user, course_id=key).first()
     if mode is None:
         mode = record.mode if record is not None and record.is_active else None
@@ -341,6 +341,7 @@ def enroll(user, key, mode=None):
         record.mode, record.is_active = mode, True
         record.save()
     _allowed_for(user, key).filter(user__isnull=True).update(user=user)
+    return mode
 
 
 def unenroll(user, key):

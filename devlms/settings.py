@@ -162,6 +162,11 @@ if os.environ.get("DEVLMS_RATE"):
 TAHOE_REGISTRATION_API_ADAPTER = "devlms.fake_platform"
 # Operators switch the API on; the development LMS exists to serve it.
 TAHOE_REGISTRATION_API_ENABLED = True
+# `make run` lets a newcomer point a webhook at a receiver on this machine (http://127.0.0.1:...),
+# and says so as it starts. Never in production: any site's admin could reach the LMS's own network.
+if os.environ.get("DEVLMS_WEBHOOKS_LOCAL") == "1":
+    TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE = True
+    TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP = True
 
 # JWTs as the LMS issues them (edx-drf-extensions' JwtAuthentication checks them): signed with an
 # RSA key (a development-only key pair, committed on purpose), plus the legacy symmetric secret.

@@ -36,6 +36,7 @@ from tahoe_registration_api.learner_input import language_refusal
 from tahoe_registration_api.learners import claim_key, email_claim
 from tahoe_registration_api.models import RegistrationClaim
 from tahoe_registration_api.retries import with_retries
+from tahoe_registration_api.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +151,13 @@ def _create_account(adapter, registration, site, organization,  # pylint: disabl
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_membership(account.user, organization)
-        enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
-        if owed is not None:
-            email, secure = owed
-            outbox.owe_email(account.user.id, site.id, email, secure)
+        enrolled = enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
+        # The learner's email and the webhooks' events, in one statement.
+        outbox.owe([
+            outbox.email_message(account.user.id, site.id, *owed) if owed is not None else None,
+            events.learner_registered(account.user, site.id, enrolled),
+            *(events.enrollment(account.user, site.id, key, mode, active=True) for key, mode in enrolled.items()),
+        ])
         if on_created is not None:
             on_created(account.user)
         event_data = hooks.registration_completed_data(account.user, registration.name)

@@ -31,13 +31,14 @@ class TahoeRegistrationApiConfig(AppConfig):
     }
 
     def ready(self):
-        """Forget a site's cached organization whenever its TahoeSite or Organization changes."""
+        """Forget a site's cached organization when its TahoeSite or Organization changes; load the webhooks' kinds."""
         # pylint: disable=import-outside-toplevel
         from django.db.models.signals import post_delete, post_save
         from organizations.models import Organization
         from tahoe_sites.models import TahoeSite
 
         from tahoe_registration_api.lookups import forget_organization
+        from tahoe_registration_api.webhooks import delivery  # noqa: F401  pylint: disable=unused-import
 
         for model in (TahoeSite, Organization):
             post_save.connect(forget_organization, sender=model, dispatch_uid=f"tahoe-reg-{model.__name__}-save")

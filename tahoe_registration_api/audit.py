@@ -64,6 +64,8 @@ OUTCOMES = {
     "learner_update": "learner-updated", "learner_update_dry_run": "learner-checked",
     "scim_create": "registered", "scim_replace": "learner-updated", "scim_update": "learner-updated",
     "scim_delete": "learner-deprovisioned",
+    "webhook_create": "webhook-created", "webhook_delete": "webhook-removed", "webhook_rotate": "webhook-rotated",
+    "webhook_enable": "webhook-enabled",
 }
 # A learner's outcome in the pipeline's words, as the audit trail names it.
 LEARNER_OUTCOMES = {"created": "registered", "checked": "checked", "exists": "exists", "refused": "refused"}

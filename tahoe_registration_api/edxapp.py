@@ -528,7 +528,9 @@ def enrollment_state(key, user=None, email=None):
 
 def enroll(user, key, mode=None):
     """
-    Enroll ``user`` in course ``key`` through ``CourseEnrollment.enroll``; raise ``EnrollmentPrevented`` if refused.
+    Enroll ``user`` in course ``key`` through ``CourseEnrollment.enroll``; return the enrollment's mode.
+
+    Raise ``EnrollmentPrevented`` if the platform refuses.
 
     ``mode`` None: the learner's mode if already enrolled, else the course's default, as the
     platform's bulk enroll chooses (``honor`` for a white-label course).
@@ -541,9 +543,10 @@ def enroll(user, key, mode=None):
         current, is_active = CourseEnrollment.enrollment_mode_for_user(user, course)
         mode = current if is_active else (CourseMode.HONOR if CourseMode.is_white_label(course) else None)
     try:
-        CourseEnrollment.enroll(user, course, mode=mode, check_access=False)
+        enrollment = CourseEnrollment.enroll(user, course, mode=mode, check_access=False)
     except EnrollmentNotAllowed as exc:
         raise EnrollmentPrevented(str(exc)) from exc
+    return enrollment.mode
 
 
 def unenroll(user, key):

@@ -30,6 +30,7 @@ from tahoe_registration_api import audit, outbox
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import EnrollmentState
 from tahoe_registration_api.lookups import user_id_fits
+from tahoe_registration_api.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +204,14 @@ class Enrollments:  # pylint: disable=too-many-instance-attributes
                 self.adapter.record_manual_enrollment(
                     self.caller, key, email, (request.action, before, after),
                     REASON.format(request_id=self.request_id), user=target.user)
-                if request.email_learners:
-                    for message in emails_owed(request.action, before, after):
-                        outbox.owe_email(target.user and target.user.pk, self.site.pk, message, self.secure,
-                                         details={"course_id": key, "address": email,
-                                                  "auto_enroll": request.auto_enroll})
+                owed = [outbox.email_message(target.user and target.user.pk, self.site.pk, message, self.secure,
+                                             details={"course_id": key, "address": email,
+                                                      "auto_enroll": request.auto_enroll})
+                        for message in (emails_owed(request.action, before, after) if request.email_learners else ())]
+                if target.user is not None and before.enrollment != after.enrollment:
+                    owed.append(events.enrollment(target.user, self.site.pk, key, after.mode or before.mode,
+                                                  active=after.enrollment))
+                outbox.owe(owed)
             return self._audited(Change(identifier, before, after), target)
         except Exception as exc:  # pylint: disable=broad-except
             # As the platform's bulk enroll: one change's failure (rolled back) is reported, the others go on.
@@ -256,6 +260,8 @@ class Enrollments:  # pylint: disable=too-many-instance-attributes
 
 
 def enroll_at_registration(adapter, user, keys, mode):
-    """Enroll a learner registered in this transaction in the courses of ``keys`` (checked): all, or raise."""
-    for key in keys:
-        adapter.enroll(user, key, mode)
+    """Enroll a learner registered in this transaction in the courses of ``keys`` (checked): all, or raise.
+
+    Return ``{key: the enrollment's mode}``.
+    """
+    return {key: adapter.enroll(user, key, mode) for key in keys}

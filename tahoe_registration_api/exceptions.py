@@ -215,3 +215,19 @@ class LearnerDisabled(RegistrationError):
     error_code = "learner-disabled"
     user_message = "This learner's account is switched off; switch it on before sending them an email."
     status_code = 409
+
+
+class WebhookNotFound(RegistrationError):
+    """No webhook endpoint of the site has this id."""
+
+    error_code = "webhook-not-found"
+    user_message = "There is no such webhook on this site."
+    status_code = 404
+
+
+class TooManyWebhooks(RegistrationError):
+    """The site has as many webhook endpoints as a site may have."""
+
+    error_code = "too-many-webhooks"
+    user_message = "This site has as many webhooks as a site may have; remove one first."
+    status_code = 409

@@ -27,12 +27,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from organizations.models import Organization
 
-from tahoe_registration_api import pipeline
+from tahoe_registration_api import outbox, pipeline
 from tahoe_registration_api.data import ResultRow
 from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
 from tahoe_registration_api.purging import Retention, days_setting
 from tahoe_registration_api.sealing import seal, unseal
+from tahoe_registration_api.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -236,11 +237,14 @@ def _recount(job):
 
 def _finish(job, status, failure=""):
     """Mark the job finished; a failed job's waiting rows lose their fields (passwords among them) at once."""
-    RegistrationJob.objects.filter(pk=job.pk).update(
-        status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now(), runner="",
-    )
-    if status == RegistrationJob.FAILED:
-        RegistrationJobRow.objects.filter(job=job, outcome__isnull=True).update(payload="")
+    with transaction.atomic():  # the job's end and its webhooks' event, together (once: a finished job stays so)
+        finished = RegistrationJob.objects.filter(
+            pk=job.pk, status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING),
+        ).update(status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now(), runner="")
+        if status == RegistrationJob.FAILED:
+            RegistrationJobRow.objects.filter(job=job, outcome__isnull=True).update(payload="")
+        if finished:
+            outbox.owe([events.job_completed(RegistrationJob.objects.get(pk=job.pk))])
     log.info("Registration job %s %s.", job.pk, status)
 
 

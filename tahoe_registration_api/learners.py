@@ -29,6 +29,7 @@ from tahoe_registration_api.learner_input import language_refusal
 from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.models import RegistrationClaim
 from tahoe_registration_api.retries import with_retries
+from tahoe_registration_api.webhooks import events
 
 log = logging.getLogger(__name__)
 
@@ -181,24 +182,34 @@ class LearnerUpdate:
                 RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claims])
                 self._check_email(learner, new_email)
             profile = self.adapter.learner_profiles([learner.pk]).get(learner.pk, {})
+            owed, changed = [], []
             if change.name is not None and change.name != profile.get("name"):
                 self.adapter.change_learner_name(learner, change.name, self.caller)
+                changed.append("name")
             if new_email is not None:
                 old_email = learner.email
                 self.adapter.change_learner_email(learner, new_email)
-                outbox.owe_email(learner.pk, self.site.pk, EMAIL_CHANGED, self.secure,
-                                 details={"old_email": old_email, "new_email": new_email})
+                owed.append(outbox.email_message(learner.pk, self.site.pk, EMAIL_CHANGED, self.secure,
+                                                 details={"old_email": old_email, "new_email": new_email}))
+                changed.append("email")
             if change.language is not None and change.language != profile.get("language"):
                 self.adapter.change_learner_language(learner, change.language)
+                changed.append("language")
             disabled = not learner.has_usable_password()
             if change.disabled is True and not disabled:
                 self.adapter.disable_learner(learner, self.caller, DISABLED_COMMENT.format(caller=caller))
+                owed.append(events.learner_switched(learner, self.site.pk, disabled=True))
             elif change.disabled is False and disabled:
                 self.adapter.enable_learner(learner, self.caller, ENABLED_COMMENT.format(caller=caller))
+                owed.append(events.learner_switched(learner, self.site.pk, disabled=False))
             # A switched-off learner has no password (the platform's "User Disabled"): one sent with a change
             # leaving them off is not kept, so that switching off never fails on it.
             if change.password is not None and learner.has_usable_password():
                 self.adapter.set_learner_password(learner, change.password)
+                changed.append("password")
+            if changed:
+                owed.append(events.learner_updated(learner, self.site.pk, changed))
+            outbox.owe(owed)  # the old address's email and the webhooks' events, in one statement
             [shown] = self.learners.describe([learner])
             if in_transaction is not None:
                 in_transaction(shown)

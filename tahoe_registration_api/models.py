@@ -239,3 +239,71 @@ class ScimIdentity(models.Model):
     def __str__(self):
         """Name the identity by its site's organization and learner."""
         return f"ScimIdentity<{self.organization_id}:{self.user_id}>"
+
+
+class WebhookEndpoint(models.Model):
+    """
+    A URL of one site's integrator that hears about the site's learners (``/tahoe/api/v1/webhooks/``).
+
+    ``events`` (JSON list) are the event types it is sent. ``secret`` (sealed with a key derived
+    from SECRET_KEY) signs each delivery (Standard Webhooks); after a rotation the previous secret
+    (``previous_secret``) signs too until ``previous_expires``. An endpoint failing since
+    ``failing_since`` for the disable-after setting, or answering 410, is switched off
+    (``disabled_at``, ``disabled_reason``) until an admin switches it on again.
+    """
+
+    site_id = models.PositiveIntegerField()
+    url = models.CharField(max_length=2048)
+    events = models.TextField()  # JSON list of event types
+    secret = models.TextField()  # sealed
+    previous_secret = models.TextField(blank=True, default="")  # sealed; "" when none
+    previous_expires = models.DateTimeField(null=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.PositiveIntegerField(null=True)
+    enabled = models.BooleanField(default=True)
+    failing_since = models.DateTimeField(null=True)
+    disabled_at = models.DateTimeField(null=True)
+    disabled_reason = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        indexes = [models.Index(fields=["site_id", "enabled"], name="tahoe_reg_webhook_site")]
+
+    def __str__(self):
+        """Name the endpoint by its id and site (never its URL: it may be private to the integrator)."""
+        return f"WebhookEndpoint<{self.pk}:{self.site_id}>"
+
+
+class WebhookAttempt(models.Model):
+    """
+    One attempt to deliver one event to one endpoint: what the endpoint answered, never what was sent.
+
+    ``message_id`` is the outbox message of the delivery; ``webhook_id`` the delivery's
+    ``webhook-id`` header (the same on every attempt); ``response`` at most the first 1 KiB of the
+    answer's body; ``error`` why no answer came (a timeout, a refused address), never a secret.
+    """
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")
+    message_id = models.PositiveBigIntegerField()
+    webhook_id = models.CharField(max_length=64)
+    event = models.CharField(max_length=32)
+    attempt = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True)
+    error = models.CharField(max_length=64, blank=True, default="")
+    response = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(db_index=True)
+    succeeded = models.BooleanField(default=False)
+    next_attempt = models.DateTimeField(null=True)
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        indexes = [models.Index(fields=["endpoint", "at"], name="tahoe_reg_webhook_attempt")]
+
+    def __str__(self):
+        """Name the attempt by its endpoint, event and number."""
+        return f"WebhookAttempt<{self.endpoint_id}:{self.event}:{self.attempt}>"

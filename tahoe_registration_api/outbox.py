@@ -67,15 +67,39 @@ def owe_email(user_id, site_id, email, secure, details=None):
     ``details`` (the course, the address, ``auto_enroll``) travel with it. The message is handed
     over when the transaction commits (at once outside one); return it.
     """
-    now = timezone.now()
-    message = OutboxMessage(kind=EMAIL, topic=email, site_id=site_id, user_id=user_id,
-                            payload=json.dumps({**(details or {}), "secure": bool(secure)}),
-                            state=OutboxMessage.PENDING,
-                            created=now, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
-    message.save(force_insert=True)
-    batch = getattr(_BATCHING, "batch", None)  # the batch of this thread's run, if any
-    transaction.on_commit(lambda: batch.add(message.pk) if batch is not None else hand_over([message.pk]))
+    [message] = owe([email_message(user_id, site_id, email, secure, details)])
     return message
+
+
+def email_message(user_id, site_id, email, secure, details=None):
+    """Return (unsaved) the message owing ``email`` to learner ``user_id`` of site ``site_id``, for ``owe``."""
+    return message_of(EMAIL, email, site_id, user_id, {**(details or {}), "secure": bool(secure)})
+
+
+def message_of(kind, topic, site_id, user_id, payload):
+    """Return (unsaved) a pending message of ``kind`` and ``topic`` carrying ``payload`` (JSON-able)."""
+    now = timezone.now()
+    return OutboxMessage(kind=kind, topic=topic, site_id=site_id, user_id=user_id,
+                         payload=json.dumps(payload, separators=(",", ":")), state=OutboxMessage.PENDING,
+                         created=now, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
+
+
+def owe(messages):
+    """
+    Write the (unsaved) ``messages`` in the current transaction, in one statement; return them.
+
+    They are handed over when the transaction commits (at once outside one). A database that
+    cannot return the new rows' ids leaves them to the sweep (after the hand-over grace).
+    """
+    messages = [message for message in messages if message is not None]
+    if not messages:
+        return messages
+    OutboxMessage.objects.bulk_create(messages)
+    ids = [message.pk for message in messages if message.pk is not None]
+    batch = getattr(_BATCHING, "batch", None)  # the batch of this thread's run, if any
+    if ids:
+        transaction.on_commit(lambda: batch.add_all(ids) if batch is not None else hand_over(ids))
+    return messages
 
 
 class HandOverBatch:
@@ -88,15 +112,15 @@ class HandOverBatch:
         self._first_at = 0.0
         self._closed = False
 
-    def add(self, message_id):
-        """Keep a committed message; hand the batch over once full or waited long enough (at once if closed)."""
+    def add_all(self, message_ids):
+        """Keep committed messages; hand the batch over once full or waited long enough (at once if closed)."""
         with self._lock:
             if self._closed:
-                ids = [message_id]
+                ids = list(message_ids)
             else:
                 if not self._ids:
                     self._first_at = time.monotonic()
-                self._ids.append(message_id)
+                self._ids.extend(message_ids)
                 if len(self._ids) < HAND_OVER_BATCH and time.monotonic() - self._first_at < HAND_OVER_WAIT:
                     return
                 ids, self._ids = self._ids, []
@@ -168,21 +192,66 @@ def deliver(message_id):
         return None  # sent already, or held by another worker's claim
     message = OutboxMessage.objects.get(pk=message_id)
     try:
+        if _kind(message).atomic:  # what it writes and its mark commit together, or neither does
+            with transaction.atomic():
+                _send(message)
+                return _done(message, OutboxMessage.SENT)
         _send(message)
     except Undeliverable as exc:
-        log.error("Outbox message %s (%s %s of learner %s) cannot be sent: %s", message.pk, message.topic,
-                  message.kind, message.user_id, exc)
+        log.log(logging.INFO if getattr(exc, "expected", False) else logging.ERROR,
+                "Outbox message %s (%s %s of learner %s) cannot be sent: %s", message.pk, message.topic,
+                message.kind, message.user_id, exc)
         return _done(message, OutboxMessage.FAILED, type(exc).__name__)
     except Exception as exc:  # pylint: disable=broad-except
         return _retry_later(message, exc)
     return _done(message, OutboxMessage.SENT)
 
 
+class EmailKind:
+    """A learner's email: sent by ``emails.send_email``; a failure retried with a doubling delay."""
+
+    atomic = False
+
+    @staticmethod
+    def send(message):
+        """Send the email."""
+        send_email(message.user_id, message.site_id, message.topic, json.loads(message.payload or "{}"))
+
+    @staticmethod
+    def retry_delay(message, error):
+        """Return the seconds before the next attempt, None after the last retry (logged)."""
+        limit = max(0, int(settings.TAHOE_REGISTRATION_API_EMAIL_RETRIES))
+        retries = message.attempts - 1  # attempts includes this one
+        if retries >= limit:
+            log.error("The %s email of learner %s failed %s times; the last error: %s.",
+                      message.topic, message.user_id, message.attempts, type(error).__name__)
+            return None
+        delay = settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY * 2 ** retries
+        log.warning("The %s email of learner %s failed (%s); retry %s of %s in %s s.",
+                    message.topic, message.user_id, type(error).__name__, retries + 1, limit, delay)
+        return delay
+
+
+# How each kind of message is sent and retried: a learner's email here; the webhooks' kinds register
+# themselves (``webhooks.delivery``, imported when the app is ready).
+KINDS = {EMAIL: EmailKind}
+
+
+def register_kind(name, kind):
+    """Send the messages of kind ``name`` with ``kind`` (``send``, ``retry_delay``, ``atomic``)."""
+    KINDS[name] = kind
+
+
+def _kind(message):
+    """Return how a message of this kind is sent and retried."""
+    if message.kind not in KINDS:
+        raise Undeliverable(f"Unknown outbox message kind: {message.kind!r}.")
+    return KINDS[message.kind]
+
+
 def _send(message):
     """Send the message as its kind says."""
-    if message.kind != EMAIL:
-        raise Undeliverable(f"Unknown outbox message kind: {message.kind!r}.")
-    send_email(message.user_id, message.site_id, message.topic, json.loads(message.payload or "{}"))
+    _kind(message).send(message)
 
 
 def _done(message, state, error=""):
@@ -192,23 +261,31 @@ def _done(message, state, error=""):
     return state
 
 
+# A retry (or a sweep) due later than this is left to the sweep rather than queued with a countdown:
+# Redis hands a task held longer than its visibility timeout (an hour by default) to another worker too.
+LONGEST_COUNTDOWN = 1800
+
+
 def _retry_later(message, error):
-    """Hand a failed message back with a growing delay, or mark it failed after the last retry; return the state."""
-    limit = max(0, int(settings.TAHOE_REGISTRATION_API_EMAIL_RETRIES))
-    retries = message.attempts - 1  # attempts includes this one
-    if retries >= limit:
-        log.error("The %s email of learner %s failed %s times; the last error: %s.",
-                  message.topic, message.user_id, message.attempts, type(error).__name__)
+    """Hand a failed message back with its kind's delay, or mark it failed after the last retry; return the state."""
+    try:
+        delay = _kind(message).retry_delay(message, error)
+    except Undeliverable as exc:  # the kind gave up on it (an endpoint switched off meanwhile)
+        log.info("Outbox message %s (%s %s) is not retried: %s", message.pk, message.topic, message.kind, exc)
         return _done(message, OutboxMessage.FAILED, type(error).__name__)
-    delay = settings.TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY * 2 ** retries
-    log.warning("The %s email of learner %s failed (%s); retry %s of %s in %s s.",
-                message.topic, message.user_id, type(error).__name__, retries + 1, limit, delay)
-    grace = _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE")
-    OutboxMessage.objects.filter(pk=message.pk).update(
-        state=OutboxMessage.PENDING, due=timezone.now() + timedelta(seconds=delay) + grace,
-        last_error=type(error).__name__[:64],
-    )
-    hand_over([message.pk], countdown=delay)
+    if delay is None:
+        return _done(message, OutboxMessage.FAILED, type(error).__name__)
+    now = timezone.now()
+    if delay <= LONGEST_COUNTDOWN:
+        due = now + timedelta(seconds=delay) + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE")
+    else:
+        due = now + timedelta(seconds=delay)
+    OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxMessage.PENDING, due=due,
+                                                       last_error=type(error).__name__[:64])
+    if delay <= LONGEST_COUNTDOWN:
+        hand_over([message.pk], countdown=delay)
+    else:
+        SWEEP.queue_next_sweep()
     return OutboxMessage.PENDING
 
 
@@ -222,8 +299,8 @@ def sweep(limit=SWEEP_BATCH):
     # A claim made since the select moved its message's due on: the update leaves that one alone.
     OutboxMessage.objects.filter(pk__in=ids, due__lt=now).update(
         state=OutboxMessage.PENDING, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE"))
-    log.warning("%s outbox message(s) overdue (never handed over, or their worker died) are handed over again.",
-                len(ids))
+    log.warning("%s outbox message(s) due (a retry's time came, or overdue: never handed over, or their worker "
+                "died) are handed over again.", len(ids))
     hand_over(ids)
     return len(ids)
 
@@ -258,7 +335,8 @@ class Sweep:
         now = timezone.now()
         if self.queued_for is not None and now <= self.queued_for <= first_due + timedelta(seconds=1):
             return  # the sweep queued before runs once this one falls due
-        self.queued_for = max(first_due, now) + timedelta(seconds=1)  # just after it falls due
+        # Just after it falls due; a sweep due later than LONGEST_COUNTDOWN is queued for then, and queues the next.
+        self.queued_for = min(max(first_due, now) + timedelta(seconds=1), now + timedelta(seconds=LONGEST_COUNTDOWN))
         options = {"countdown": (self.queued_for - now).total_seconds()}
         if settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE:
             options["queue"] = settings.TAHOE_REGISTRATION_API_EMAIL_QUEUE
@@ -287,9 +365,9 @@ def deliver_outbox_message(*message_ids):
 
 @shared_task(name="tahoe_registration_api.sweep_outbox", ignore_result=True)
 def sweep_outbox():
-    """Hand over again the messages overdue by now (queued for when the first in flight fell due); queue the next."""
-    if sweep():  # one handed over again may be stranded again: look again when it falls due
-        SWEEP.queue_next_sweep()
+    """Hand over again the messages due by now (queued for when the first in flight fell due); queue the next."""
+    sweep()
+    SWEEP.queue_next_sweep()  # a message still in flight (handed over again, or a retry due later) is looked at then
 
 
 # The task name of releases before the outbox: a message an older release queued (still with the

@@ -16,7 +16,10 @@ ENDPOINTS = {
     "enroll": ("POST", "/tahoe/api/v1/enrollments/"),
     "get a learner": ("GET", "/tahoe/api/v1/learners/{learner}/"),
     "change a learner": ("PATCH", "/tahoe/api/v1/learners/{learner}/"),
+    "list webhooks": ("GET", "/tahoe/api/v1/webhooks/"),
+    "create a webhook": ("POST", "/tahoe/api/v1/webhooks/"),
 }
+CREATED = {"create a webhook"}  # a success is a 201
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # SCIM (``/tahoe/scim/v2/``): identity providers send one bearer token, the site admin's API token; the
 # platform's OAuth2 token, the documented Token and a JWT work too; sessions do not (machine to machine).

@@ -12,7 +12,13 @@ from devlms.models import (
     ManualEnrollmentRecord,
     PasswordToggleHistory,
 )
-from tahoe_registration_api.models import IdempotencyRecord, OutboxMessage, RegistrationJob, RegistrationJobRow
+from tahoe_registration_api.models import (
+    IdempotencyRecord,
+    OutboxMessage,
+    RegistrationJob,
+    RegistrationJobRow,
+    WebhookEndpoint,
+)
 from tests.rows import row_counts
 
 V1 = "/tahoe/api/v1/"
@@ -86,6 +92,7 @@ def written():
                                                                                   "auto_enroll")),
         "manual_enrollment_records": ManualEnrollmentRecord.objects.count(),
         "outbox_messages": OutboxMessage.objects.count(),
+        "webhooks": sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "secret", "enabled")),
         "learners": sorted(get_user_model().objects.values_list("pk", "email", "password")),
         "learner_profiles": sorted(LearnerProfile.objects.values_list("user_id", "name", "language", "meta")),
         "password_toggles": PasswordToggleHistory.objects.count(),

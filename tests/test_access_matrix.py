@@ -20,7 +20,9 @@ from devlms import fake_platform
 from devlms.management.commands.devlms_seed import seed_courses
 from devlms.models import CourseEnrollment, CourseEnrollmentAllowed, LearnerProfile, SiteConfiguration
 from tahoe_registration_api import edxapp
+from tahoe_registration_api.models import WebhookEndpoint
 from tests.access_matrix import (
+    CREATED,
     CREDENTIALS,
     ENDPOINTS,
     ROLES,
@@ -91,6 +93,9 @@ ANSWERS = {
     "enroll": {"action", "auto_enroll", "email_students", "email_learners", "mode", "courses"},
     "get a learner": {"user_id", "username", "email", "name", "is_active", "disabled", "language", "date_joined"},
     "change a learner": {"user_id", "username", "email", "name", "is_active", "disabled", "language", "date_joined"},
+    "list webhooks": {"count", "next", "previous", "results"},
+    "create a webhook": {"id", "url", "events", "created", "enabled", "failing_since", "disabled_at",
+                         "disabled_reason", "previous_secret_expires", "secret"},
 }
 
 
@@ -107,6 +112,9 @@ def call(client, endpoint, site, host):
         return client.post(path, body, format="json", HTTP_HOST=host)
     if endpoint == "change a learner":
         return client.patch(path, {"name": "Renamed Member"}, format="json", HTTP_HOST=host)
+    if endpoint == "create a webhook":
+        body = {"url": "https://93.184.215.14/hooks", "events": ["learner.registered"]}
+        return client.post(path, body, format="json", HTTP_HOST=host)
     return client.generic(method, path, HTTP_HOST=host)
 
 
@@ -132,14 +140,16 @@ def test_access_matrix(cast, alpha, beta, courses, settings, monkeypatch, creden
     host = {"alpha": alpha, "beta": beta}[site].domain
     response = call(client, endpoint, site, host)
     expected = expected_status(credential, role, site, staff_allowed, ENDPOINTS[endpoint][0])
+    expected = 201 if expected == 200 and endpoint in CREATED else expected
     assert response.status_code == expected, response.content
     body = response.json()
-    if response.status_code == 200:
+    if response.status_code in (200, 201):
         assert body.keys() == ANSWERS[endpoint]
     else:
         assert body["error_code"] and body["user_message"]
         assert not CourseEnrollmentAllowed.objects.exists()  # a refused enrollment call changed nothing
         assert not LearnerProfile.objects.exists()  # a refused change of a learner changed nothing
+        assert not WebhookEndpoint.objects.exists()  # a refused creation of a webhook made none
     if response.status_code == 401:
         assert response["WWW-Authenticate"] == "Token"
 
@@ -189,7 +199,7 @@ def test_the_api_switched_off_is_a_403_on_every_endpoint(cast, alpha, beta, cour
     assert response.status_code == 403 and response.json()["error_code"] == "registration-api-disabled"
     assert not CourseEnrollment.objects.exists() and not CourseEnrollmentAllowed.objects.exists()
     assert call(client_for("Token", cast["beta admin"]), endpoint, "beta", beta.domain).status_code == (
-        403 if switched_off == "globally" else 200)
+        403 if switched_off == "globally" else 201 if endpoint in CREATED else 200)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])

@@ -21,6 +21,11 @@ from tests.conftest import learner_body
 PASSWORD = "Str0ng-enough-pw"
 
 
+def emails():
+    """The outbox's emails (beside the webhooks' events)."""
+    return OutboxMessage.objects.filter(kind="email")
+
+
 @pytest.fixture(name="queued")
 def fixture_queued(monkeypatch):
     """The arguments and options of every outbox delivery queued (the task is not run)."""
@@ -32,7 +37,7 @@ def fixture_queued(monkeypatch):
 
 def owed(message_id):
     """What an outbox message owes: (user id, site id, email, secure, state)."""
-    message = OutboxMessage.objects.get(pk=message_id)
+    message = emails().get(pk=message_id)
     return message.user_id, message.site_id, message.topic, message.payload, message.state
 
 
@@ -57,23 +62,25 @@ def test_a_registration_queues_its_email_after_the_commit_with_the_learner_and_s
     response = alpha_admin.register(alpha, learner_body())
     assert response.status_code == 200
     user_id = response.json()["user_id"]
-    [((message_id,), options)] = queued
+    [((message_id, event_id), options)] = queued  # the email and the webhooks' event, in one task
     assert options == {}
-    assert owed(message_id) == (user_id, alpha.site.id, "password-reset", '{"secure": false}', "pending")
+    assert owed(message_id) == (user_id, alpha.site.id, "password-reset", '{"secure":false}', "pending")
+    assert OutboxMessage.objects.values_list("kind", "topic").get(pk=event_id) == ("event", "learner.registered")
     assert mail.outbox == []  # queued, not sent, by the API call
 
 
 def test_an_https_call_queues_https_links_and_the_activation_email(alpha, alpha_admin, queued):
     response = alpha_admin.register(alpha, learner_body(password=PASSWORD), secure=True)
-    [((message_id,), _options)] = queued
-    assert owed(message_id) == (response.json()["user_id"], alpha.site.id, "activation", '{"secure": true}', "pending")
+    [((message_id, _event_id), _options)] = queued
+    assert owed(message_id) == (response.json()["user_id"], alpha.site.id, "activation", '{"secure":true}', "pending")
 
 
 def test_nothing_is_queued_for_an_active_learner_or_a_refused_registration(alpha, alpha_admin, queued):
     assert alpha_admin.register(alpha, learner_body(password=PASSWORD, send_activation_email=False)).status_code == 200
     assert alpha_admin.register(alpha, learner_body(username="other", name="<b>x</b>")).status_code == 400
-    assert queued == []
-    assert not OutboxMessage.objects.exists()
+    # Only the active learner's event (for the webhooks): no email.
+    assert [OutboxMessage.objects.get(pk=pk).kind for args, _options in queued for pk in args] == ["event"]
+    assert not emails().exists()
 
 
 @override_settings(TAHOE_REGISTRATION_API_EMAIL_QUEUE="edx.lms.core.high")
@@ -91,7 +98,7 @@ def test_a_failed_send_is_retried_until_it_goes_out(alpha, alpha_admin, failing_
     assert len(attempts) == 3
     assert [message.subject for message in mail.outbox] == ["Action Required: Activate your account"]
     user_id = response.json()["user_id"]
-    assert OutboxMessage.objects.values_list("state", "attempts", "last_error").get() == ("sent", 3, "")
+    assert emails().values_list("state", "attempts", "last_error").get() == ("sent", 3, "")
     assert [record.getMessage() for record in caplog.records if record.name.startswith("tahoe")] == [
         f"The activation email of learner {user_id} failed (ConnectionRefusedError); retry 1 of 5 in 30 s.",
         f"The activation email of learner {user_id} failed (ConnectionRefusedError); retry 2 of 5 in 60 s.",
@@ -118,7 +125,7 @@ def test_a_send_that_keeps_failing_is_logged_with_the_learner_id_and_the_account
     learner = get_user_model().objects.get(pk=user_id)
     assert learner.check_password(PASSWORD) and not learner.is_active
     assert PASSWORD not in caplog.text
-    assert OutboxMessage.objects.values_list("state", "attempts", "last_error", "due").get() == (
+    assert emails().values_list("state", "attempts", "last_error", "due").get() == (
         "failed", 4, "ConnectionRefusedError", None)
 
 

@@ -107,7 +107,8 @@ def test_a_surrogate_pair_is_text(alpha, alpha_admin):
 # 1b. Answers always render ---------------------------------------------------------------------
 
 API_VIEWS = {"RegistrationView", "RegistrationV2View", "ResendView", "BulkRegistrationView", "JobsView", "JobView",
-             "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView", "LearnersView", "LearnerView"}
+             "JobResultsView", "CoursesView", "CourseView", "EnrollmentsView", "LearnersView", "LearnerView",
+             "WebhooksView", "WebhookView", "WebhookRotateView", "WebhookEnableView", "WebhookDeliveriesView"}
 
 
 SCIM_VIEWS = {"ServiceProviderConfigView", "ResourceTypesView", "ResourceTypeView", "SchemasView", "SchemaView",

@@ -26,6 +26,11 @@ from tests.conftest import learner_body
 PATHS = ("single", "bulk", "job", "command")
 
 
+def emails():
+    """The outbox's emails (beside the webhooks' events)."""
+    return OutboxMessage.objects.filter(kind="email")
+
+
 class ProcessKilled(BaseException):
     """The process dies here (SIGKILL): nothing after this point runs."""
 
@@ -55,7 +60,7 @@ def register(path, site, caller, tmp_path, names):
 
 def time_passes():
     """Move every undone message's due time into the past (the grace or lease ran out); let the next hand-over sweep."""
-    OutboxMessage.objects.exclude(due=None).update(due=timezone.now() - timedelta(seconds=1))
+    emails().exclude(due=None).update(due=timezone.now() - timedelta(seconds=1))
     outbox.SWEEP.next_at = 0.0
 
 
@@ -94,14 +99,14 @@ def test_killed_after_the_commit_before_the_hand_over_the_email_is_sent_once_by_
     with mock.patch.object(outbox, "hand_over", dies_once(outbox.hand_over, "before")), \
             pytest.raises(ProcessKilled):
         register(path, alpha, alpha_admin, tmp_path, ["ada", "bob"])
-    pending = OutboxMessage.objects.filter(state="pending")
+    pending = emails().filter(state="pending")
     assert pending.count() >= 1 and not mail.outbox  # ada committed, her email never handed over
     time_passes()
     register(path, alpha, alpha_admin, tmp_path, ["cy"])  # the next registration's hand-over sweeps
     committed = [name for name in ("ada", "bob", "cy") if get_user_model().objects.filter(username=name).exists()]
     assert "ada" in committed and "cy" in committed
     assert sent_to() == Counter({f"{name}@example.com": 1 for name in committed})
-    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"sent"}
+    assert set(emails().values_list("state", flat=True)) == {"sent"}
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -110,12 +115,12 @@ def test_killed_after_the_claim_before_the_send_the_email_is_sent_once_after_the
 ):
     with mock.patch.object(outbox, "_send", dies_once(outbox._send, "before")), pytest.raises(ProcessKilled):
         register(path, alpha, alpha_admin, tmp_path, ["ada"])
-    assert OutboxMessage.objects.values_list("state", "attempts").get() == ("leased", 1)
+    assert emails().values_list("state", "attempts").get() == ("leased", 1)
     assert not mail.outbox
     time_passes()  # the lease ran out
     register(path, alpha, alpha_admin, tmp_path, ["bob"])
     assert sent_to() == Counter({"ada@example.com": 1, "bob@example.com": 1})
-    assert OutboxMessage.objects.get(user_id=get_user_model().objects.get(username="ada").pk).attempts == 2
+    assert emails().get(user_id=get_user_model().objects.get(username="ada").pk).attempts == 2
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -125,7 +130,7 @@ def test_killed_after_the_send_before_the_mark_the_email_is_sent_twice_the_docum
     with mock.patch.object(outbox, "_done", dies_once(outbox._done, "before")), pytest.raises(ProcessKilled):
         register(path, alpha, alpha_admin, tmp_path, ["ada"])
     assert sent_to() == Counter({"ada@example.com": 1})
-    assert OutboxMessage.objects.values_list("state", flat=True).get() == "leased"
+    assert emails().values_list("state", flat=True).get() == "leased"
     time_passes()
     register(path, alpha, alpha_admin, tmp_path, ["bob"])
     assert sent_to() == Counter({"ada@example.com": 2, "bob@example.com": 1})
@@ -134,28 +139,28 @@ def test_killed_after_the_send_before_the_mark_the_email_is_sent_twice_the_docum
 def test_a_message_queued_twice_is_sent_once(alpha, alpha_admin):
     with mock.patch.object(outbox, "hand_over"):  # the hand-over is lost
         assert alpha_admin.register(alpha, learner_body()).status_code == 200
-    message = OutboxMessage.objects.get()
+    message = emails().get()
     for _ in range(2):  # a sweep's copy and the original, both delivered
         outbox.deliver_outbox_message.apply(args=(message.pk,))
     assert sent_to() == Counter({"alex.userton@example.com": 1})
-    assert OutboxMessage.objects.values_list("state", "attempts").get() == ("sent", 1)
+    assert emails().values_list("state", "attempts").get() == ("sent", 1)
 
 
 def test_a_live_lease_is_not_taken_by_a_copy(alpha, alpha_admin):
     with mock.patch.object(outbox, "hand_over"):
         alpha_admin.register(alpha, learner_body())
-    message = OutboxMessage.objects.get()
-    OutboxMessage.objects.filter(pk=message.pk).update(state="leased", due=timezone.now() + timedelta(minutes=5))
+    message = emails().get()
+    emails().filter(pk=message.pk).update(state="leased", due=timezone.now() + timedelta(minutes=5))
     assert outbox.deliver(message.pk) is None
     outbox.sweep()
-    assert not mail.outbox and OutboxMessage.objects.get().state == "leased"
+    assert not mail.outbox and emails().get().state == "leased"
 
 
 def test_a_refused_or_rolled_back_registration_owes_nothing(alpha, alpha_admin):
     assert alpha_admin.register(alpha, learner_body(email="not-an-email")).status_code == 400
     assert alpha_admin.register(alpha, learner_body(password="Str0ng-enough-pw",
                                                     send_activation_email=False)).status_code == 200
-    assert not OutboxMessage.objects.exists() and not mail.outbox
+    assert not emails().exists() and not mail.outbox
 
 
 def test_a_message_holds_no_address_link_or_password(alpha, alpha_admin):
@@ -171,16 +176,16 @@ def test_sent_messages_are_purged_after_the_retention_pending_ones_never(alpha, 
         alpha_admin.register(alpha, learner_body(username="waits", email="waits@example.com"))
     alpha_admin.register(alpha, learner_body(username="sent", email="sent@example.com"))
     long_ago = timezone.now() - timedelta(days=8)
-    OutboxMessage.objects.filter(state="sent").update(done_at=long_ago)
-    OutboxMessage.objects.filter(state="pending").update(created=long_ago)
+    emails().filter(state="sent").update(done_at=long_ago)
+    emails().filter(state="pending").update(created=long_ago)
     assert outbox.RETENTION.purge() == 1
-    assert list(OutboxMessage.objects.values_list("state", flat=True)) == ["pending"]
+    assert list(emails().values_list("state", flat=True)) == ["pending"]
 
 
 def test_a_message_stranded_with_nothing_else_happening_is_taken_up_by_the_sweep_queued_for_it(alpha, alpha_admin):
     with mock.patch.object(outbox, "_send", dies_once(outbox._send, "before")), pytest.raises(ProcessKilled):
         alpha_admin.register(alpha, learner_body())  # the worker died after its claim: leased for 300 s
-    lease_ends = OutboxMessage.objects.get().due
+    lease_ends = emails().get().due
     queued = []
     outbox.SWEEP.next_at = 0.0
     with mock.patch.object(outbox.sweep_outbox, "apply_async", lambda **options: queued.append(options)):
@@ -208,9 +213,11 @@ def test_a_batch_of_learners_hands_its_messages_over_fifty_to_a_task_each_once(
 ):
     names = [f"learner{n}" for n in range(120)]
     register(path, alpha, alpha_admin, tmp_path, names)
-    owed = list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
-    assert len(owed) == 120
-    assert [len(task) for task in tasks_queued] == [50, 50, 20]
+    assert emails().count() == 120
+    owed = list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))  # the webhooks' events too
+    sizes = [len(task) for task in tasks_queued]
+    # Fifty to a task, each once; a job's "completed" event commits after its last batch, and goes alone.
+    assert sizes == [50, 50, 50, 50, 40] + ([1] if path == "job" else [])
     assert [pk for task in tasks_queued for pk in task] == owed
 
 
@@ -223,7 +230,7 @@ def test_the_import_commands_threads_share_one_batch_and_hand_each_message_over_
     path_csv.write_text("username,email,name\n" + "".join(
         f"learner{n},learner{n}@example.com,Learner {n}\n" for n in range(60)), encoding="utf-8")
     call_command("tahoe_import_learners", "--site", alpha.domain, "--concurrency", "2", str(path_csv), verbosity=0)
-    owed = set(OutboxMessage.objects.values_list("pk", flat=True))
+    owed = set(emails().values_list("pk", flat=True))
     handed_over = [pk for task in tasks_queued for pk in task]
     assert len(owed) == 60 and sorted(handed_over) == sorted(owed)
     assert all(len(task) <= outbox.HAND_OVER_BATCH for task in tasks_queued)
@@ -235,13 +242,14 @@ def test_a_message_joining_a_batch_after_the_wait_hands_the_batch_over(
 ):
     monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)  # each message joins its batch "after the wait"
     register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
-    assert len(tasks_queued) == 3 and all(len(task) == 1 for task in tasks_queued)
+    # One hand-over per learner: their email and their event, written and committed together.
+    assert len(tasks_queued) == 3 and all(len(task) == 2 for task in tasks_queued)
 
 
 def test_a_message_committed_after_its_batch_closed_is_handed_over_at_once(alpha, tasks_queued):
     with outbox.batched_hand_overs() as batch:
         pass
-    batch.add(41)
+    batch.add_all([41])
     assert tasks_queued == [(41,)]
 
 
@@ -250,11 +258,11 @@ def test_one_messages_unexpected_failure_does_not_stop_the_rest_of_its_task(
 ):
     with mock.patch.object(outbox, "hand_over"):  # held back, delivered below by one task
         register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
-    ids = tuple(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+    ids = tuple(emails().order_by("pk").values_list("pk", flat=True))
     real_deliver = outbox.deliver
 
     def database_gone_for_bob(message_id):
-        if OutboxMessage.objects.get(pk=message_id).user_id == get_user_model().objects.get(username="bob").pk:
+        if emails().get(pk=message_id).user_id == get_user_model().objects.get(username="bob").pk:
             raise outbox.transaction.TransactionManagementError("the connection went away")
         return real_deliver(message_id)
 

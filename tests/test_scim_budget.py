@@ -57,10 +57,10 @@ def test_a_look_up_and_a_page_cost_the_same_whatever_the_number_of_learners(alph
     assert look_up <= 6, look_up
 
 
-def test_a_patch_switching_a_learner_off_costs_at_most_20_statements(alpha, alpha_admin):
+def test_a_patch_switching_a_learner_off_costs_at_most_21_statements(alpha, alpha_admin):
     provider = bearer(alpha_admin)
     user_id = send(provider, alpha, "POST", USERS, okta_user(password=None)).json()["id"]
     response, statements = counted(lambda: send(provider, alpha, "PATCH", user_url(user_id),
                                                 patch_op({"op": "replace", "value": {"active": False}})))
     assert response.status_code == 200 and response.json()["active"] is False
-    assert statements <= 20, statements
+    assert statements <= 21, statements  # 20, and the webhooks' event (issue 22: one statement more at most)

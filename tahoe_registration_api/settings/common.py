@@ -62,6 +62,40 @@ DEFAULTS = {
     # .. setting_description: Seconds before the email task's first retry; each later retry waits
     #   twice as long as the one before (30 s, 1, 2, 4 and 8 minutes by default).
     "TAHOE_REGISTRATION_API_EMAIL_RETRY_DELAY": 30,
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT
+    # .. setting_default: 10
+    # .. setting_description: Seconds a webhook's receiver has to answer a delivery (to connect, and
+    #   in all); a later answer is a failed attempt, retried.
+    "TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT": 10,
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE
+    # .. setting_default: (5, 300, 1800, 7200, 18000, 36000, 36000)
+    # .. setting_description: Seconds between a webhook delivery's failed attempt and the next, one
+    #   per retry (±10 % jitter from a minute on): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, so
+    #   eight attempts over about 28 hours. Then the delivery is given up.
+    "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE": (5, 300, 1800, 7200, 18000, 36000, 36000),
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_DISABLE_AFTER
+    # .. setting_default: 5
+    # .. setting_description: Days a webhook endpoint may keep failing (no delivery succeeding)
+    #   before it is switched off; its site's admins see why (API and token page) and may switch it
+    #   on again. An endpoint answering 410 Gone is switched off at once.
+    "TAHOE_REGISTRATION_API_WEBHOOK_DISABLE_AFTER": 5,
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP
+    # .. setting_default: False
+    # .. setting_description: When true, a webhook's URL may be http://; otherwise https:// only.
+    "TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP": False,
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE
+    # .. setting_default: False
+    # .. setting_description: When true, webhooks may be posted to loopback, private and link-local
+    #   addresses (a receiver on the LMS's own machine or network). Off, such a URL is refused when
+    #   the webhook is made and at each delivery (the address is checked once and connected to,
+    #   against DNS rebinding). Only for development: an admin of any site could reach the LMS's
+    #   internal services.
+    "TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE": False,
+    # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_ATTEMPT_RETENTION_DAYS
+    # .. setting_default: 30
+    # .. setting_description: Days a webhook delivery attempt's record (event, status, the first
+    #   1 KiB of the answer) is kept for the deliveries list; older ones are purged as new ones come.
+    "TAHOE_REGISTRATION_API_WEBHOOK_ATTEMPT_RETENTION_DAYS": 30,
     # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_LEASE
     # .. setting_default: 300
     # .. setting_description: Seconds a Celery worker holds a learner's email it claimed from the

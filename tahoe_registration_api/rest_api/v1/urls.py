@@ -8,6 +8,13 @@ from tahoe_registration_api.rest_api.v1.enrollment_views import EnrollmentsView
 from tahoe_registration_api.rest_api.v1.job_views import JobResultsView, JobsView, JobView
 from tahoe_registration_api.rest_api.v1.learner_views import LearnersView, LearnerView
 from tahoe_registration_api.rest_api.v1.views import RegistrationView, ResendView
+from tahoe_registration_api.rest_api.v1.webhook_views import (
+    WebhookDeliveriesView,
+    WebhookEnableView,
+    WebhookRotateView,
+    WebhooksView,
+    WebhookView,
+)
 
 
 def both(route, view, name=None):
@@ -28,4 +35,9 @@ urlpatterns = [
     *both("enrollments/", EnrollmentsView.as_view(), name="enrollments"),
     *both("learners/", LearnersView.as_view(), name="learners"),
     *both("learners/<int:user_id>/", LearnerView.as_view(), name="learner"),
+    *both("webhooks/", WebhooksView.as_view(), name="webhooks"),
+    *both("webhooks/<int:webhook_id>/", WebhookView.as_view(), name="webhook"),
+    *both("webhooks/<int:webhook_id>/rotate/", WebhookRotateView.as_view(), name="webhook-rotate"),
+    *both("webhooks/<int:webhook_id>/enable/", WebhookEnableView.as_view(), name="webhook-enable"),
+    *both("webhooks/<int:webhook_id>/deliveries/", WebhookDeliveriesView.as_view(), name="webhook-deliveries"),
 ]

@@ -1,0 +1,79 @@
+"""
+Which URLs a webhook may be posted to, and the HTTP session that posts to them (requests-hardened).
+
+A webhook's URL is the integrator's, but the LMS posts to it from inside the operator's network:
+a URL naming (or resolving to) a loopback, private, link-local, shared (CGNAT), multicast or
+cloud-metadata address is refused when the endpoint is created, and again at each delivery, where
+the session connects only to the address it checked (so a name that resolves elsewhere the second
+time, DNS rebinding, gains nothing). requests-hardened does the check and the pinning; redirects
+are never followed (a 3xx is a failed delivery) and the environment's proxies are not used.
+``TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE`` switches the address check off (a development
+LMS posting to a receiver on the same machine); ``TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP``
+allows ``http`` URLs.
+"""
+
+import socket
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests_hardened import Config, HTTPSession
+from requests_hardened.ip_filter import InvalidIPAddress, filter_host
+
+URL_MAX = 2048
+
+
+class RefusedUrl(ValueError):
+    """A URL no webhook may have; its message says why (for the caller's ``url`` field)."""
+
+
+def check_url(url):
+    """Return ``url`` when a webhook may be posted to it; raise ``RefusedUrl`` saying why otherwise."""
+    if not isinstance(url, str) or not url.strip():
+        raise RefusedUrl("Give the endpoint's URL.")
+    url = url.strip()
+    if len(url) > URL_MAX:
+        raise RefusedUrl(f"At most {URL_MAX} characters.")
+    if any(ord(char) < 33 or ord(char) > 126 for char in url):
+        raise RefusedUrl("A URL holds no spaces, control or non-ASCII characters (encode them).")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise RefusedUrl("This is not a valid URL.") from exc
+    allowed = ("https", "http") if settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP else ("https",)
+    if parts.scheme not in allowed:
+        raise RefusedUrl("The URL must start with https://." if len(allowed) == 1
+                         else "The URL must start with https:// or http://.")
+    if not parts.hostname:
+        raise RefusedUrl("The URL names no host.")
+    if parts.username is not None or parts.password is not None:
+        raise RefusedUrl("The URL may not hold credentials; the signature tells the receiver who posted.")
+    if parts.fragment:
+        raise RefusedUrl("The URL may not hold a fragment (#...).")
+    if not settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE:
+        _check_address(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    return url
+
+
+def _check_address(host, port):
+    """Refuse a host that does not resolve, or resolves to an address the LMS must not post to."""
+    try:
+        filter_host(host, port, allow_loopback=False)
+    except InvalidIPAddress as exc:
+        raise RefusedUrl("The URL's host is a loopback, private, link-local or reserved address: "
+                         "webhooks are posted to public addresses only.") from exc
+    except (requests.RequestException, socket.error, UnicodeError, ValueError) as exc:
+        raise RefusedUrl("The URL's host does not resolve.") from exc
+
+
+def session():
+    """Return the HTTP session that posts deliveries: pinned, checked addresses, no redirects, no proxies."""
+    checked = not settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE
+    hardened = HTTPSession(Config(ip_filter_enable=checked, ip_filter_allow_loopback_ips=False, never_redirect=True,
+                                  default_timeout=None, user_agent_override="tahoe-registration-api webhooks"))
+    hardened.trust_env = False  # no proxy from the environment: the socket goes where the check said
+    return hardened
+
+
+REFUSED_ADDRESS = InvalidIPAddress

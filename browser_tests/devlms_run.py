@@ -14,11 +14,17 @@ SIGN_IN_LINE = re.compile(r"sign in as (?P<username>\S+) with the development-on
 
 
 class DevLms(DevLmsServer):
-    """``manage.py migrate``, ``devlms_seed`` and ``devlms_serve`` with a fresh database in ``var_dir``."""
+    """
+    ``manage.py migrate``, ``devlms_seed`` and ``devlms_serve`` with a fresh database in ``var_dir``.
+
+    As ``make run``, webhooks may be posted to ``http://`` and loopback addresses (the test's
+    receivers); the outbox's tasks run in the web process, after the commit.
+    """
 
     def __init__(self, var_dir):
         """Seed a new database in ``var_dir``, then serve it; ``admins`` maps each site to its sign-in."""
-        self.env = {**os.environ, "DEVLMS_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "devlms.settings"}
+        self.env = {**os.environ, "DEVLMS_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "devlms.settings",
+                    "DEVLMS_WEBHOOKS_LOCAL": "1"}
         self.env.pop("DATABASE_URL", None)
         self.manage("migrate", "--noinput", "-v", "0")
         seeded = self.manage("devlms_seed")  # what `make run` prints

@@ -1,6 +1,10 @@
 """docs/openapi.yaml is a valid OpenAPI document and says what the code does."""
 
+import json
 import re
+import types
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from rest_framework import serializers
 from tahoe_registration_api import enrollment_input, exceptions, learner_input
 from tahoe_registration_api.data import EnrollmentState
 from tahoe_registration_api.enrollments import ACTIONS, Change, EnrollmentRequest
+from tahoe_registration_api.models import WebhookEndpoint
 from tahoe_registration_api.rest_api import errors
 from tahoe_registration_api.rest_api.pagination import ListPagination
 from tahoe_registration_api.rest_api.query import ID_MAX, TEXT_MAX_LENGTH
@@ -23,6 +28,9 @@ from tahoe_registration_api.rest_api.v1.serializers import (
     RegistrationRequestSerializer,
     enrollment_answer,
 )
+from tahoe_registration_api.rest_api.v1.webhook_views import attempt_body, webhook_body
+from tahoe_registration_api.webhooks import addresses, delivery, endpoints, events, signing
+from tahoe_registration_api.webhooks.events import EVENT_TYPES
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml").read_text(encoding="utf-8"))
 OPERATION = SPEC["paths"]["/v1/registrations/"]["post"]
@@ -81,15 +89,17 @@ def test_the_documented_paths_are_the_mounted_ones():
     from django.urls import resolve  # pylint: disable=import-outside-toplevel
 
     names = ("registrations", "registrations-v2", "resend", "resend-v2", "bulk", "jobs", "job", "job-results",
-             "courses", "course", "enrollments", "learners", "learner")
+             "courses", "course", "enrollments", "learners", "learner",
+             "webhooks", "webhook", "webhook-rotate", "webhook-enable", "webhook-deliveries")
     for path in SPEC["paths"]:
         url = f"/tahoe/api{path}".replace("{user_id}", "7").replace("{job_id}", "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e")
-        url = url.replace("{course_id}", "course-v1:alpha+Intro+2026")
+        url = url.replace("{course_id}", "course-v1:alpha+Intro+2026").replace("{webhook_id}", "4")
         assert resolve(url).url_name in names, path
     assert {resolve(f"/tahoe/api{path}").url_name for path in SPEC["paths"] if "{" not in path} >= {
-        "bulk", "jobs", "courses", "enrollments"}
+        "bulk", "jobs", "courses", "enrollments", "webhooks"}
     mounted = {resolve(f"/tahoe/api{path}".replace("{course_id}", "k").replace("{user_id}", "7").replace(
-        "{job_id}", "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e")).url_name for path in SPEC["paths"]}
+        "{job_id}", "8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e").replace("{webhook_id}", "4")).url_name
+        for path in SPEC["paths"]}
     assert mounted == set(names)
 
 
@@ -283,10 +293,155 @@ def test_the_learner_change_schema_is_what_the_code_reads():
 
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_a_learner_the_code_answers_is_valid_by_the_schema(dry_run):
-    from datetime import datetime, timezone  # pylint: disable=import-outside-toplevel
-
     learner = LearnerSerializer({"user_id": 7, "username": "ada", "email": "ada@example.com", "name": "Ada",
                                  "is_active": True, "disabled": False, "language": None,
                                  "date_joined": datetime(2026, 12, 5, tzinfo=timezone.utc)}).data
     validator("Learner").validate(dict(learner))
     validator("LearnerChanged").validate({**learner, **({"dry_run": True} if dry_run else {})})
+
+
+# The site's webhooks, and what they post --------------------------------------------------------
+
+WEBHOOKS = SPEC["paths"]["/v1/webhooks/"]
+WEBHOOK = SPEC["paths"]["/v1/webhooks/{webhook_id}/"]
+ROTATE = SPEC["paths"]["/v1/webhooks/{webhook_id}/rotate/"]["post"]
+ENABLE = SPEC["paths"]["/v1/webhooks/{webhook_id}/enable/"]["post"]
+DELIVERIES = SPEC["paths"]["/v1/webhooks/{webhook_id}/deliveries/"]["get"]
+EVENTS = SPEC["x-webhooks"]
+EVENT_HEADERS = {"webhook-id", "webhook-timestamp", "webhook-signature"}
+
+
+def test_every_answer_of_the_webhook_endpoints_is_documented():
+    assert set(WEBHOOKS["get"]["responses"]) == {"200", "400", "401", "403", "404", "429", "503"}
+    assert set(WEBHOOKS["post"]["responses"]) == {"201", "400", "401", "403", "409", "413", "415", "429", "503"}
+    assert set(WEBHOOK["get"]["responses"]) == {"200", "401", "403", "404", "429", "503"}
+    assert set(WEBHOOK["delete"]["responses"]) == {"204", "401", "403", "404", "429", "503"}
+    for operation in (ROTATE, ENABLE):
+        assert set(operation["responses"]) == {"200", "401", "403", "404", "413", "415", "429", "503"}
+    assert set(DELIVERIES["responses"]) == {"200", "400", "401", "403", "404", "429", "503"}
+    for operation in (WEBHOOK["get"], WEBHOOK["delete"], ROTATE, ENABLE, DELIVERIES):
+        assert exceptions.WebhookNotFound.error_code in operation["responses"]["404"]["description"]
+    conflict = WEBHOOKS["post"]["responses"]["409"]["description"]
+    assert exceptions.TooManyWebhooks.error_code in conflict and str(endpoints.MAX_PER_SITE) in conflict
+    assert {"url", "events", "non_field_errors"} <= set(
+        WEBHOOKS["post"]["responses"]["400"]["description"].replace(",", " ").split())
+    assert f"{int(endpoints.ROTATION_OVERLAP.total_seconds() // 3600)} hours" in ROTATE["description"]
+    assert set(query_parameters(WEBHOOKS["get"])) == set(query_parameters(DELIVERIES)) == {"page", "page_size"}
+
+
+def test_the_webhook_request_schema_is_what_the_code_reads():
+    schema = SCHEMAS["WebhookRequest"]
+    assert set(schema["properties"]) == set(schema["required"]) == {"url", "events"}
+    assert schema["properties"]["url"]["maxLength"] == addresses.URL_MAX
+    assert SCHEMAS["WebhookEventType"]["enum"] == list(EVENT_TYPES)
+    body = WEBHOOKS["post"]["requestBody"]["content"]["application/json"]["example"]
+    validator("WebhookRequest").validate(body)
+    assert endpoints.parse_events(body["events"]) == body["events"]
+
+
+def endpoint_row(**overrides):
+    """A webhook endpoint as the model holds it (no database needed to show it)."""
+    now = datetime(2026, 12, 5, 7, 19, 2, tzinfo=timezone.utc)
+    values = {"pk": 4, "url": "https://crm.example.com/hooks", "events": json.dumps(list(EVENT_TYPES)),
+              "created": now, "enabled": True, "failing_since": None, "disabled_at": None, "disabled_reason": "",
+              "previous_expires": None}
+    return types.SimpleNamespace(**{**values, **overrides})
+
+
+@pytest.mark.parametrize("overrides", [
+    {}, {"enabled": False, "failing_since": datetime(2026, 12, 1, tzinfo=timezone.utc),
+         "disabled_at": datetime(2026, 12, 6, tzinfo=timezone.utc), "disabled_reason": "The endpoint answered 410."},
+    {"previous_expires": datetime(2999, 1, 1, tzinfo=timezone.utc)},
+])
+def test_a_webhook_the_code_answers_is_valid_by_the_schema(overrides):
+    shown = webhook_body(endpoint_row(**overrides))
+    validator("Webhook").validate(shown)
+    assert set(shown) == set(SCHEMAS["Webhook"]["properties"]) == set(SCHEMAS["Webhook"]["required"])
+    created = webhook_body(endpoint_row(**overrides), signing.new_secret())
+    validator("WebhookCreated").validate(created)
+    assert set(created) - set(shown) == {"secret"}
+    assert WEBHOOKS["post"]["responses"]["201"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/WebhookCreated"}
+    validator("WebhookCreated").validate(WEBHOOKS["post"]["responses"]["201"]["content"]["application/json"]["example"])
+
+
+@pytest.mark.parametrize("status_code,error,next_attempt", [
+    (204, "", None), (503, "", datetime(2026, 12, 5, 8, tzinfo=timezone.utc)), (None, "timeout", None),
+])
+def test_a_delivery_attempt_the_code_answers_is_valid_by_the_schema(status_code, error, next_attempt):
+    attempt = types.SimpleNamespace(
+        pk=9, webhook_id="msg_6eccbb4b25724785988a707f6e91d461", event="learner.registered", attempt=2,
+        succeeded=status_code == 204, status_code=status_code, error=error, response="ok" * 512, duration_ms=12,
+        at=datetime(2026, 12, 5, 7, 19, tzinfo=timezone.utc), next_attempt=next_attempt)
+    shown = attempt_body(attempt)
+    validator("WebhookAttempt").validate(shown)
+    assert set(shown) == set(SCHEMAS["WebhookAttempt"]["properties"]) == set(SCHEMAS["WebhookAttempt"]["required"])
+    assert SCHEMAS["WebhookAttempt"]["properties"]["response"]["maxLength"] == delivery.RESPONSE_KEPT
+
+
+def test_every_event_type_is_under_x_webhooks_as_a_valid_post_with_its_headers():
+    assert list(EVENTS) == list(EVENT_TYPES)
+    # Each entry is a path item as 3.1's webhooks map holds them: valid where a path item is.
+    validate({**SPEC, "paths": {**SPEC["paths"], **{f"/x-webhooks/{name}": item for name, item in EVENTS.items()}}})
+    for name, item in EVENTS.items():
+        assert set(item) == {"post"}, name
+        operation = item["post"]
+        assert {resolved(parameter)["name"] for parameter in operation["parameters"]} == EVENT_HEADERS, name
+        content = operation["requestBody"]["content"]["application/json"]
+        envelope = resolved(content["schema"])
+        assert envelope["properties"]["type"]["enum"] == [name]
+        assert set(envelope["properties"]) == set(envelope["required"]) == {"type", "timestamp", "data"}
+        OAS30Validator({**content["schema"], "components": SPEC["components"]}).validate(content["example"])
+
+
+def test_the_signed_headers_match_the_documented_forms():
+    parameters = SPEC["components"]["parameters"]
+    body = b'{"data":{},"timestamp":"2026-12-05T07:19:02Z","type":"learner.enabled"}'
+    secrets = [signing.new_secret(), signing.new_secret()]
+    for signers in (secrets[:1], secrets):  # one secret; two during a rotation's overlap
+        headers = signing.headers(signers, "msg_6eccbb4b25724785988a707f6e91d461", 1796455142.7, body)
+        for name, value in headers.items():
+            parameter = next(parameter for parameter in parameters.values() if parameter["name"] == name)
+            assert re.fullmatch(parameter["schema"]["pattern"], value), name
+            assert re.fullmatch(parameter["schema"]["pattern"], str(parameter["example"])), name
+    secret = SCHEMAS["WebhookCreated"]["allOf"][1]["properties"]["secret"]
+    assert re.fullmatch(secret["pattern"], signing.new_secret())
+
+
+def job_row(site_id):
+    """A finished registration job of the site, as its event reads it."""
+    return types.SimpleNamespace(pk=uuid.UUID("8f0c6d0e-3f5e-4a59-9a57-2f4a4d1b2c3e"), site_id=site_id, status="done",
+                                 total=2, processed=2, created_count=1,
+                                 finished_at=datetime(2026, 12, 5, 7, 40, tzinfo=timezone.utc))
+
+
+INTRO = "course-v1:alpha+Intro+2026"
+EVENTS_THE_CODE_WRITES = {  # each event type as the code writes it (in the change's transaction)
+    "registered": lambda user, site_id: events.learner_registered(user, site_id, {INTRO: "audit"}),
+    "registered without courses": events.learner_registered,
+    "updated": lambda user, site_id: events.learner_updated(user, site_id, ["name", "email"]),
+    "disabled": lambda user, site_id: events.learner_switched(user, site_id, disabled=True),
+    "enabled": lambda user, site_id: events.learner_switched(user, site_id, disabled=False),
+    "enrolled": lambda user, site_id: events.enrollment(user, site_id, INTRO, "audit", active=True),
+    "unenrolled": lambda user, site_id: events.enrollment(user, site_id, INTRO, "audit", active=False),
+    "job completed": lambda user, site_id: events.job_completed(job_row(site_id)),
+}
+
+
+@pytest.mark.parametrize("name", list(EVENTS_THE_CODE_WRITES))
+def test_an_event_as_delivered_is_valid_by_its_documented_schema(name, alpha, alpha_learner, monkeypatch):
+    owed = []
+    monkeypatch.setattr(delivery.outbox, "owe", owed.extend)
+    WebhookEndpoint.objects.create(site_id=alpha.site.pk, url="https://crm.example.com/hooks",
+                                   events=json.dumps(list(EVENT_TYPES)), secret="sealed")
+    delivery.FanOut.send(EVENTS_THE_CODE_WRITES[name](alpha_learner.user, alpha.site.pk))  # the worker's fan-out
+    assert len(owed) == 1  # one endpoint, one delivery
+    body = json.loads(owed[0].payload)["body"]  # what each endpoint is posted
+    envelope = json.loads(body)
+    assert body == json.dumps(envelope, separators=(",", ":"), sort_keys=True)  # compact, keys sorted
+    assert set(envelope) == {"type", "timestamp", "data"}
+    documented = EVENTS[envelope["type"]]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    OAS30Validator({**documented, "components": SPEC["components"]}).validate(envelope)
+    data = resolved(resolved(documented)["properties"]["data"])
+    assert set(data["required"]) <= set(envelope["data"]) == set(data["properties"]), name  # nothing undocumented
+    assert envelope["data"]["site"] == {"id": alpha.site.pk, "domain": alpha.domain}

@@ -61,7 +61,7 @@ def test_every_api_view_uses_the_shared_declarations():
 def test_the_only_plain_function_views_are_the_pages_and_the_json_404s():
     assert {view for view in plugin_views() if not hasattr(view, "view_class") and not is_page(view)} == {
         not_found, scim_errors.not_found}
-    assert len([view for view in plugin_views() if is_page(view)]) == 4
+    assert len([view for view in plugin_views() if is_page(view)]) == 8
 
 
 def test_the_plugin_is_mounted_by_the_lms_plugin_framework():

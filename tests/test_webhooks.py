@@ -420,3 +420,40 @@ def test_a_registration_with_three_webhooks_costs_no_more_statements_than_withou
     assert with_three <= without + 1, (with_three, without)
     # One statement writes the learner's email and the event: the outbox holds both.
     assert list(OutboxMessage.objects.order_by("pk").values_list("kind", flat=True)[:2]) == ["email", "event"]
+
+
+# What changes under the webhook
+
+def test_an_http_webhook_is_not_posted_to_once_the_operator_forbids_http(alpha, alpha_admin, receiver, settings):
+    hook = subscribed(alpha_admin, alpha, receiver, ["learner.registered"])
+    settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP = False
+    register(alpha_admin, alpha)
+    assert receiver.deliveries == []
+    assert deliveries(alpha_admin, alpha, hook["id"])[0]["error"] == "http-not-allowed"
+
+
+def test_a_secret_sealed_under_another_secret_key_switches_the_webhook_off_until_rotated(
+        alpha, alpha_admin, receiver, settings):
+    hook = subscribed(alpha_admin, alpha, receiver, ["learner.registered"])
+    settings.SECRET_KEY = "another-secret-key-of-this-lms"
+    register(alpha_admin, alpha)
+    assert receiver.deliveries == []
+    shown = alpha_admin.client.get(f"{WEBHOOKS_URL}{hook['id']}/", HTTP_HOST=alpha.domain).json()
+    assert shown["enabled"] is False and "SECRET_KEY changed" in shown["disabled_reason"]
+    rotated = alpha_admin.client.post(f"{WEBHOOKS_URL}{hook['id']}/rotate/", HTTP_HOST=alpha.domain).json()
+    assert WebhookEndpoint.objects.get().previous_secret == ""  # the unreadable one does not sign beside it
+    alpha_admin.client.post(f"{WEBHOOKS_URL}{hook['id']}/enable/", HTTP_HOST=alpha.domain)
+    register(alpha_admin, alpha, username="bo", email="bo@example.com")
+    [delivery] = receiver.wait_for(1)
+    assert verified(delivery, rotated["secret"])["data"]["username"] == "bo"
+
+
+def test_a_scim_user_created_inactive_is_registered_then_disabled(alpha, alpha_admin, receiver):
+    from tests.scim import USERS, bearer, okta_user, scim  # pylint: disable=import-outside-toplevel
+
+    hook = subscribed(alpha_admin, alpha, receiver, ["learner.registered", "learner.disabled"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = scim(bearer(alpha_admin), alpha, "POST", USERS, okta_user("ada@okta.local", active=False))
+    assert response.status_code == 201, response.content
+    assert [verified(delivery, hook["secret"])["type"] for delivery in receiver.wait_for(2)] == [
+        "learner.registered", "learner.disabled"]

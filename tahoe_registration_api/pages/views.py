@@ -1,12 +1,15 @@
 """
-The token page: ``GET /tahoe/api/token/`` and its three changes, each a POST with the LMS's CSRF check.
+The token page: ``GET /tahoe/api/token/`` and its changes, each a POST with the LMS's CSRF check.
 
 A signed-in admin of the request's site (staff too where ``TAHOE_REGISTRATION_API_ALLOW_STAFF``)
 sees whether the API is on for the site, their own token (its last four characters and creation
-time), a ready ``curl`` command and the site's recent API activity. Creating or rotating shows
-the full key once, in that POST's answer. Anyone else signed in gets a 403 page; a visitor is
-sent to the LMS's sign-in page (``LOGIN_URL``) and back. A change whose body names a charset
-other than UTF-8 is a 415 page, never a 500.
+time), a ready ``curl`` command, the site's webhooks (each with its last deliveries; a switched-off
+one with why) and the site's recent API activity. Creating or rotating a token shows the full key
+once, in that POST's answer; adding a webhook or rotating its secret shows the secret once, the
+same way. Anyone else signed in gets a 403 page; a visitor is sent to the LMS's sign-in page
+(``LOGIN_URL``) and back. A change whose body names a charset other than UTF-8 is a 415 page, a
+webhook the site does not have a 404 page, a refused webhook the page with its form's errors
+(400, or 409 when the site has as many webhooks as it may): never a 500.
 """
 
 import functools
@@ -20,12 +23,15 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from tahoe_registration_api import api, audit
+from tahoe_registration_api.exceptions import InvalidRegistration, TooManyWebhooks, WebhookNotFound
 from tahoe_registration_api.lookups import cached_site_switches
-from tahoe_registration_api.pages import tokens
+from tahoe_registration_api.pages import site_webhooks, tokens
 from tahoe_registration_api.pages.access import managed_organization
 from tahoe_registration_api.pages.activity import recent_activity
+from tahoe_registration_api.pages.site_webhooks import NewSecret, WebhookForm, posted_id
 from tahoe_registration_api.rest_api.parsers import UnsupportedCharset, enforce_charset
 from tahoe_registration_api.switches import registration_api_enabled
+from tahoe_registration_api.webhooks import endpoints
 
 # The LMS's own Django base template, where the LMS provides one; the plugin's plain one elsewhere.
 LMS_BASE_TEMPLATE = "main_django.html"
@@ -55,9 +61,11 @@ def site_admin_page(view):
     return wrapper
 
 
-def readable_body(view):
+def readable_body(view, unchanged="Your token was not changed"):
     """
     Check a POST's CSRF token once its body is known to be UTF-8; any other charset is a 415 page.
+
+    ``unchanged`` is the 415 page's heading: what the refused POST did not change.
 
     Django's CSRF middleware reads a POST's form before the view runs and fails with a 500 on a
     charset it cannot decode it in (``rot13`` on Django 4.2; anything but UTF-8 on Django 5.1+),
@@ -74,14 +82,25 @@ def readable_body(view):
             # Whatever reads the form from here on (the LMS's context processors do) reads it as UTF-8.
             request.encoding = "utf-8"
             context = {"base_template": base_template(), "site_domain": request.site.domain,
-                       "problem": exc.developer_message}
+                       "problem": exc.developer_message, "unchanged": unchanged}
             return render(request, "tahoe_registration_api/unreadable_body.html", context, status=415)
         return protected(request, *args, **kwargs)
     return wrapper
 
 
-def render_token_page(request, new_key=None, message=None, status=200):
-    """Render the token page; ``new_key`` is the key just created or rotated, shown this once."""
+readable_webhook_body = functools.partial(readable_body, unchanged="The site's webhooks were not changed")
+
+
+# pylint: disable-next=too-many-arguments
+def render_token_page(request, new_key=None, message=None, status=200, *, new_secret=None, webhook_message=None,
+                      webhook_form=None):
+    """
+    Render the token page; ``new_key`` is the key just created or rotated, shown this once.
+
+    ``new_secret`` (a ``NewSecret``) is a webhook's secret just made, shown this once too;
+    ``webhook_message`` says what became of a webhook; ``webhook_form`` is the form to add one
+    as it was posted, with its errors.
+    """
     token = tokens.token_of(request.user)
     context = {
         "base_template": base_template(),
@@ -95,10 +114,14 @@ def render_token_page(request, new_key=None, message=None, status=200):
                  "  -H 'Authorization: Token <your-token>' -H 'Content-Type: application/json' \\\n"
                  f"  -d '{EXAMPLE_BODY}'"),
         "activity": recent_activity(request.site, request.GET.get("page")),
+        **site_webhooks.page_context(request.site),
+        "new_secret": new_secret,
+        "webhook_message": webhook_message,
+        "webhook_form": webhook_form or WebhookForm(),
     }
     response = render(request, "tahoe_registration_api/token_page.html", context, status=status)
-    if new_key:
-        response["Cache-Control"] = "no-store"  # the key is in this answer only
+    if new_key or new_secret:
+        response["Cache-Control"] = "no-store"  # the key (the secret) is in this answer only
     return response
 
 
@@ -145,3 +168,74 @@ def revoke_token(request):
         audit.record_token_change(request, "token_revoked")
         return render_token_page(request, message="Your token was revoked: its key no longer works.")
     return render_token_page(request, message="You have no token.")
+
+
+def no_such_webhook(request):
+    """Answer a change of a webhook the site does not have (another site's, a removed one): the page, a 404."""
+    return render_token_page(request, webhook_message="There is no such webhook on this site.", status=404)
+
+
+@require_POST
+@readable_webhook_body
+@site_admin_page
+def create_webhook(request):
+    """Add a webhook to the site and show its secret once; the form with its errors when it is refused."""
+    form = WebhookForm.posted(request.POST)
+    try:
+        url, events = endpoints.parse(form.data())
+        endpoint, secret = endpoints.create(request.site.pk, url, events, request.user.pk)
+    except InvalidRegistration as exc:
+        return render_token_page(request, webhook_form=form.refused(exc.field_errors), status=400,
+                                 webhook_message="The webhook was not added: correct its form below.")
+    except TooManyWebhooks as exc:
+        return render_token_page(request, webhook_form=form.refused({"non_field_errors": exc.user_message}),
+                                 status=409, webhook_message="The webhook was not added.")
+    audit.record_token_change(request, "webhook_create")
+    return render_token_page(request, new_secret=NewSecret(endpoint, secret),
+                             webhook_message=f"Webhook {endpoint.pk} was added.")
+
+
+@require_POST
+@readable_webhook_body
+@site_admin_page
+def rotate_webhook(request):
+    """Give a webhook of the site a new secret and show it once; the previous one signs for 24 hours more."""
+    try:
+        endpoint, secret = endpoints.rotate(request.site.pk, posted_id(request.POST))
+    except WebhookNotFound:
+        return no_such_webhook(request)
+    audit.record_token_change(request, "webhook_rotate")
+    return render_token_page(request, new_secret=NewSecret(endpoint, secret, rotated=True),
+                             webhook_message=f"The secret of webhook {endpoint.pk} was rotated.")
+
+
+@require_POST
+@readable_webhook_body
+@site_admin_page
+def remove_webhook(request):
+    """Remove a webhook of the site, with its deliveries' records; the deliveries still owed to it are dropped."""
+    endpoint_id = posted_id(request.POST)
+    try:
+        endpoints.remove(request.site.pk, endpoint_id)
+    except WebhookNotFound:
+        return no_such_webhook(request)
+    audit.record_token_change(request, "webhook_delete")
+    return render_token_page(request, webhook_message=f"Webhook {endpoint_id} was removed.")
+
+
+@require_POST
+@readable_webhook_body
+@site_admin_page
+def switch_on_webhook(request):
+    """Switch a switched-off webhook of the site on again: new events reach it, its failures are forgotten."""
+    endpoint_id = posted_id(request.POST)
+    try:
+        was_on = endpoints.get(request.site.pk, endpoint_id).enabled
+        endpoint = endpoints.switch_on(request.site.pk, endpoint_id)
+    except WebhookNotFound:
+        return no_such_webhook(request)
+    if was_on:
+        return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} is switched on.")
+    audit.record_token_change(request, "webhook_enable")
+    return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} was switched on again: "
+                                                      "new events reach it.")

@@ -31,6 +31,7 @@ from django.db.models import BooleanField, Case, CharField, F, Func, OuterRef, S
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from tahoe_registration_api import outbox
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.data import LearnerChange, RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, LearnerNotFound
@@ -44,6 +45,7 @@ from tahoe_registration_api.scim.errors import not_found
 from tahoe_registration_api.scim.filters import filter_query
 from tahoe_registration_api.scim.patch import apply_patch
 from tahoe_registration_api.scim.resources import read_user, represent
+from tahoe_registration_api.webhooks import events
 
 DISABLED_AT_CREATION = "Created inactive through SCIM by {caller}"
 USERNAME_ATTEMPTS = 5  # a taken username is retried with a random suffix this many times
@@ -215,6 +217,7 @@ class ScimUsers:
         if not scim_user.enabled:
             caller = getattr(self.caller, "username", "") or ""
             self.adapter.disable_learner(user, self.caller, DISABLED_AT_CREATION.format(caller=caller))
+            outbox.owe([events.learner_switched(user, self.site.pk, disabled=True)])
 
     def _keep(self, user, scim_user):
         """Write the provider's record of the learner; a 409 when another learner took the ``userName`` meanwhile."""

@@ -68,11 +68,11 @@ DEFAULTS = {
     #   in all); a later answer is a failed attempt, retried.
     "TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT": 10,
     # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE
-    # .. setting_default: (5, 300, 1800, 7200, 18000, 36000, 36000)
+    # .. setting_default: [5, 300, 1800, 7200, 18000, 36000, 36000]
     # .. setting_description: Seconds between a webhook delivery's failed attempt and the next, one
     #   per retry (±10 % jitter from a minute on): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, so
     #   eight attempts over about 28 hours. Then the delivery is given up.
-    "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE": (5, 300, 1800, 7200, 18000, 36000, 36000),
+    "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
     # .. setting_name: TAHOE_REGISTRATION_API_WEBHOOK_DISABLE_AFTER
     # .. setting_default: 5
     # .. setting_description: Days a webhook endpoint may keep failing (no delivery succeeding)

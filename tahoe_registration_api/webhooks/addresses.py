@@ -12,6 +12,7 @@ LMS posting to a receiver on the same machine); ``TAHOE_REGISTRATION_API_WEBHOOK
 allows ``http`` URLs.
 """
 
+import re
 import socket
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 
 URL_MAX = 2048
+URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")  # RFC 3986's, percent-encoding included
 
 
 class RefusedUrl(ValueError):
@@ -34,8 +36,9 @@ def check_url(url):
     url = url.strip()
     if len(url) > URL_MAX:
         raise RefusedUrl(f"At most {URL_MAX} characters.")
-    if any(ord(char) < 33 or ord(char) > 126 for char in url):
-        raise RefusedUrl("A URL holds no spaces, control or non-ASCII characters (encode them).")
+    if not URL_CHARACTERS.match(url):
+        raise RefusedUrl("A URL holds no spaces, quotes, angle brackets, control or non-ASCII characters "
+                         "(percent-encode them).")
     try:
         parts = urlsplit(url)
         port = parts.port

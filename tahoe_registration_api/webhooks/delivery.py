@@ -26,6 +26,7 @@ import time
 from datetime import timedelta
 
 import requests
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
@@ -91,8 +92,11 @@ class FanOut:
 
     @staticmethod
     def retry_delay(message, error):
-        """Fan out again as a learner's email would be sent again (the database was away)."""
-        return outbox.EmailKind.retry_delay(message, error)
+        """Fan out again after the webhooks' schedule (the database was away); None after its last retry."""
+        delay = scheduled_delay(message.attempts)
+        log.warning("The %s event %s was not fanned out (%s); %s.", message.topic, message.pk, type(error).__name__,
+                    f"again in {delay:.0f} s" if delay is not None else "given up")
+        return delay
 
 
 class Post:
@@ -108,14 +112,20 @@ class Post:
         if endpoint is None or not endpoint.enabled:
             forget_body(message)
             raise EndpointGone(f"Webhook endpoint {delivery['endpoint']} was removed or switched off.")
-        attempt = post(endpoint, delivery["webhook_id"], delivery["body"].encode("utf-8"))
+        try:
+            attempt = post(endpoint, delivery["webhook_id"], delivery["body"].encode("utf-8"))
+        except InvalidToken as exc:  # the LMS's SECRET_KEY changed since the secret was made
+            reason = "Its secret cannot be read since this LMS's SECRET_KEY changed: rotate it, then switch it on."
+            switch_off(endpoint, reason)
+            forget_body(message)
+            raise EndpointGone(f"Webhook endpoint {endpoint.pk} was switched off: {reason}") from exc
         attempt.message_id, attempt.event, attempt.attempt = message.pk, message.topic, message.attempts
+        ATTEMPTS_RETENTION.purge_if_due()
         if attempt.succeeded:
             attempt.save(force_insert=True)
             forget_body(message)
             if endpoint.failing_since is not None:
                 WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
-            ATTEMPTS_RETENTION.purge_if_due()
             return
         _failed(endpoint, message, attempt)
 
@@ -155,7 +165,10 @@ def secrets_of(endpoint, now):
     """Return the secrets that sign now: the current one, and the previous one during a rotation's overlap."""
     secrets = [unseal_secret(endpoint.secret)]
     if endpoint.previous_secret and endpoint.previous_expires and endpoint.previous_expires > now:
-        secrets.append(unseal_secret(endpoint.previous_secret))
+        try:
+            secrets.append(unseal_secret(endpoint.previous_secret))
+        except InvalidToken:
+            pass  # sealed under a SECRET_KEY this LMS no longer has: the current secret signs alone
     return secrets
 
 
@@ -167,6 +180,10 @@ def post(endpoint, webhook_id, body):
     timeout = float(settings.TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT)
     attempt = WebhookAttempt(endpoint=endpoint, webhook_id=webhook_id, at=now)
     started = time.monotonic()
+    if not endpoint.url.startswith("https://") and not settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP:
+        attempt.error = "http-not-allowed"  # made while the operator allowed http, no longer
+        attempt.succeeded = False
+        return attempt
     try:
         with addresses.session() as session, session.post(endpoint.url, data=body, headers=headers,
                                                           timeout=(timeout, timeout), stream=True,

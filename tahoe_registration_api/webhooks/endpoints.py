@@ -10,12 +10,13 @@ delivery. A site has at most ``MAX_PER_SITE`` endpoints.
 import json
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
 from django.db import transaction
 from django.utils import timezone
 
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyWebhooks, WebhookNotFound
 from tahoe_registration_api.models import WebhookAttempt, WebhookEndpoint
-from tahoe_registration_api.sealing import seal_secret
+from tahoe_registration_api.sealing import seal_secret, unseal_secret
 from tahoe_registration_api.webhooks.addresses import RefusedUrl, check_url
 from tahoe_registration_api.webhooks.events import EVENT_TYPES
 from tahoe_registration_api.webhooks.signing import new_secret
@@ -28,7 +29,8 @@ INVALID = "Some of the webhook's details are not valid."
 def parse(data):
     """Return ``(url, events)`` of a webhook to create from the caller's JSON; a 400 naming each bad field."""
     if not isinstance(data, dict):
-        raise InvalidRegistration(field_errors={"non_field_errors": "The webhook must be a JSON object."},
+        raise InvalidRegistration("The webhook must be a JSON object.",
+                                  field_errors={"non_field_errors": "The webhook must be a JSON object."},
                                   user_message=INVALID)
     errors, url, events = {}, None, None
     try:
@@ -40,7 +42,8 @@ def parse(data):
     except ValueError as exc:
         errors["events"] = str(exc)
     if errors:
-        raise InvalidRegistration(field_errors=errors, user_message=INVALID)
+        raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors,
+                                  user_message=INVALID)
     return url, events
 
 
@@ -63,7 +66,7 @@ def site_endpoints(site_id):
 
 def get(site_id, endpoint_id):
     """Return the site's endpoint ``endpoint_id``; ``WebhookNotFound`` for any other id (another site's too)."""
-    fits = isinstance(endpoint_id, int) and 0 < endpoint_id < 2 ** 63  # a larger id overflows the column
+    fits = type(endpoint_id) is int and 0 < endpoint_id < 2 ** 63  # pylint: disable=unidiomatic-typecheck
     endpoint = site_endpoints(site_id).filter(pk=endpoint_id).first() if fits else None
     if endpoint is None:
         raise WebhookNotFound(f"No webhook {endpoint_id} on this site.")
@@ -82,6 +85,15 @@ def create(site_id, url, events, caller_id):
     return endpoint, secret
 
 
+def readable(sealed):
+    """Whether this LMS can read a sealed secret (not after a change of its SECRET_KEY)."""
+    try:
+        unseal_secret(sealed)
+    except InvalidToken:
+        return False
+    return True
+
+
 def remove(site_id, endpoint_id):
     """Remove the endpoint and its attempts; deliveries owed to it are dropped when their time comes."""
     get(site_id, endpoint_id).delete()
@@ -93,7 +105,9 @@ def rotate(site_id, endpoint_id):
     with transaction.atomic():
         endpoint = get(site_id, endpoint_id)
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        endpoint.previous_secret, endpoint.secret = endpoint.secret, seal_secret(secret)
+        # The current secret signs beside the new one for the overlap (not one this LMS can no longer read).
+        endpoint.previous_secret = endpoint.secret if readable(endpoint.secret) else ""
+        endpoint.secret = seal_secret(secret)
         endpoint.previous_expires = timezone.now() + ROTATION_OVERLAP
         endpoint.save(update_fields=["secret", "previous_secret", "previous_expires"])
     return endpoint, secret

@@ -64,6 +64,6 @@ def job_completed(job):
     """Return the event of a registration job that finished (done or failed)."""
     return event(JOB_COMPLETED, job.site_id, {
         "job_id": str(job.pk), "status": job.status, "total": job.total, "processed": job.processed,
-        "created": job.created_count, "refused": job.processed - job.created_count,
+        "created": job.created_count, "failed": job.processed - job.created_count,
         "finished_at": job.finished_at.isoformat().replace("+00:00", "Z") if job.finished_at else None,
     })

@@ -84,12 +84,14 @@ def test_the_operators_values_reach_the_lms_settings(tutor):
           "--set", "TAHOE_REGISTRATION_API_ENABLED=false",
           "--set", "TAHOE_REGISTRATION_API_ALLOW_STAFF=true", "--set", "TAHOE_REGISTRATION_API_MAX_BODY_BYTES=32768",
           "--set", "TAHOE_REGISTRATION_API_CACHE_TIMEOUT=0", "--set", "TAHOE_REGISTRATION_API_BULK_RATE=null",
-          "--set", "TAHOE_REGISTRATION_API_EMAIL_QUEUE=edx.lms.core.high")
+          "--set", "TAHOE_REGISTRATION_API_EMAIL_QUEUE=edx.lms.core.high",
+          "--set", "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE=[10, 600]")
     changed = {
         "TAHOE_REGISTRATION_API_RATE": "100/5m", "TAHOE_REGISTRATION_API_ENABLED": False,
         "TAHOE_REGISTRATION_API_ALLOW_STAFF": True, "TAHOE_REGISTRATION_API_MAX_BODY_BYTES": 32768,
         "TAHOE_REGISTRATION_API_CACHE_TIMEOUT": 0, "TAHOE_REGISTRATION_API_BULK_RATE": None,
         "TAHOE_REGISTRATION_API_EMAIL_QUEUE": "edx.lms.core.high",
+        "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE": [10, 600],
     }
     for kind in LMS_SETTINGS:
         assert tutor.lms_settings(kind) == {name: [value] for name, value in {**EXPECTED, **changed}.items()}
@@ -105,6 +107,8 @@ def test_the_operators_values_reach_the_lms_settings(tutor):
     ("TAHOE_REGISTRATION_API_BULK_RATE=fast", "TAHOE_REGISTRATION_API_BULK_RATE must be a rate such as 60/m"),
     ("TAHOE_REGISTRATION_API_EMAIL_QUEUE=3", "TAHOE_REGISTRATION_API_EMAIL_QUEUE must be a string or null, not 3"),
     ("TAHOE_REGISTRATION_API_BULK_MAX=null", "TAHOE_REGISTRATION_API_BULK_MAX must be a whole number, 0 or more, not"),
+    ("TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE=[5, soon]",
+     "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE must be a list of whole numbers of seconds"),
 ])
 def test_a_value_of_the_wrong_type_stops_config_save_with_a_clear_message(tutor, assignment, message):
     process = tutor("config", "save", "--set", assignment, check=False)

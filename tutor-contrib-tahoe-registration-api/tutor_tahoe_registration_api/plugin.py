@@ -49,6 +49,12 @@ SETTINGS: dict[str, t.Any] = {
     "TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS": 30,
     "TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT": 120,
     "TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS": 90,
+    "TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT": 10,
+    "TAHOE_REGISTRATION_API_WEBHOOK_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000, 36000],
+    "TAHOE_REGISTRATION_API_WEBHOOK_DISABLE_AFTER": 5,
+    "TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP": False,
+    "TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE": False,
+    "TAHOE_REGISTRATION_API_WEBHOOK_ATTEMPT_RETENTION_DAYS": 30,
 }
 
 # The settings that may be None (a rate switched off, the LMS's default queue); the others must
@@ -82,12 +88,16 @@ def python_literal(value: t.Any, name: str) -> str:
         valid = isinstance(value, bool)
     elif isinstance(default, int):
         valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    elif isinstance(default, list):  # seconds, one per retry
+        valid = isinstance(value, list) and all(
+            isinstance(item, int) and not isinstance(item, bool) and item >= 0 for item in value)
     elif name.endswith("_RATE"):  # django-ratelimit's syntax: count/period, the period s, m, h or d
         valid = isinstance(value, str) and RATE_RE.match(value) is not None
     else:
         valid = isinstance(value, str)
     if not valid:
-        expected = {bool: "true or false", int: "a whole number, 0 or more"}.get(type(default), "a string")
+        expected = {bool: "true or false", int: "a whole number, 0 or more",
+                    list: "a list of whole numbers of seconds"}.get(type(default), "a string")
         if name.endswith("_RATE"):
             expected = "a rate such as 60/m (count/period, the period s, m, h or d)"
         if name in NULLABLE:

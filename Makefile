@@ -131,10 +131,11 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	for major in 20 21 22; do $(COMPILE) --upgrade --no-emit-index-url --no-emit-find-links \
 		-o $(TUTOR_PLUGIN)/requirements/tutor$$major.txt $(TUTOR_PLUGIN)/requirements/tutor$$major.in; done
 
-bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors, and the outbox's duplicate window
+bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors, the outbox's duplicate window, and one worker's webhook deliveries/s
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	scripts/mariadb.sh $(BIN)/python bench/run.py
 	scripts/mariadb.sh $(BIN)/python bench/outbox_window.py
+	scripts/mariadb.sh $(BIN)/python bench/webhook_deliveries.py
 
 bench-paired: $(BIN)/.installed-mariadb ## compare this checkout's import rates with BASE=<another checkout>'s, the same calls alternated in pairs (WHERE=dev|lms, ROUNDS=8)
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt

@@ -137,8 +137,13 @@ def record_change(action, site, caller_id, request_id, *, outcome,  # pylint: di
 
 def record_token_change(request, action):
     """Log and store that the signed-in admin created, rotated or revoked their API token (never the key)."""
+    return record_page_change(request, action, "token_change")
+
+
+def record_page_change(request, action, event):
+    """Log and store a change the signed-in admin made on the token page: its ``event`` and ``action``, no secret."""
     site = _site(request)
-    record = _record("token_change", action, request_id=request_id(request), caller_id=_caller_id(request),
+    record = _record(event, action, request_id=request_id(request), caller_id=_caller_id(request),
                      site=site, method=request.method, status=200, outcome=OUTCOMES[action])
     store([record], site)
     return record

@@ -41,6 +41,7 @@ ALLOWED_METHODS = {SINGLE: {"POST"}, SINGLE_V2: {"POST"}, BULK: {"POST"}, JOBS: 
                    f"{LEARNERS}1/": {"GET", "HEAD", "PATCH"}}
 TOKEN_PAGE = "/tahoe/api/token/"
 TOKEN_CHANGES = tuple(f"{TOKEN_PAGE}{change}/" for change in ("create", "rotate", "revoke"))
+WEBHOOK_CHANGES = tuple(f"{TOKEN_PAGE}webhooks/{change}/" for change in ("create", "rotate", "remove", "switch-on"))
 CSRF = "h" * 32
 ERROR_KEYS = {"error_code", "user_message", "developer_message", "field_errors"}
 

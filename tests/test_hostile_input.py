@@ -23,6 +23,7 @@ from rest_framework.authtoken.models import Token
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api.learner_input import parse_course_key
+from tahoe_registration_api.models import WebhookEndpoint
 from tests.conftest import learner_body, make_user
 from tests.hostile import (
     BETA_INTRO,
@@ -40,6 +41,7 @@ from tests.hostile import (
     SINGLE_V2,
     TOKEN_CHANGES,
     TOKEN_PAGE,
+    WEBHOOK_CHANGES,
     assert_json_answer,
     assert_refused,
     browser,
@@ -396,7 +398,7 @@ def test_the_token_page_with_any_page_number(alpha, page):
 
 
 @EVERY_ENDPOINT
-@given(path=st.sampled_from([*TOKEN_CHANGES, TOKEN_PAGE]),
+@given(path=st.sampled_from([*TOKEN_CHANGES, *WEBHOOK_CHANGES, TOKEN_PAGE]),
        media_type=st.sampled_from(["application/x-www-form-urlencoded", "multipart/form-data",
                                    "multipart/form-data; boundary=x", "application/json", "text/plain", ""]),
        charset=st.none() | st.sampled_from(UTF_8_SPELLINGS + OTHER_CHARSETS),
@@ -404,6 +406,7 @@ def test_the_token_page_with_any_page_number(alpha, page):
 def test_the_token_page_with_any_post(alpha, path, media_type, charset, csrf, extra, oversized):
     admin = site_admin(alpha)
     tokens = list(Token.objects.values_list("key", flat=True))
+    webhooks = sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "secret", "enabled"))
     padding = b"x" * (3 * 1024 * 1024 if oversized else 0)
     token_field = CSRF.encode() if csrf else b""
     if "boundary=x" in media_type:
@@ -416,6 +419,7 @@ def test_the_token_page_with_any_post(alpha, path, media_type, charset, csrf, ex
     assert response.status_code < 500, response.status_code
     if response.status_code != 200:
         assert list(Token.objects.values_list("key", flat=True)) == tokens
+        assert sorted(WebhookEndpoint.objects.values_list("pk", "url", "events", "secret", "enabled")) == webhooks
     if path == TOKEN_PAGE:
         assert response.status_code == 405
     else:

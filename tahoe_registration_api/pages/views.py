@@ -190,7 +190,7 @@ def create_webhook(request):
     except TooManyWebhooks as exc:
         return render_token_page(request, webhook_form=form.refused({"non_field_errors": exc.user_message}),
                                  status=409, webhook_message="The webhook was not added.")
-    audit.record_token_change(request, "webhook_create")
+    audit.record_page_change(request, "webhook_create", "webhook_change")
     return render_token_page(request, new_secret=NewSecret(endpoint, secret),
                              webhook_message=f"Webhook {endpoint.pk} was added.")
 
@@ -204,7 +204,7 @@ def rotate_webhook(request):
         endpoint, secret = endpoints.rotate(request.site.pk, posted_id(request.POST))
     except WebhookNotFound:
         return no_such_webhook(request)
-    audit.record_token_change(request, "webhook_rotate")
+    audit.record_page_change(request, "webhook_rotate", "webhook_change")
     return render_token_page(request, new_secret=NewSecret(endpoint, secret, rotated=True),
                              webhook_message=f"The secret of webhook {endpoint.pk} was rotated.")
 
@@ -219,7 +219,7 @@ def remove_webhook(request):
         endpoints.remove(request.site.pk, endpoint_id)
     except WebhookNotFound:
         return no_such_webhook(request)
-    audit.record_token_change(request, "webhook_delete")
+    audit.record_page_change(request, "webhook_delete", "webhook_change")
     return render_token_page(request, webhook_message=f"Webhook {endpoint_id} was removed.")
 
 
@@ -236,6 +236,6 @@ def switch_on_webhook(request):
         return no_such_webhook(request)
     if was_on:
         return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} is switched on.")
-    audit.record_token_change(request, "webhook_enable")
+    audit.record_page_change(request, "webhook_enable", "webhook_change")
     return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} was switched on again: "
                                                       "new events reach it.")

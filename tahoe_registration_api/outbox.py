@@ -35,7 +35,7 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -86,16 +86,21 @@ def message_of(kind, topic, site_id, user_id, payload):
 
 def owe(messages):
     """
-    Write the (unsaved) ``messages`` in the current transaction, in one statement; return them.
+    Write the (unsaved) ``messages`` in the current transaction; return them.
 
-    They are handed over when the transaction commits (at once outside one). A database that
-    cannot return the new rows' ids leaves them to the sweep (after the hand-over grace).
+    They are handed over when the transaction commits (at once outside one). One statement writes
+    them all where the database returns the new rows' ids from it (MariaDB 10.5 and later, sqlite);
+    elsewhere (MySQL) one statement each.
     """
     messages = [message for message in messages if message is not None]
     if not messages:
         return messages
-    OutboxMessage.objects.bulk_create(messages)
-    ids = [message.pk for message in messages if message.pk is not None]
+    if len(messages) == 1 or not connections[OutboxMessage.objects.db].features.can_return_rows_from_bulk_insert:
+        for message in messages:
+            message.save(force_insert=True)
+    else:
+        OutboxMessage.objects.bulk_create(messages)
+    ids = [message.pk for message in messages]
     batch = getattr(_BATCHING, "batch", None)  # the batch of this thread's run, if any
     if ids:
         transaction.on_commit(lambda: batch.add_all(ids) if batch is not None else hand_over(ids))

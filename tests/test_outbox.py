@@ -16,7 +16,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tahoe_registration_api import outbox
@@ -273,3 +275,17 @@ def test_one_messages_unexpected_failure_does_not_stop_the_rest_of_its_task(
     time_passes()
     assert outbox.sweep() == 1  # bob's message, left pending, is handed over again
     assert sent_to() == Counter({"ada@example.com": 1, "bob@example.com": 1, "cy@example.com": 1})
+
+
+def test_a_database_that_returns_no_ids_from_a_bulk_insert_still_hands_each_message_over(
+    alpha, alpha_admin, monkeypatch
+):
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)  # as on MySQL
+    with mock.patch.object(outbox, "hand_over") as hand_over, CaptureQueriesContext(connection) as queries:
+        assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    inserts = [query["sql"] for query in queries.captured_queries
+               if query["sql"].startswith("INSERT INTO") and "tahoe_registration_api_outboxmessage" in query["sql"]]
+    assert len(inserts) == 2  # one a message, as the database cannot say which ids one statement made
+    [(handed_over,), _] = hand_over.call_args
+    assert sorted(handed_over) == sorted(OutboxMessage.objects.values_list("pk", flat=True))
+    assert sorted(OutboxMessage.objects.values_list("kind", flat=True)) == ["email", "event"]

@@ -5,6 +5,7 @@ Derived from ``lms.envs.test``: the plugin is found through its ``lms.djangoapp`
 (it is pip-installed into the LMS's environment) and its ``test`` settings hook has run.
 """
 # pylint: disable=wildcard-import,unused-wildcard-import
+import json
 import os
 import tempfile
 
@@ -79,6 +80,13 @@ if os.environ.get("TAHOE_PLATFORM_WORKER_BROKER"):
         TAHOE_REGISTRATION_API_OUTBOX_LEASE = int(os.environ["TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"])
         TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE = int(os.environ["TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"])
         TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL = 1
+    # A test of webhooks has the worker post to its receiver on the loopback (http) with short timeouts and
+    # retries: a JSON object of the plugin's TAHOE_REGISTRATION_API_WEBHOOK_* settings, as the test sets them too.
+    if os.environ.get("TAHOE_PLATFORM_WORKER_WEBHOOK_SETTINGS"):
+        for _name, _value in json.loads(os.environ["TAHOE_PLATFORM_WORKER_WEBHOOK_SETTINGS"]).items():
+            if not _name.startswith("TAHOE_REGISTRATION_API_WEBHOOK_"):
+                raise ValueError(f"TAHOE_PLATFORM_WORKER_WEBHOOK_SETTINGS sets only webhook settings, not {_name}.")
+            globals()[_name] = _value
     # A test that kills the worker at a point of the outbox's protocol names the point and the learner
     # ("before-send:ada"): the worker's process exits there (os._exit: no cleanup, as a SIGKILL).
     if os.environ.get("TAHOE_PLATFORM_WORKER_DIES"):

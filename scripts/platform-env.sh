@@ -103,7 +103,10 @@ fi
 
 # The platform's own test factories (courses, enrollments), at its test pins: cheap once installed.
 grep -E '^(factory-boy|faker)==' "$dir/src/requirements/edx/testing.txt" > "$dir/requirements-factories.txt"
-"$dir/venv/bin/python" -m pip install --quiet -r "$dir/requirements-factories.txt"
+# The webhooks' tests verify signatures with Standard Webhooks' own library (not the plugin's signing
+# code), at this project's test pin.
+grep -E '^standardwebhooks==' "$root/requirements/test-teak.txt" > "$dir/requirements-webhooks.txt"
+"$dir/venv/bin/python" -m pip install --quiet -r "$dir/requirements-factories.txt" -r "$dir/requirements-webhooks.txt"
 
 # The operator's step: pip install the plugin (a wheel of this checkout, not an editable link).
 exec 9>"$dir/.install.lock"

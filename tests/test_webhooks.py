@@ -11,6 +11,8 @@ import base64
 import json
 import logging
 import socket
+import threading
+import time
 from datetime import timedelta
 from unittest import mock
 
@@ -24,6 +26,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from devlms.management.commands.devlms_seed import seed_courses
 from tahoe_registration_api import outbox
 from tahoe_registration_api.models import AuditEntry, OutboxMessage, WebhookEndpoint
+from tahoe_registration_api.webhooks import delivery
 from tahoe_registration_api.webhooks.events import EVENT_TYPES
 from tests.conftest import learner_body
 from tests.test_jobs import csv_of, post_csv
@@ -457,3 +460,36 @@ def test_a_scim_user_created_inactive_is_registered_then_disabled(alpha, alpha_a
     assert response.status_code == 201, response.content
     assert [verified(delivery, hook["secret"])["type"] for delivery in receiver.wait_for(2)] == [
         "learner.registered", "learner.disabled"]
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(alpha, alpha_admin, receiver, settings):
+    settings.TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT = 1
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():  # an answer's headers, one every 0.3 s, forever: each read is quick, the whole never ends
+        connection_, _ = listener.accept()
+        with connection_:
+            connection_.recv(65536)
+            connection_.sendall(b"HTTP/1.1 200 OK\r\n")
+            while not stop.wait(0.3):
+                try:
+                    connection_.sendall(b"X-Slow: 1\r\n")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        hook = subscribed(alpha_admin, alpha, type("R", (), {"url": f"http://127.0.0.1:{listener.getsockname()[1]}/"}),
+                          ["learner.registered"])
+        began = time.monotonic()
+        with mock.patch.object(delivery, "scheduled_delay", return_value=None):  # one attempt, no retry
+            register(alpha_admin, alpha)
+        took = time.monotonic() - began
+    finally:
+        stop.set()
+        listener.close()
+    [attempt] = deliveries(alpha_admin, alpha, hook["id"])
+    assert (attempt["error"], attempt["succeeded"]) == ("timeout", False)
+    assert 1000 <= attempt["duration_ms"] < 1500 and took < 3, (attempt["duration_ms"], took)

@@ -10,16 +10,25 @@ are never followed (a 3xx is a failed delivery) and the environment's proxies ar
 ``TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE`` switches the address check off (a development
 LMS posting to a receiver on the same machine); ``TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP``
 allows ``http`` URLs.
+
+requests' timeouts bound each connection and each read, not a whole request: a receiver sending
+its answer a byte at a time would hold the worker for as long as it likes. ``deadline`` bounds the
+whole attempt: when it passes, the sockets the session opened are shut, and whatever the session
+was waiting for fails at once.
 """
 
 import re
 import socket
+import threading
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
 from requests_hardened import Config, HTTPSession
 from requests_hardened.ip_filter import InvalidIPAddress, filter_host
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 URL_MAX = 2048
 URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")  # RFC 3986's, percent-encoding included
@@ -76,7 +85,90 @@ def session():
     hardened = HTTPSession(Config(ip_filter_enable=checked, ip_filter_allow_loopback_ips=False, never_redirect=True,
                                   default_timeout=None, user_agent_override="tahoe-registration-api webhooks"))
     hardened.trust_env = False  # no proxy from the environment: the socket goes where the check said
+    for adapter in hardened.adapters.values():  # its connections tell ``deadline`` their sockets
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedHttpsPool}
     return hardened
+
+
+_WATCH = threading.local()  # the sockets opened in this thread since ``deadline`` began
+
+
+class _Watched:
+    """What ``deadline`` watches: the sockets opened meanwhile; whether it passed."""
+
+    def __init__(self):
+        """Nothing opened, nothing passed."""
+        self.sockets, self.passed, self.lock = [], False, threading.Lock()
+
+    def opened(self, sock):
+        """Keep a socket just connected (shut at once if the deadline passed already)."""
+        with self.lock:
+            self.sockets.append(sock)
+            passed = self.passed
+        if passed:
+            _shut(sock)
+
+    def pass_(self):
+        """The deadline passed: shut every socket opened."""
+        with self.lock:
+            self.passed, sockets = True, list(self.sockets)
+        for sock in sockets:
+            _shut(sock)
+
+
+def _shut(sock):
+    """Shut a socket from another thread (its TCP socket beneath any TLS): its reader gets an end of file."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # closed already
+
+
+class _WatchedConnection(HTTPConnection):
+    """An HTTP connection that tells the deadline of its thread its socket."""
+
+    def connect(self):
+        """Connect, then tell."""
+        super().connect()
+        if (watched := getattr(_WATCH, "current", None)) is not None:
+            watched.opened(self.sock)
+
+
+class _WatchedHttpsConnection(HTTPSConnection):
+    """An HTTPS connection that tells the deadline of its thread its socket."""
+
+    def connect(self):
+        """Connect, then tell."""
+        super().connect()
+        if (watched := getattr(_WATCH, "current", None)) is not None:
+            watched.opened(self.sock)
+
+
+class _WatchedPool(HTTPConnectionPool):
+    """A pool of watched HTTP connections."""
+
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHttpsPool(HTTPSConnectionPool):
+    """A pool of watched HTTPS connections."""
+
+    ConnectionCls = _WatchedHttpsConnection
+
+
+@contextmanager
+def deadline(seconds):
+    """Shut the sockets this thread opens inside the block once ``seconds`` pass; yield whether they passed."""
+    watched = _Watched()
+    outer, _WATCH.current = getattr(_WATCH, "current", None), watched
+    timer = threading.Timer(seconds, watched.pass_)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield lambda: watched.passed
+    finally:
+        timer.cancel()
+        _WATCH.current = outer
 
 
 REFUSED_ADDRESS = InvalidIPAddress

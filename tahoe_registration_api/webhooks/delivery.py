@@ -184,23 +184,28 @@ def post(endpoint, webhook_id, body):
         attempt.error = "http-not-allowed"  # made while the operator allowed http, no longer
         attempt.succeeded = False
         return attempt
-    try:
-        with addresses.session() as session, session.post(endpoint.url, data=body, headers=headers,
-                                                          timeout=(timeout, timeout), stream=True,
-                                                          allow_redirects=False) as answer:
-            attempt.status_code = answer.status_code
-            attempt.response = _first_kib(answer, started + timeout)
-            attempt.retry_after = _retry_after(answer)
-    except addresses.REFUSED_ADDRESS:
-        attempt.error = "refused-address"
-    except requests.Timeout:
-        attempt.error = "timeout"
-    except requests.exceptions.SSLError:
-        attempt.error = "tls-error"
-    except requests.ConnectionError:
-        attempt.error = "connection-error"
-    except requests.RequestException as exc:
-        attempt.error = type(exc).__name__[:64]
+    with addresses.deadline(timeout) as passed:
+        try:
+            with addresses.session() as session, session.post(endpoint.url, data=body, headers=headers,
+                                                              timeout=(timeout, timeout), stream=True,
+                                                              allow_redirects=False) as answer:
+                attempt.status_code = answer.status_code
+                attempt.response = _first_kib(answer)
+                attempt.retry_after = _retry_after(answer)
+        except addresses.REFUSED_ADDRESS:
+            attempt.error = "refused-address"
+        except requests.Timeout:
+            attempt.error = "timeout"
+        except requests.exceptions.SSLError:
+            attempt.error = "tls-error"
+        except requests.ConnectionError:
+            attempt.error = "connection-error"
+        except requests.RequestException as exc:
+            attempt.error = type(exc).__name__[:64]
+        except OSError:  # a socket shut beneath a TLS read
+            attempt.error = "connection-error"
+        if passed():
+            attempt.error = "timeout"  # the whole attempt took longer than the endpoint may take
     elapsed = time.monotonic() - started
     attempt.duration_ms = int(elapsed * 1000)
     if elapsed > timeout and not attempt.error:
@@ -209,12 +214,12 @@ def post(endpoint, webhook_id, body):
     return attempt
 
 
-def _first_kib(answer, deadline):
-    """Return at most the first ``RESPONSE_KEPT`` characters of the answer's body, read until ``deadline``."""
+def _first_kib(answer):
+    """Return at most the first ``RESPONSE_KEPT`` characters of the answer's body (the rest is not read)."""
     kept = b""
     for chunk in answer.iter_content(chunk_size=RESPONSE_KEPT):
         kept += chunk
-        if len(kept) >= RESPONSE_KEPT or time.monotonic() > deadline:
+        if len(kept) >= RESPONSE_KEPT:
             break
     return kept[:RESPONSE_KEPT].decode("utf-8", errors="replace")[:RESPONSE_KEPT]
 

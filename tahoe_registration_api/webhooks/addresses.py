@@ -108,8 +108,8 @@ class _Watched:
         if passed:
             _shut(sock)
 
-    def pass_(self):
-        """The deadline passed: shut every socket opened."""
+    def expire(self):
+        """Shut every socket opened: the deadline passed."""
         with self.lock:
             self.passed, sockets = True, list(self.sockets)
         for sock in sockets:
@@ -139,7 +139,7 @@ class _WatchedHttpsConnection(HTTPSConnection):
 
     def connect(self):
         """Connect, then tell."""
-        super().connect()
+        super().connect()  # pylint: disable=no-member
         if (watched := getattr(_WATCH, "current", None)) is not None:
             watched.opened(self.sock)
 
@@ -161,7 +161,7 @@ def deadline(seconds):
     """Shut the sockets this thread opens inside the block once ``seconds`` pass; yield whether they passed."""
     watched = _Watched()
     outer, _WATCH.current = getattr(_WATCH, "current", None), watched
-    timer = threading.Timer(seconds, watched.pass_)
+    timer = threading.Timer(seconds, watched.expire)
     timer.daemon = True
     timer.start()
     try:

@@ -8,15 +8,21 @@ the platform suite proves the same with the LMS's own worker on Redis.
 """
 
 import base64
+import ipaddress
 import json
 import logging
 import socket
+import ssl
 import threading
 import time
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from django.db import connection
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
@@ -26,7 +32,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from devlms.management.commands.devlms_seed import seed_courses
 from tahoe_registration_api import outbox
 from tahoe_registration_api.models import AuditEntry, OutboxMessage, WebhookEndpoint
-from tahoe_registration_api.webhooks import delivery
+from tahoe_registration_api.webhooks import addresses, delivery
 from tahoe_registration_api.webhooks.events import EVENT_TYPES
 from tests.conftest import learner_body
 from tests.test_jobs import csv_of, post_csv
@@ -462,29 +468,62 @@ def test_a_scim_user_created_inactive_is_registered_then_disabled(alpha, alpha_a
         "learner.registered", "learner.disabled"]
 
 
-def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(alpha, alpha_admin, receiver, settings):
+def self_signed(directory):
+    """Write a certificate for 127.0.0.1 and its key into ``directory``; return the TLS context of a server using it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = timezone.now()
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                          serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    return context
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_receiver_answering_a_byte_at_a_time_is_cut_off_at_the_timeout(
+        alpha, alpha_admin, receiver, settings, tmp_path, scheme):
     settings.TAHOE_REGISTRATION_API_WEBHOOK_TIMEOUT = 1
     listener = socket.create_server(("127.0.0.1", 0))
+    tls = self_signed(tmp_path) if scheme == "https" else None
     stop = threading.Event()
 
     def trickle():  # an answer's headers, one every 0.3 s, forever: each read is quick, the whole never ends
         connection_, _ = listener.accept()
-        with connection_:
-            connection_.recv(65536)
-            connection_.sendall(b"HTTP/1.1 200 OK\r\n")
+        with (tls.wrap_socket(connection_, server_side=True) if tls else connection_) as talking:
+            talking.recv(65536)
+            talking.sendall(b"HTTP/1.1 200 OK\r\n")
             while not stop.wait(0.3):
                 try:
-                    connection_.sendall(b"X-Slow: 1\r\n")
+                    talking.sendall(b"X-Slow: 1\r\n")
                 except OSError:
                     return
+
+    real_session = addresses.session
+
+    def trusting_the_receiver():  # the test's certificate, as a receiver's CA-signed one would be trusted
+        session = real_session()
+        session.verify = str(tmp_path / "cert.pem")
+        return session
 
     thread = threading.Thread(target=trickle, daemon=True)
     thread.start()
     try:
-        hook = subscribed(alpha_admin, alpha, type("R", (), {"url": f"http://127.0.0.1:{listener.getsockname()[1]}/"}),
-                          ["learner.registered"])
+        url = f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/"
+        hook = subscribed(alpha_admin, alpha, type("R", (), {"url": url}), ["learner.registered"])
         began = time.monotonic()
-        with mock.patch.object(delivery, "scheduled_delay", return_value=None):  # one attempt, no retry
+        with mock.patch.object(delivery, "scheduled_delay", return_value=None), \
+                mock.patch.object(addresses, "session", trusting_the_receiver):  # one attempt, no retry
             register(alpha_admin, alpha)
         took = time.monotonic() - began
     finally:

@@ -162,3 +162,39 @@ def test_an_inactive_admin_signed_in_to_the_lms_gets_the_403_page_and_changes_no
     response = act(signed_in("sleeper"), alpha, action)
     assert response.status_code == 403, response
     assert list(Token.objects.filter(user=sleeper).values_list("key", flat=True)) == [key]
+
+
+def form_post(client, site, path, data):
+    """POST a form of the page on ``site`` with the CSRF token the page's forms carry."""
+    page = client.get(PAGE, HTTP_HOST=site.domain)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode()).group(1)
+    return client.post(path, {"csrfmiddlewaretoken": token, **data}, HTTP_HOST=site.domain)
+
+
+def test_the_webhooks_part_inside_the_lms_secret_once_rotate_remove_and_another_site_sees_none(cast, alpha, beta):
+    """The token page's webhooks, through the LMS's own sign-in, CSRF and base template (README: the token page)."""
+    from tahoe_registration_api.models import WebhookEndpoint  # pylint: disable=import-outside-toplevel
+
+    admin = signed_in("alpha_admin")
+    url = "https://93.184.215.14/hooks"  # a public address: checked without a DNS lookup
+    made = form_post(admin, alpha, f"{PAGE}webhooks/create/", {"url": url, "events": ["learner.registered"]})
+    text = made.content.decode()
+    secret = re.search(r'id="tahoe-new-secret" value="(whsec_[A-Za-z0-9+/=]+)"', text)
+    assert made.status_code == 200 and secret and made["Cache-Control"].startswith("no-store")
+    assert 'class="window-wrap"' in text  # the LMS's base template
+    endpoint = WebhookEndpoint.objects.get()
+    assert (endpoint.site_id, endpoint.url, endpoint.events) == (alpha.site.pk, url, '["learner.registered"]')
+    again = admin.get(PAGE, HTTP_HOST=alpha.domain).content.decode()
+    assert url in again and secret.group(1) not in again  # shown once
+    assert url not in signed_in("beta_admin").get(PAGE, HTTP_HOST=beta.domain).content.decode()
+    sealed = endpoint.secret
+    rotated = form_post(admin, alpha, f"{PAGE}webhooks/rotate/", {"webhook": endpoint.pk})
+    assert rotated.status_code == 200 and secret.group(1) not in rotated.content.decode()
+    endpoint.refresh_from_db()
+    assert endpoint.secret != sealed and endpoint.previous_secret == sealed
+    refused = form_post(signed_in("beta_admin"), beta, f"{PAGE}webhooks/remove/", {"webhook": endpoint.pk})
+    assert refused.status_code == 404 and WebhookEndpoint.objects.filter(pk=endpoint.pk).exists()
+    removed = form_post(admin, alpha, f"{PAGE}webhooks/remove/", {"webhook": endpoint.pk})
+    assert removed.status_code == 200 and not WebhookEndpoint.objects.exists()
+    assert list(AuditEntry.objects.filter(action__startswith="webhook_").order_by("pk").values_list(
+        "action", flat=True)) == ["webhook_create", "webhook_rotate", "webhook_delete"]

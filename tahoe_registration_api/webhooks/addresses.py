@@ -169,6 +169,3 @@ def deadline(seconds):
     finally:
         timer.cancel()
         _WATCH.current = outer
-
-
-REFUSED_ADDRESS = InvalidIPAddress

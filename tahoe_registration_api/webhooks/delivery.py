@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sites.models import Site
 from django.utils import timezone
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from tahoe_registration_api import outbox
 from tahoe_registration_api.adapter import platform_adapter
@@ -192,7 +193,7 @@ def post(endpoint, webhook_id, body):
                 attempt.status_code = answer.status_code
                 attempt.response = _first_kib(answer)
                 attempt.retry_after = _retry_after(answer)
-        except addresses.REFUSED_ADDRESS:
+        except InvalidIPAddress:
             attempt.error = "refused-address"
         except requests.Timeout:
             attempt.error = "timeout"

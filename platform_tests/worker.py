@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -111,8 +111,15 @@ def redis_server(directory):
 class Worker:
     """A running ``celery -A lms.celery worker`` process and the mail it sent."""
 
-    def __init__(self, broker_url, mail_dir, log_path, env=None, extra_env=None):  # pylint: disable=too-many-arguments
-        """Start the worker on ``broker_url`` (``env``: default, the suite's worker-mode settings + ``extra_env``)."""
+    def __init__(self, broker_url, mail_dir, log_path, env=None, extra_env=None,  # pylint: disable=too-many-arguments
+                 name="tahoe-tests", queues=None, wait=True):
+        """
+        Start the worker on ``broker_url`` (``env``: default, the suite's worker-mode settings + ``extra_env``).
+
+        ``name`` makes its node name (two workers on one broker need two); ``queues`` (a list) the
+        only queues it consumes. It fetches one message at a time, as the LMS's production settings say.
+        ``wait``: return once it is ready (else call ``wait_ready``: several workers start at once).
+        """
         self.broker_url = broker_url
         self.mail_dir = Path(mail_dir)
         self.log_path = Path(log_path)
@@ -129,9 +136,15 @@ class Worker:
         self.log = open(self.log_path, "ab")  # pylint: disable=consider-using-with
         self.process = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, "-m", "celery", "-A", "lms.celery", "worker", "--pool", "solo", "--loglevel", "INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", "tahoe-tests@%h"],
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{name}@%h",
+             "--prefetch-multiplier", "1", *(["--queues", ",".join(queues)] if queues else [])],
             cwd=os.getcwd(), env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Wait until the worker is ready to take tasks."""
         wait_for(self._ready, 120, f"the Celery worker to be ready (log: {self.log_path})")
 
     def _ready(self):
@@ -228,3 +241,26 @@ def celery_worker(extra_env=None, broker_url=None, mail_dir=None):
                 yield worker
             finally:
                 worker.stop()
+
+
+@contextmanager
+def celery_workers(queues, extra_env=None):
+    """
+    A Redis broker and several workers of the LMS on it, started at once; yield them (a list).
+
+    ``queues``: one list per worker, the queues it consumes (None: the LMS's default queue). They
+    share one mail directory: each ``Worker.messages()`` is every email any of them sent.
+    """
+    with tempfile.TemporaryDirectory(prefix="tahoe-workers-") as directory:
+        directory = Path(directory)
+        (directory / "mail").mkdir()
+        with redis_server(directory) as url, ExitStack() as running:
+            workers = []
+            for number, consumed in enumerate(queues, start=1):
+                worker = Worker(url, directory / "mail", directory / f"worker-{number}.log", extra_env=extra_env,
+                                name=f"tahoe-tests-{number}", queues=consumed, wait=False)
+                running.callback(worker.stop)
+                workers.append(worker)
+            for worker in workers:
+                worker.wait_ready()
+            yield workers

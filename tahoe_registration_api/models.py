@@ -61,9 +61,10 @@ class RegistrationJob(models.Model):
     """
     An import of many learners into one site, run in the background by the LMS's Celery workers.
 
-    Its rows (``RegistrationJobRow``) are written when the job is created; the task registers
-    the pending ones in order, a slice at a time. A task whose worker died leaves a heartbeat
-    that grows old: the next delivery of the task then takes the job over where it stopped.
+    Its rows (``RegistrationJobRow``) and their chunks (``RegistrationJobChunk``) are written when
+    the job is created; the job's tasks register the chunks, several at once on several workers. A
+    task whose worker died leaves its chunk's heartbeat to grow old: another task then takes the
+    chunk over where it stopped.
     """
 
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -84,9 +85,10 @@ class RegistrationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
-    # The task running the job and when it last showed progress: a task is taken for dead (and
-    # the job may be resumed by another) once its heartbeat is older than the job heartbeat timeout.
+    # Unused since jobs run in chunks (each chunk has its runner); kept for the rows of older versions.
     runner = models.CharField(max_length=64, blank=True, default="")
+    # When a task of the job last claimed or finished a chunk: a status read queues the job's tasks
+    # again once it is older than the job heartbeat timeout (their messages may be lost).
     heartbeat = models.DateTimeField(null=True)
 
     class Meta:
@@ -130,6 +132,39 @@ class RegistrationJobRow(models.Model):
     def __str__(self):
         """Name the row by its job and number."""
         return f"RegistrationJobRow<{self.job_id}:{self.number}>"
+
+
+class RegistrationJobChunk(models.Model):
+    """
+    A run of consecutive rows of a job (rows ``first_number`` to ``last_number``) that one task registers at a time.
+
+    Any worker of the job's queue may claim a waiting chunk, up to ``TAHOE_REGISTRATION_API_JOB_PARALLELISM``
+    running chunks per job; a running chunk whose heartbeat is older than the job heartbeat timeout may
+    be claimed again (its task died). Its counts are its rows', set when it is done.
+    """
+
+    WAITING, RUNNING, DONE = "waiting", "running", "done"
+    STATES = ((WAITING, WAITING), (RUNNING, RUNNING), (DONE, DONE))
+
+    job = models.ForeignKey(RegistrationJob, on_delete=models.CASCADE, related_name="chunks")
+    first_number = models.PositiveIntegerField()
+    last_number = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=STATES, default=WAITING)
+    runner = models.CharField(max_length=64, blank=True, default="")
+    heartbeat = models.DateTimeField(null=True)
+    processed = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        """Model options."""
+
+        app_label = "tahoe_registration_api"
+        constraints = [models.UniqueConstraint(fields=("job", "first_number"), name="tahoe_reg_job_chunk_first")]
+        indexes = [models.Index(fields=("job", "state", "first_number"), name="tahoe_reg_job_chunk_state")]
+
+    def __str__(self):
+        """Name the chunk by its job and rows."""
+        return f"RegistrationJobChunk<{self.job_id}:{self.first_number}-{self.last_number}:{self.state}>"
 
 
 class AuditEntry(models.Model):

@@ -3,6 +3,7 @@
 import csv
 import io
 import uuid
+from collections import Counter
 from datetime import timedelta
 from unittest import mock
 
@@ -13,7 +14,7 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from tahoe_registration_api import jobs, pipeline, sealing, tasks
-from tahoe_registration_api.models import RegistrationJob, RegistrationJobRow
+from tahoe_registration_api.models import RegistrationJob, RegistrationJobChunk, RegistrationJobRow
 from tests.conftest import Caller, make_user
 from tests.rows import row_counts
 
@@ -30,6 +31,11 @@ def post_csv(caller, site, body, **extra):
     """POST a CSV job (its task runs at the commit: the development LMS's Celery is eager)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
         return caller.client.post(JOBS_URL, body, content_type="text/csv", HTTP_HOST=site.domain, **extra)
+
+
+def outcomes_of(job_id):
+    """Count the job's rows by outcome (None: waiting)."""
+    return dict(Counter(RegistrationJobRow.objects.filter(job_id=job_id).values_list("outcome", flat=True)))
 
 
 def get(caller, site, url):
@@ -162,31 +168,120 @@ def test_a_waiting_rows_password_is_sealed_in_the_database(alpha, alpha_admin):
     assert get(alpha_admin, alpha, f"{JOBS_URL}{response.json()['job_id']}/").json()["status"] == "queued"
 
 
-def test_a_job_resumes_after_its_worker_died_and_registers_nobody_twice(alpha, alpha_admin):
+def test_a_jobs_rows_are_cut_into_chunks_of_100_consecutive_rows(alpha, alpha_admin):
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(250)]
+    with mock.patch.object(jobs, "queue_job") as queue_job:
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    # Row numbers are the CSV's lines: the header is line 1.
+    assert list(RegistrationJobChunk.objects.filter(job_id=job_id).order_by("first_number").values_list(
+        "first_number", "last_number", "state")) == [(2, 101, "waiting"), (102, 201, "waiting"), (202, 251, "waiting")]
+    queue_job.assert_called_once_with(uuid.UUID(job_id), tasks=3)  # a task per chunk, up to the parallelism
+
+
+def test_a_job_queues_at_most_its_parallelism_of_tasks(alpha, alpha_admin, settings):
+    settings.TAHOE_REGISTRATION_API_JOB_PARALLELISM = 2
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(450)]
+    with mock.patch.object(tasks.run_registration_job, "apply_async") as apply_async:
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    assert [call.kwargs["args"] for call in apply_async.call_args_list] == [(job_id,), (job_id,)]
+
+
+def test_a_task_registers_one_chunk_then_queues_itself_at_the_tail(alpha, alpha_admin):
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(150)]
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    with mock.patch.object(jobs, "queue_job") as queue_job, TestCase.captureOnCommitCallbacks(execute=True):
+        tasks.run_registration_job(job_id)  # pylint: disable=no-value-for-parameter  # as a worker runs it
+    queue_job.assert_called_once_with(job_id)
+    assert outcomes_of(job_id) == {"created": 100, None: 50}
+    job = RegistrationJob.objects.get(pk=job_id)
+    assert (job.status, job.processed, job.created_count) == ("running", 100, 100)
+
+
+def test_claims_never_give_one_chunk_twice_nor_run_more_chunks_than_the_parallelism(alpha, alpha_admin, settings):
+    settings.TAHOE_REGISTRATION_API_JOB_PARALLELISM = 2
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(350)]
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    job = RegistrationJob.objects.get(pk=job_id)
+    first, second = jobs._claim(job, "task-1"), jobs._claim(job, "task-2")
+    assert (first.chunk.first_number, second.chunk.first_number) == (2, 102)
+    third = jobs._claim(job, "task-3")
+    assert third.chunk is None and not third.finished and third.wait == 120  # two run: look again once one is stale
+    running = RegistrationJobChunk.objects.filter(job=job, state="running")
+    assert dict(running.values_list("first_number", "runner")) == {2: "task-1", 102: "task-2"}
+
+
+def test_a_chunk_resumes_after_its_worker_died_mid_chunk_and_registers_nobody_twice(alpha, alpha_admin):
     lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(250)]
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
-    # A task that died after two chunks: its rows are marked, its heartbeat is old, its counts lag.
-    with mock.patch.object(jobs, "CHUNK", 100), TestCase.captureOnCommitCallbacks(execute=True):
-        first = jobs.run_slice(job_id, runner="dead-task", slice_seconds=0)  # one chunk, then its time is up
-    assert not first.finished
-    assert RegistrationJobRow.objects.filter(job_id=job_id, outcome="created").count() == 100
-    RegistrationJob.objects.filter(pk=job_id).update(
-        runner="dead-task", heartbeat=timezone.now() - timedelta(hours=1), processed=0)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        assert jobs.run_slice(job_id, runner="live-task").finished
+        assert not jobs.run_chunk(job_id, runner="dead-task").finished  # rows 2-101
+    real_report, reports = jobs.RowMarks.report, []
+
+    def dies_after_30(marks, row, outcome):
+        real_report(marks, row, outcome)
+        reports.append(row.number)
+        if len(reports) == 30:
+            raise KeyboardInterrupt("the worker died")
+
+    # The task of rows 102-201 dies after 30 of them: they are registered and marked, the rest wait.
+    dying = mock.patch.object(jobs.RowMarks, "report", dies_after_30)
+    with dying, pytest.raises(KeyboardInterrupt), TestCase.captureOnCommitCallbacks(execute=True):
+        jobs.run_chunk(job_id, runner="dead-task")
+    assert outcomes_of(job_id) == {"created": 130, None: 120}
+    chunk = RegistrationJobChunk.objects.get(job_id=job_id, first_number=102)
+    assert (chunk.state, chunk.runner) == ("running", "dead-task")
+    # While its heartbeat is fresh, nobody else takes it; once it is old, another task resumes it.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert jobs.run_chunk(job_id, runner="live-task").finished is False  # rows 202-251
+    assert jobs.run_chunk(job_id, runner="live-task").again_in > 0
+    RegistrationJobChunk.objects.filter(pk=chunk.pk).update(heartbeat=timezone.now() - timedelta(hours=1))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert jobs.run_chunk(job_id, runner="live-task").finished
     job = RegistrationJob.objects.get(pk=job_id)
     assert (job.status, job.total, job.processed, job.created_count) == ("done", 250, 250, 250)
     assert get_user_model().objects.filter(username__startswith="l").count() == 250
-    # The dead task's 100 learners got theirs as it ran; the resumed task's 150 theirs; nobody twice.
+    # Every learner got one email: the dead task's as it ran, the resumed task's later; nobody twice.
     assert sorted(message.to[0] for message in mail.outbox) == sorted(f"l{number}@example.com" for number in range(250))
 
 
-def test_a_live_task_keeps_its_job_and_another_delivery_waits(alpha, alpha_admin):
+def test_a_task_whose_chunk_was_taken_over_stops(alpha, alpha_admin):
+    lines = ["username,email,name"] + [f"l{number},l{number}@example.com,L {number}" for number in range(50)]
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(*lines)).json()["job_id"]
+    real_report = jobs.RowMarks.report
+
+    def slow_then_taken(marks, row, outcome):
+        real_report(marks, row, outcome)
+        if row.number == 11:  # another task claimed the chunk meanwhile (this one looked dead)
+            RegistrationJobChunk.objects.filter(job_id=job_id).update(runner="other-task")
+            marks.beaten_at -= jobs.HEARTBEAT_SECONDS
+
+    with mock.patch.object(jobs.RowMarks, "report", slow_then_taken), TestCase.captureOnCommitCallbacks(execute=True):
+        outcome = jobs.run_chunk(job_id, runner="task")
+    assert not outcome.finished
+    assert outcomes_of(job_id) == {"created": 11, None: 39}  # it stopped at its next heartbeat
+
+
+def test_a_job_of_an_older_version_without_chunks_is_cut_and_run(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of(
+            "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
+    RegistrationJobChunk.objects.filter(job_id=job_id).delete()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert jobs.run_chunk(job_id, runner="task").finished
+    assert outcomes_of(job_id) == {"created": 2}
+    assert RegistrationJob.objects.get(pk=job_id).status == "done"
+
+
+def test_a_live_task_keeps_its_chunk_and_another_delivery_waits(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
-    RegistrationJob.objects.filter(pk=job_id).update(runner="live-task", heartbeat=timezone.now(), status="running")
-    outcome = jobs.run_slice(job_id, runner="second-delivery")
+    chunks = RegistrationJobChunk.objects.filter(job_id=job_id)
+    chunks.update(runner="live-task", heartbeat=timezone.now(), state="running")
+    outcome = jobs.run_chunk(job_id, runner="second-delivery")
     assert not outcome.finished and outcome.again_in == 120
     assert RegistrationJobRow.objects.get().outcome is None
 
@@ -202,7 +297,7 @@ def test_a_row_another_task_marked_first_is_rolled_back_not_registered_twice(alp
         return real_prepare(registrar, data)
 
     with mock.patch.object(pipeline.Pipeline, "_prepare", marked_elsewhere):
-        jobs.run_slice(job_id, runner="task")
+        jobs.run_chunk(job_id, runner="task")
     assert not get_user_model().objects.filter(username="ada").exists()
     assert RegistrationJobRow.objects.get(pk=row.pk).user_id == 999
 
@@ -242,7 +337,9 @@ def test_reading_the_status_of_a_stalled_job_queues_its_task_again_and_it_finish
             "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
     long_ago = timezone.now() - timedelta(minutes=10)
     if state == "running":
-        RegistrationJob.objects.filter(pk=job_id).update(status="running", runner="dead-task", heartbeat=long_ago)
+        RegistrationJob.objects.filter(pk=job_id).update(status="running", heartbeat=long_ago)
+        chunks = RegistrationJobChunk.objects.filter(job_id=job_id)
+        chunks.update(state="running", runner="dead-task", heartbeat=long_ago)
     else:
         RegistrationJob.objects.filter(pk=job_id).update(created_at=long_ago)
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -254,7 +351,9 @@ def test_reading_the_status_of_a_stalled_job_queues_its_task_again_and_it_finish
 def test_reading_the_status_of_a_live_job_queues_nothing(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
-    RegistrationJob.objects.filter(pk=job_id).update(status="running", runner="live-task", heartbeat=timezone.now())
+    RegistrationJob.objects.filter(pk=job_id).update(status="running", heartbeat=timezone.now())
+    chunks = RegistrationJobChunk.objects.filter(job_id=job_id)
+    chunks.update(state="running", runner="live-task", heartbeat=timezone.now())
     with mock.patch.object(jobs, "queue_job") as queue_job, TestCase.captureOnCommitCallbacks(execute=True):
         assert get(alpha_admin, alpha, f"{JOBS_URL}{job_id}/").json()["status"] == "running"
     queue_job.assert_not_called()
@@ -266,7 +365,7 @@ def test_a_failed_jobs_waiting_rows_lose_their_fields_when_it_ends(alpha, alpha_
             "username,email,name,password", f"ada,ada@example.com,Ada,{PASSWORD}")).json()["job_id"]
     assert RegistrationJobRow.objects.get().payload != ""
     alpha.site.delete()  # the job's site is gone: the job fails
-    assert jobs.run_slice(job_id, runner="task").finished
+    assert jobs.run_chunk(job_id, runner="task").finished
     job = RegistrationJob.objects.get(pk=job_id)
     assert (job.status, job.failure) == ("failed", "The job's site or organization no longer exists.")
     assert list(RegistrationJobRow.objects.values_list("outcome", "payload")) == [(None, "")]

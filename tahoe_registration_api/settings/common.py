@@ -178,11 +178,20 @@ DEFAULTS = {
     "TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS": 30,
     # .. setting_name: TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT
     # .. setting_default: 120
-    # .. setting_description: Seconds a job's task may show no progress (it writes a heartbeat after
-    #   every 100 rows) before it is taken for dead: the job's next task delivery then resumes it at
-    #   its first pending row. Celery's broker redelivers the task of a worker that died (with Redis,
-    #   after its visibility_timeout).
+    # .. setting_description: Seconds a job's task may show no progress (it writes a heartbeat every
+    #   second while it registers a chunk of 100 rows) before it is taken for dead: another task of
+    #   the job then claims its chunk and resumes it at its first pending row. Celery's broker also
+    #   redelivers the task of a worker that died (with Redis, after its visibility_timeout).
     "TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT": 120,
+    # .. setting_name: TAHOE_REGISTRATION_API_JOB_PARALLELISM
+    # .. setting_default: 4
+    # .. setting_description: The most chunks (100 rows each) of one job registered at once, each by
+    #   its own task on any worker of the job's queue. A job queues this many tasks; each registers a
+    #   chunk and queues itself again at the tail of the queue, so other jobs' tasks take turns with
+    #   it. Set it to the worker processes you want one job to use at most (more than the workers of
+    #   the queue gains nothing; 1 runs a job's chunks one after another). With sqlite, which has one
+    #   writer at a time, chunks run in turns whatever the setting.
+    "TAHOE_REGISTRATION_API_JOB_PARALLELISM": 4,
     # .. setting_name: TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS
     # .. setting_default: 90
     # .. setting_description: Days an entry of the audit store (what the API did on a site, shown to

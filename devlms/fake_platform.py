@@ -44,6 +44,7 @@ from devlms.models import (
     PasswordToggleHistory,
     SiteConfiguration,
 )
+from tahoe_registration_api import hashing
 from tahoe_registration_api.data import EnrollmentState, NewAccount
 
 # The adapter's settings-only verbs are the platform's rules as the adapter reads them: reused.
@@ -161,14 +162,27 @@ def validate_account(registration):
     return extension_form
 
 
+def hash_password_ahead(registration):
+    """Start hashing the learner's password if the policy (with the learner's username and email) accepts it."""
+    if not registration.has_password:
+        return None
+    username = registration.username.strip()
+    try:
+        password_validation.validate_password(registration.password,
+                                              get_user_model()(username=username, email=registration.email))
+    except ValidationError:
+        return None
+    return hashing.start(unicodedata.normalize("NFKC", registration.password))
+
+
 def create_account(registration, site):  # pylint: disable=unused-argument
     """Create an inactive user, its profile, activation key and extension row; active when no email is wanted."""
     extension_form = validate_account(registration)
     user = get_user_model()(
         username=registration.username.strip(), email=registration.email.strip(), is_active=False
     )
-    if registration.has_password:
-        user.set_password(unicodedata.normalize("NFKC", registration.password))
+    if registration.has_password:  # hashed ahead when the registration started it (hashing.ahead)
+        hashing.set_password(user, unicodedata.normalize("NFKC", registration.password))
     else:
         user.password = unset_password_value()
     user.save()

@@ -37,7 +37,7 @@ from openedx.core.djangoapps.user_authn.views.register import REGISTER_USER
 from openedx.core.lib.api.authentication import BearerAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from tahoe_registration_api import edxapp
+from tahoe_registration_api import edxapp, hashing
 from tahoe_registration_api.data import RegistrationRequest
 from tahoe_registration_api.exceptions import DuplicateAccount, EmailNotDelivered, InvalidRegistration
 
@@ -123,6 +123,22 @@ def test_create_account_with_a_password_makes_an_inactive_learner_with_the_platf
     assert UserAttribute.get_user_attribute(user, "created_on_site") == alpha.domain
     assert account.platform_records["profile"].pk == UserProfile.objects.get(user=user).pk
     assert account.platform_records["registration"].pk == activation.pk
+
+
+def test_a_password_hashed_ahead_in_a_thread_is_the_hash_the_platform_stores(alpha):
+    """The hash started before the account (the platform's policy passed) is stored, made by the LMS's hasher."""
+    pending = edxapp.hash_password_ahead(registration(password=f"  {PASSWORD} "))  # the form strips the password
+    with hashing.ahead(pending):
+        account = create(alpha, password=f"  {PASSWORD} ")
+    user = reloaded(account.user)
+    assert pending.raw == PASSWORD and user.password == pending.future.result()
+    assert identify_hasher(user.password).algorithm == get_hasher().algorithm and user.check_password(PASSWORD)
+
+
+def test_a_password_the_platforms_policy_refuses_for_this_learner_is_not_hashed_ahead():
+    """The platform's similarity rule (the learner's own username as password) is checked before any hash."""
+    assert edxapp.hash_password_ahead(registration(username="gracehopper1906", password="gracehopper1906")) is None
+    assert edxapp.hash_password_ahead(registration()) is None  # no password, no hash
 
 
 def test_create_account_without_a_password_stores_an_unusable_but_resettable_value(alpha):

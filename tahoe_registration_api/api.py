@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import CharField, Value
 from tahoe_sites.models import UserOrganizationMapping
 
-from tahoe_registration_api import hooks, outbox
+from tahoe_registration_api import hashing, hooks, outbox
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.data import RegistrationResult
@@ -64,8 +64,10 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     email = registration_email(registration) if send_emails else None
     secure = is_secure(request) if secure is None else secure
     owed = (email, secure) if email else None
-    account, event_data = with_retries(
-        lambda: _create_account(adapter, registration, site, organization, on_created, owed), "registration")
+    # The password's hash runs in a thread while the registration checks and writes (it releases the GIL).
+    with hashing.ahead(adapter.hash_password_ahead(registration)):
+        account, event_data = with_retries(
+            lambda: _create_account(adapter, registration, site, organization, on_created, owed), "registration")
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.test import RequestFactory
 from edx_django_utils.cache import RequestCache
 
+from tahoe_registration_api import hashing
 from tahoe_registration_api.data import EnrollmentState, NewAccount
 from tahoe_registration_api.exceptions import (
     DuplicateAccount,
@@ -246,6 +247,29 @@ def validate_account(registration):
         raise DuplicateAccount(conflicts)
 
 
+def hash_password_ahead(registration):
+    """
+    Start hashing the learner's password (``hashing.start``) if the platform's policy accepts it; else None.
+
+    The policy as the platform's form applies it (its ``validate_password``, with a user of the
+    learner's username and email), to the password as the form cleans it (stripped) and as
+    ``create_account`` hashes it (normalized): a password the form refuses is never hashed.
+    """
+    from common.djangoapps.util.password_policy_validators import normalize_password, validate_password
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    if not registration.has_password:
+        return None
+    password = registration.password.strip()
+    try:
+        validate_password(password, get_user_model()(username=registration.username.strip(),
+                                                     email=registration.email.strip()))
+    except ValidationError:
+        return None
+    return hashing.start(normalize_password(password))
+
+
 def create_account(registration, site):
     """
     Create the learner's user, activation record and profile, as ``do_create_account`` does.
@@ -267,8 +291,8 @@ def create_account(registration, site):
         email=form.cleaned_data["email"],
         is_active=False,
     )
-    if registration.has_password:
-        user.set_password(normalize_password(form.cleaned_data["password"]))
+    if registration.has_password:  # hashed ahead when the registration started it (hashing.ahead)
+        hashing.set_password(user, normalize_password(form.cleaned_data["password"]))
     else:
         user.password = unset_password_value()
     try:

@@ -28,11 +28,13 @@ GROUPS = (
     ("permission", ("rest_api/v1/permissions.py", "tahoe_registration_api/lookups.py",
                     "tahoe_registration_api/switches.py")),
     ("rate limit", ("rest_api/throttling.py",)),
-    ("checks", ("api.py:_conflicts", "edxapp.py:platform_conflicts", "registration_form.py",
+    ("checks", ("api.py:_conflicts", "api.py:_group_conflicts", "edxapp.py:platform_conflicts", "registration_form.py",
                 "password_validation", "hooks.py:run_registration_filter")),
-    ("account", ("api.py:_create_account", "edxapp.py:create_account", "api.py:register_user")),
+    ("account", ("api.py:_create_account", "edxapp.py:create_account", "api.py:register_user",
+                 "api.py:_create_group", "api.py:register_group")),
     ("audit", ("tahoe_registration_api/audit.py",)),
     ("view", ("rest_framework/views.py",)),
+    ("job", ("tahoe_registration_api/jobs.py",)),  # a job's own: its claims, counts, row marks
 )
 MIDDLEWARE = "LMS middleware"
 

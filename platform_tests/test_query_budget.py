@@ -9,9 +9,12 @@ production LMS on a Celery worker, are reported beside it. The outbox's sweep (o
 most once a minute per process) is not due during the measured request.
 """
 
+from unittest import mock
+
 import pytest
 
-from tahoe_registration_api import outbox
+from tahoe_registration_api import jobs, outbox
+from tahoe_registration_api.models import RegistrationJob
 
 from conftest import PASSWORD, Caller, learner_body
 from statements import statements
@@ -78,3 +81,38 @@ def test_three_webhooks_cost_a_registration_at_most_one_statement(alpha, alpha_a
     finally:
         receiver.close()
     assert totals[3] <= totals[0] + 1, totals
+
+
+BULK_URL = "/tahoe/api/v1/registrations/bulk/"
+JOBS_URL = "/tahoe/api/v1/registration-jobs/"
+LEARNER_BUDGET = 20  # issue 23: at most 20 statements per learner of a bulk call or a job
+
+
+def group_learners(count):
+    """``count`` passwordless learners of a bulk body or a job."""
+    return [learner_body(username=f"grouped{number}", email=f"grouped{number}@example.com", name=f"Grouped {number}")
+            for number in range(count)]
+
+
+def test_a_learner_of_a_bulk_call_costs_at_most_20_statements(alpha, alpha_admin, warm):
+    """A bulk call of 40 learners (two groups), every statement of the request, divided by 40."""
+    with statements() as log:
+        response = Caller(alpha_admin.user).register(alpha, {"learners": group_learners(40)}, url=BULK_URL)
+    assert response.status_code == 200 and response.json()["created"] == 40, response.content
+    per_learner = log.request_total / 40
+    print(f"\na bulk call of 40: {per_learner:.2f} statements per learner\n{log.report()}")
+    assert per_learner <= LEARNER_BUDGET, log.report()
+
+
+def test_a_learner_of_a_job_costs_at_most_20_statements(alpha, alpha_admin, warm):
+    """A job's chunk of 100 learners as a worker runs it (claim, groups, marks, audit, counts), divided by 100."""
+    with mock.patch.object(jobs, "queue_job"):  # no worker: the chunk is run here, below
+        response = Caller(alpha_admin.user).register(alpha, {"learners": group_learners(100)}, url=JOBS_URL)
+    assert response.status_code == 202, response.content
+    job_id = response.json()["job_id"]
+    with statements() as log:
+        assert jobs.run_chunk(job_id, runner="budget").finished
+    assert RegistrationJob.objects.get(pk=job_id).created_count == 100
+    per_learner = log.request_total / 100
+    print(f"\na job's chunk of 100: {per_learner:.2f} statements per learner\n{log.report()}")
+    assert per_learner <= LEARNER_BUDGET, log.report()

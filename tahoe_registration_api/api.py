@@ -10,13 +10,14 @@ reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 """
 
 import dataclasses
+import functools
 import logging
 
 import crum
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import CharField, Value
+from django.db.models import CharField, Q, Value
 from tahoe_sites.models import UserOrganizationMapping
 
 from tahoe_registration_api import hashing, hooks, outbox
@@ -31,6 +32,7 @@ from tahoe_registration_api.exceptions import (
     LearnerDisabled,
     LearnerNotFound,
     NothingToSend,
+    RegistrationError,
 )
 from tahoe_registration_api.learner_input import language_refusal
 from tahoe_registration_api.learners import claim_key, email_claim
@@ -71,6 +73,41 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data))
     return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
+
+
+def register_group(registrations, *, site, organization,  # pylint: disable=too-many-arguments
+                   on_created=None, send_emails=True, secure=True, site_courses=None):
+    """
+    Register several learners of ``site`` in one transaction, each in its own savepoint; return their outcomes.
+
+    The same rules, checks, records, emails and events as ``register_user`` for each learner, with
+    the plugin's own statements written once for the group: the claims, the conflict check, the
+    memberships, the outbox's messages and ``on_created(created)`` (inside the transaction, with the
+    ``(index, user)`` of each learner created, in order; it may raise ``Abandon``, which rolls the
+    whole group back).
+    Returns, in order, a ``RegistrationResult`` or the ``RegistrationError`` that refused the
+    learner (nothing of that learner is written). Raises what the transaction raises when it fails
+    as a whole (the database, an unexpected error): nothing of the group is then written, and the
+    caller may register its learners one by one. Call it outside a transaction.
+    """
+    adapter = platform_adapter()
+    outcomes, ready = [None] * len(registrations), []
+    for index, registration in enumerate(registrations):
+        try:
+            _check_language(adapter, registration, site)
+            registration = _checked_courses(registration, organization, site_courses)
+            registration = hooks.run_registration_filter(registration)
+            email = registration_email(registration) if send_emails else None
+        except RegistrationError as exc:
+            outcomes[index] = exc
+            continue
+        ready.append(Prepared(index, registration, (email, secure) if email else None,
+                              adapter.hash_password_ahead(registration)))
+    if ready:
+        for index, outcome in with_retries(
+                lambda: _create_group(adapter, ready, site, organization, on_created), "registration").items():
+            outcomes[index] = outcome
+    return outcomes
 
 
 def check_registration(registration, *, site, organization, site_courses=None):
@@ -165,6 +202,104 @@ def _create_account(adapter, registration, site, organization,  # pylint: disabl
         event_data = hooks.registration_completed_data(account.user, registration.name)
         RegistrationClaim.objects.filter(key__in=claim_keys).delete()
     return account, event_data
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A learner of a group, checked and filtered: its place, registration, owed email and password's hash."""
+
+    index: int
+    registration: object
+    owed: object
+    hashed: object
+
+
+@dataclasses.dataclass(frozen=True)
+class _Created:
+    """A learner the group registered, and what is written for it once the group's learners are all created."""
+
+    index: int
+    account: object
+    messages: list
+    event_data: object
+
+
+def _create_group(adapter, group, site, organization, on_created):  # pylint: disable=too-many-locals
+    """Create the group's learners in one transaction; return ``{index: RegistrationResult or error}``."""
+    outcomes = {}
+    with transaction.atomic():
+        keys = {learner.index: _claim_keys(adapter, learner.registration, organization) for learner in group}
+        claimed = sorted(set().union(*keys.values()))
+        RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claimed])
+        taken = _group_conflicts([learner.registration for learner in group], organization)
+        created = []
+        for learner in group:
+            registration = learner.registration
+            if conflicts := taken.of(registration):
+                outcomes[learner.index] = DuplicateAccount(conflicts)
+                continue
+            try:
+                with transaction.atomic(), hashing.ahead(learner.hashed):  # a savepoint: a refusal writes nothing
+                    account = adapter.create_account(registration, site)
+                    if registration.courses:  # enrolled as a member, as register_user enrolls
+                        add_membership(account.user, organization)
+                    enrolled = enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
+            except RegistrationError as exc:
+                outcomes[learner.index] = exc
+                continue
+            taken.add(registration)
+            created.append(_Created(learner.index, account, [
+                outbox.email_message(account.user.id, site.id, *learner.owed) if learner.owed is not None else None,
+                events.learner_registered(account.user, site.id, enrolled),
+                *(events.enrollment(account.user, site.id, key, mode, active=True) for key, mode in enrolled.items()),
+            ], hooks.registration_completed_data(account.user, registration.name)))
+        by_index = {learner.index: learner.registration for learner in group}
+        UserOrganizationMapping.objects.bulk_create([
+            UserOrganizationMapping(user=done.account.user, organization=organization, is_admin=False)
+            for done in created if not by_index[done.index].courses
+        ])
+        outbox.owe([message for done in created for message in done.messages])
+        if on_created is not None and created:
+            on_created([(done.index, done.account.user) for done in created])
+        RegistrationClaim.objects.filter(key__in=claimed).delete()
+        for done in created:
+            transaction.on_commit(functools.partial(_after_commit, adapter, done.account, done.event_data))
+            user = done.account.user
+            outcomes[done.index] = RegistrationResult(user_id=user.id, username=user.username, is_active=user.is_active)
+    return outcomes
+
+
+class _Taken:
+    """The usernames (platform-wide) and emails (in the organization) taken, case aside, as a group goes on."""
+
+    def __init__(self, usernames, emails):
+        """Start with what the database holds."""
+        self.usernames, self.emails = set(usernames), set(emails)
+
+    def of(self, registration):
+        """Return the fields of ``registration`` already taken."""
+        return {field for field, taken in (("username", registration.username.strip().lower() in self.usernames),
+                                           ("email", registration.email.strip().lower() in self.emails)) if taken}
+
+    def add(self, registration):
+        """Take the fields of a learner the group registered."""
+        self.usernames.add(registration.username.strip().lower())
+        self.emails.add(registration.email.strip().lower())
+
+
+def _group_conflicts(registrations, organization):
+    """Return the ``_Taken`` of the group's usernames and emails: one statement, as ``_conflicts`` for one learner."""
+    by_username, by_email = Q(), Q()
+    for registration in registrations:
+        by_username |= Q(username__iexact=registration.username.strip())
+        by_email |= Q(user__email__iexact=registration.email.strip())
+    usernames = get_user_model().objects.filter(by_username).annotate(
+        field=Value("username", output_field=CharField())).values_list("field", "username")
+    emails = UserOrganizationMapping.objects.filter(by_email, organization=organization).annotate(
+        field=Value("email", output_field=CharField())).values_list("field", "user__email")
+    found = list(usernames.union(emails, all=True))
+    return _Taken([value.lower() for field, value in found if field == "username"],
+                  [value.lower() for field, value in found if field == "email"])
 
 
 def add_membership(user, organization):

@@ -25,7 +25,20 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import transaction
-from django.db.models import Count, DateTimeField, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    IntegerField,
+    Min,
+    OuterRef,
+    PositiveIntegerField,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from organizations.models import Organization
@@ -186,7 +199,7 @@ def run_chunk(job_id, runner):
     chunk = claim.chunk
     # The site's conflict check decides between two rows of the job: the first committed wins.
     registrar = pipeline.Pipeline(site=site, organization=organization, secure=job.secure, batch_duplicates=False,
-                                  audit_as=("job_register", job.caller_id, str(job.pk)))
+                                  audit_as=("job_register", job.caller_id, str(job.pk)), group_size=pipeline.GROUP_SIZE)
     rows = RegistrationJobRow.objects.filter(
         job=job, number__gte=chunk.first_number, number__lte=chunk.last_number, outcome__isnull=True,
     ).order_by("number")
@@ -322,6 +335,17 @@ class RowMarks:
         if not marked:
             raise RowTaken()
 
+    def mark_all_created(self, created):
+        """Mark the rows of ``created`` (``(row, user)`` pairs) registered: one statement, in the group's commit."""
+        users = {row.pk: user.pk for row, user in created}
+        marked = RegistrationJobRow.objects.filter(pk__in=users, outcome__isnull=True).update(
+            outcome=pipeline.CREATED, payload="",
+            user_id=Case(*(When(pk=pk, then=Value(user_id)) for pk, user_id in users.items()),
+                         output_field=PositiveIntegerField()),
+        )
+        if marked != len(users):
+            raise RowTaken()
+
     def report(self, row, outcome):
         """Count a created row (marked already); mark a refused one, unless another task did first."""
         self.beat()
@@ -358,7 +382,7 @@ def _register_rows(registrar, rows, marks):
                       row.job_id, row.number)
             marks.report(row, pipeline.LearnerOutcome(ref=row.ref or None, result=pipeline.REFUSED,
                                                       error=InternalError()))
-    registrar.run(readable, marks.report, in_transaction=marks.mark_created)
+    registrar.run(readable, marks.report, in_transaction=marks.mark_created, in_group=marks.mark_all_created)
 
 
 def _finish(job, status, failure=""):

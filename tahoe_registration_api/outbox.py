@@ -128,7 +128,12 @@ class HandOverBatch:
                 self._ids.extend(message_ids)
                 if len(self._ids) < HAND_OVER_BATCH and time.monotonic() - self._first_at < HAND_OVER_WAIT:
                     return
-                ids, self._ids = self._ids, []
+                if time.monotonic() - self._first_at < HAND_OVER_WAIT:  # full tasks now, the rest waits its turn
+                    cut = len(self._ids) - len(self._ids) % HAND_OVER_BATCH
+                    ids, self._ids = self._ids[:cut], self._ids[cut:]
+                    self._first_at = time.monotonic()
+                else:
+                    ids, self._ids = self._ids, []
         hand_over(ids)
 
     def close(self):

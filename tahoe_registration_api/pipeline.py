@@ -33,6 +33,10 @@ CREATED = "created"  # registered now
 CHECKED = "checked"  # a dry run: it would be registered
 EXISTS = "exists"  # already registered on the site with this username and email (a resumed import)
 REFUSED = "refused"  # not registered: ``error`` says why
+# Learners of a bulk call, a job or an import registered in one transaction: the plugin's own statements
+# (claims, conflict check, memberships, outbox, a job's row marks) are written once per group, and a
+# group holds its claims (and the database's locks) a fraction of a second.
+GROUP_SIZE = 20
 _STOP = object()
 
 
@@ -94,11 +98,15 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
     (an import run again); ``batch_duplicates=False`` leaves duplicates within the batch to the
     site's own conflict check (a job, whose learners are not all in memory: the first registered
     wins); ``audit_as`` = (action, caller id, request id) makes each learner a record of the audit trail.
+    ``group_size`` > 1 registers that many learners at a time in one transaction (``api.register_group``:
+    the plugin's own statements once per group); a group that fails as a whole is registered one by one.
     """
 
     def __init__(self, *, site, organization, request=None, secure=None,  # pylint: disable=too-many-arguments
-                 dry_run=False, send_emails=True, existing_ok=False, batch_duplicates=True, audit_as=None):
+                 dry_run=False, send_emails=True, existing_ok=False, batch_duplicates=True, audit_as=None,
+                 group_size=1):
         """Name the site and how to register."""
+        self.group_size = max(1, group_size)
         self.site = site
         self.organization = organization
         self.request = request
@@ -120,32 +128,43 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
             self._extension_fields = platform_adapter().extension_field_names()
         return self._extension_fields
 
-    def run(self, learners, sink, in_transaction=None, concurrency=1):
+    def run(self, learners, sink, in_transaction=None, concurrency=1, in_group=None):
         """
         Register each ``(key, data)`` of ``learners`` in order; call ``sink(key, outcome)`` for each, in input order.
 
         ``in_transaction(key, user)`` runs inside each new learner's transaction (it may raise
-        ``Abandon``). ``concurrency`` > 1 registers that many learners at a time, each thread on
-        its own database connection; the learners are still read, checked against the batch and
+        ``Abandon``); with groups, ``in_group([(key, user), ...])`` runs once inside the group's
+        transaction instead, for the group's new learners (it may raise ``Abandon``: the whole group is
+        rolled back). ``concurrency`` > 1 registers that many learners (or groups) at a time, each thread
+        on its own database connection; the learners are still read, checked against the batch and
         reported in order, so the first of two duplicates wins. An exception of the sink stops the run.
         The learners' emails are handed over to the outbox's workers in batches, the last when the run ends.
         """
+        callbacks = (in_transaction, in_group)
         with outbox.batched_hand_overs() as batch:
             if concurrency > 1:
-                self._run_in_threads(learners, sink, in_transaction, concurrency, batch)
+                self._run_in_threads(learners, sink, callbacks, concurrency, batch)
             else:
-                self._run_in_order(learners, sink, in_transaction)
+                self._run_in_order(learners, sink, callbacks)
 
-    def _run_in_order(self, learners, sink, in_transaction):
-        """``run`` in this thread."""
+    def _run_in_order(self, learners, sink, callbacks):
+        """``run`` in this thread, a group at a time."""
+        waiting = []  # (key, prepared learner or outcome), in input order
+
+        def flush():
+            prepared = [(key, item) for key, item in waiting if not isinstance(item, LearnerOutcome)]
+            completed = iter(self._complete_all(prepared, callbacks))
+            for key, item in [*waiting]:
+                outcome = item if isinstance(item, LearnerOutcome) else next(completed)
+                waiting.pop(0)
+                if outcome is not None:
+                    sink(key, self._audited(outcome))
+
         for key, data in learners:
-            prepared = self._prepare(data)
-            if isinstance(prepared, LearnerOutcome):
-                outcome = prepared
-            else:
-                outcome = self._complete(key, prepared, in_transaction)
-            if outcome is not None:
-                sink(key, outcome)
+            waiting.append((key, self._prepare(data)))
+            if sum(not isinstance(item, LearnerOutcome) for _, item in waiting) >= self.group_size:
+                flush()
+        flush()
 
     def one(self, data, in_transaction=None):
         """Register one learner (a sequence of one); return its outcome."""
@@ -173,16 +192,46 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 self.duplicates.check_and_add(registration)
             return ref, registration
         except DuplicateAccount as exc:
-            return self._audited(self._duplicate(ref, registration, exc))
+            return self._duplicate(ref, registration, exc)
         except RegistrationError as exc:
-            return self._audited(LearnerOutcome(ref=ref, result=REFUSED, error=exc))
+            return LearnerOutcome(ref=ref, result=REFUSED, error=exc)
 
     def _complete(self, key, prepared, in_transaction):
-        """Register (or check) a prepared learner; return its audited outcome, or None when abandoned."""
+        """Register (or check) a prepared learner; return its outcome, or None when abandoned."""
         try:
-            return self._audited(self._register(key, prepared, in_transaction))
+            return self._register(key, prepared, in_transaction)
         except Abandon:
             return None
+
+    def _complete_all(self, prepared, callbacks):
+        """Register (or check) prepared ``(key, learner)``s, as a group when they are several; return their outcomes."""
+        in_transaction, in_group = callbacks
+        if self.dry_run or len(prepared) < 2 or (in_transaction is not None and in_group is None):
+            return [self._complete(key, learner, in_transaction) for key, learner in prepared]
+        keys = [key for key, _ in prepared]
+        try:
+            results = api.register_group(
+                [registration for _, (_, registration) in prepared], site=self.site, organization=self.organization,
+                on_created=in_group and (lambda created: in_group([(keys[index], user) for index, user in created])),
+                send_emails=self.send_emails, site_courses=self.site_courses,
+                secure=api.is_secure(self.request) if self.secure is None else self.secure,
+            )
+        except Abandon:
+            return [None] * len(prepared)
+        except Exception as exc:  # pylint: disable=broad-except  # nothing of the group was written
+            log.warning("A group of %s learners failed as a whole (%s); registering them one by one.",
+                        len(prepared), type(exc).__name__)
+            return [self._complete(key, learner, in_transaction) for key, learner in prepared]
+        return [self._group_outcome(learner, result) for (_, learner), result in zip(prepared, results)]
+
+    def _group_outcome(self, learner, result):
+        """Return the outcome of a learner of a group from what ``register_group`` returned."""
+        ref, registration = learner
+        if isinstance(result, DuplicateAccount):
+            return self._duplicate(ref, registration, result)
+        if isinstance(result, RegistrationError):
+            return LearnerOutcome(ref=ref, result=REFUSED, error=result)
+        return LearnerOutcome(ref=ref, result=CREATED, user_id=result.user_id)
 
     def _register(self, key, prepared, in_transaction):
         """Register or check the learner; return the outcome."""
@@ -221,7 +270,7 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         return LearnerOutcome(ref=ref, result=REFUSED, error=error)
 
     def _audited(self, outcome):
-        """Keep the learner's audit record (when the run is audited), to be stored by ``store_audit``."""
+        """Keep the learner's audit record (when the run is audited) for ``store_audit``; called in input order."""
         if self.audit_as is not None:
             action, caller_id, request_id = self.audit_as
             record = audit.record_learner(action, self.site, caller_id, request_id, outcome)
@@ -229,16 +278,17 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 self._audit_records.append(record)
         return outcome
 
-    def _run_in_threads(self, learners, sink, in_transaction, concurrency, batch):
-        """``run`` with ``concurrency`` threads registering; at most a few learners per thread wait in memory."""
+    def _run_in_threads(self, learners, sink, callbacks, concurrency, batch):  # pylint: disable=too-many-locals
+        """``run`` with ``concurrency`` threads registering groups; at most a few groups per thread wait in memory."""
         todo, done = queue.Queue(maxsize=concurrency * 4), queue.Queue()
 
         def work():
             try:
                 with outbox.batched_hand_overs(batch):
-                    while (task := todo.get()) is not _STOP:
-                        number, key, prepared = task
-                        done.put((number, self._complete(key, prepared, in_transaction)))
+                    while (group := todo.get()) is not _STOP:
+                        outcomes = self._complete_all([(key, prepared) for _, key, prepared in group], callbacks)
+                        for (number, _, _), outcome in zip(group, outcomes):
+                            done.put((number, outcome))
             finally:
                 connections.close_all()
 
@@ -246,7 +296,7 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                    for n in range(concurrency)]
         for thread in threads:
             thread.start()
-        keys, finished, next_number = {}, {}, 0
+        keys, finished, next_number, group = {}, {}, 0, []
 
         def report_ready(wait):
             nonlocal next_number
@@ -260,7 +310,7 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 key, outcome = keys.pop(next_number), finished.pop(next_number)
                 next_number += 1
                 if outcome is not None:
-                    sink(key, outcome)
+                    sink(key, self._audited(outcome))
 
         try:
             for number, (key, data) in enumerate(learners):
@@ -269,8 +319,13 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
                 if isinstance(prepared, LearnerOutcome):
                     finished[number] = prepared
                 else:
-                    todo.put((number, key, prepared))
+                    group.append((number, key, prepared))
+                    if len(group) >= self.group_size:
+                        todo.put(group)
+                        group = []
                 report_ready(wait=False)
+            if group:
+                todo.put(group)
             report_ready(wait=True)
         finally:
             for _ in threads:

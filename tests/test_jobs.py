@@ -226,11 +226,12 @@ def test_a_chunk_resumes_after_its_worker_died_mid_chunk_and_registers_nobody_tw
         if len(reports) == 30:
             raise KeyboardInterrupt("the worker died")
 
-    # The task of rows 102-201 dies after 30 of them: they are registered and marked, the rest wait.
+    # The task of rows 102-201 dies as it reports the 30th: the groups committed (2 of 20) are registered
+    # and marked, the rest wait.
     dying = mock.patch.object(jobs.RowMarks, "report", dies_after_30)
     with dying, pytest.raises(KeyboardInterrupt), TestCase.captureOnCommitCallbacks(execute=True):
         jobs.run_chunk(job_id, runner="dead-task")
-    assert outcomes_of(job_id) == {"created": 130, None: 120}
+    assert outcomes_of(job_id) == {"created": 100 + 2 * pipeline.GROUP_SIZE, None: 150 - 2 * pipeline.GROUP_SIZE}
     chunk = RegistrationJobChunk.objects.get(job_id=job_id, first_number=102)
     assert (chunk.state, chunk.runner) == ("running", "dead-task")
     # While its heartbeat is fresh, nobody else takes it; once it is old, another task resumes it.
@@ -262,7 +263,8 @@ def test_a_task_whose_chunk_was_taken_over_stops(alpha, alpha_admin):
     with mock.patch.object(jobs.RowMarks, "report", slow_then_taken), TestCase.captureOnCommitCallbacks(execute=True):
         outcome = jobs.run_chunk(job_id, runner="task")
     assert not outcome.finished
-    assert outcomes_of(job_id) == {"created": 11, None: 39}  # it stopped at its next heartbeat
+    # It stopped at its next heartbeat: after the group it was reporting (committed already), none after.
+    assert outcomes_of(job_id) == {"created": pipeline.GROUP_SIZE, None: 50 - pipeline.GROUP_SIZE}
 
 
 def test_a_job_of_an_older_version_without_chunks_is_cut_and_run(alpha, alpha_admin):

@@ -21,7 +21,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tahoe_registration_api import outbox
+from tahoe_registration_api import outbox, pipeline
 from tahoe_registration_api.models import OutboxMessage
 from tests.conftest import learner_body
 
@@ -243,9 +243,18 @@ def test_a_message_joining_a_batch_after_the_wait_hands_the_batch_over(
     alpha, alpha_admin, tmp_path, tasks_queued, monkeypatch
 ):
     monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)  # each message joins its batch "after the wait"
+    monkeypatch.setattr(pipeline, "GROUP_SIZE", 1)  # a commit per learner
     register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
-    # One hand-over per learner: their email and their event, written and committed together.
+    # One hand-over per commit: the learner's email and event, written and committed together.
     assert len(tasks_queued) == 3 and all(len(task) == 2 for task in tasks_queued)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_group_of_learners_hands_over_its_messages_at_its_commit(alpha, alpha_admin, tmp_path, tasks_queued,
+                                                                   monkeypatch):
+    monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 0.0)
+    register("bulk", alpha, alpha_admin, tmp_path, ["ada", "bob", "cy"])
+    assert [len(task) for task in tasks_queued] == [6]  # three learners, one transaction: emails and events
 
 
 def test_a_message_committed_after_its_batch_closed_is_handed_over_at_once(alpha, tasks_queued):

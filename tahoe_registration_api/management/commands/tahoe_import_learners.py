@@ -62,6 +62,7 @@ class Command(BaseCommand):
         registrar = pipeline.Pipeline(
             site=site, organization=organization, dry_run=options["dry_run"], send_emails=not options["no_email"],
             existing_ok=True, audit_as=("import_dry_run" if options["dry_run"] else "import", None, run_id),
+            group_size=pipeline.GROUP_SIZE,
         )
         counts = Counter()
         started = time.monotonic()

@@ -72,7 +72,7 @@ class BulkRegistrationView(TahoeApiView):
             self.audit_action = "bulk_dry_run"
         registrar = pipeline.Pipeline(
             site=request.site, organization=organization, request=request, dry_run=dry_run,
-            audit_as=(self.audit_action, request.user.pk, audit.request_id(request)),
+            audit_as=(self.audit_action, request.user.pk, audit.request_id(request)), group_size=pipeline.GROUP_SIZE,
         )
         outcomes = []
         registrar.run(enumerate(learners), lambda index, outcome: outcomes.append(outcome))

@@ -45,7 +45,7 @@ def test_eight_claims_at_once_never_share_a_chunk_nor_exceed_the_parallelism(alp
     assert on_mariadb()
     settings.TAHOE_REGISTRATION_API_JOB_PARALLELISM = 3
     job = RegistrationJob.objects.get(pk=create_job(alpha_admin, alpha, 1000))  # 10 chunks
-    claims = at_once(8, lambda number: jobs._claim(job, f"task-{number}"))  # pylint: disable=protected-access
+    claims = at_once(8, lambda number: jobs._claim(job, f"task-{number}"))
     claimed = [claim.chunk.pk for claim in claims if claim.chunk is not None]
     assert len(claimed) == 3 and len(set(claimed)) == 3
     running = RegistrationJobChunk.objects.filter(job=job, state="running")

@@ -211,8 +211,9 @@ def fixture_tasks_queued(monkeypatch):
 @pytest.mark.django_db(transaction=True)  # real commits: hand-overs as they happen
 @pytest.mark.parametrize("path", ("bulk", "job", "command"))
 def test_a_batch_of_learners_hands_its_messages_over_fifty_to_a_task_each_once(
-    path, alpha, alpha_admin, tmp_path, tasks_queued
+    path, alpha, alpha_admin, tmp_path, tasks_queued, monkeypatch
 ):
+    monkeypatch.setattr(outbox, "HAND_OVER_WAIT", 60.0)  # full batches on a slow machine too (the wait: its own test)
     names = [f"learner{n}" for n in range(120)]
     register(path, alpha, alpha_admin, tmp_path, names)
     assert emails().count() == 120

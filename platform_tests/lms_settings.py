@@ -75,6 +75,17 @@ if os.environ.get("TAHOE_PLATFORM_WORKER_BROKER"):
     if os.environ.get("TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"):
         BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])}
         TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT = int(os.environ["TAHOE_PLATFORM_WORKER_VISIBILITY_TIMEOUT"])
+    # A test of jobs on several workers (test_jobs_parallel.py) sets how many chunks of a job run at once,
+    # the queues of the job's tasks and of the outbox's (each worker consumes the ones it is given), and a
+    # heartbeat timeout of seconds (alone: the broker's visibility timeout stays Redis's hour).
+    if os.environ.get("TAHOE_PLATFORM_WORKER_JOB_PARALLELISM"):
+        TAHOE_REGISTRATION_API_JOB_PARALLELISM = int(os.environ["TAHOE_PLATFORM_WORKER_JOB_PARALLELISM"])
+    if os.environ.get("TAHOE_PLATFORM_WORKER_JOB_QUEUE"):
+        TAHOE_REGISTRATION_API_JOB_QUEUE = os.environ["TAHOE_PLATFORM_WORKER_JOB_QUEUE"]
+    if os.environ.get("TAHOE_PLATFORM_WORKER_EMAIL_QUEUE"):
+        TAHOE_REGISTRATION_API_EMAIL_QUEUE = os.environ["TAHOE_PLATFORM_WORKER_EMAIL_QUEUE"]
+    if os.environ.get("TAHOE_PLATFORM_WORKER_JOB_HEARTBEAT_TIMEOUT"):
+        TAHOE_REGISTRATION_API_JOB_HEARTBEAT_TIMEOUT = int(os.environ["TAHOE_PLATFORM_WORKER_JOB_HEARTBEAT_TIMEOUT"])
     # A test of the outbox has the worker's leases and grace run out within seconds, and its sweeps run often.
     if os.environ.get("TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"):
         TAHOE_REGISTRATION_API_OUTBOX_LEASE = int(os.environ["TAHOE_PLATFORM_WORKER_OUTBOX_SECONDS"])

@@ -133,7 +133,7 @@ def test_only_the_admins_of_the_jobs_site_see_it_and_everyone_else_gets_the_same
 def test_reading_a_stalled_jobs_status_queues_its_task_again_and_the_job_finishes(alpha, alpha_admin, monkeypatch):
     from tahoe_registration_api import jobs  # pylint: disable=import-outside-toplevel
 
-    monkeypatch.setattr(jobs, "queue_job", lambda job_id: None)  # the message is lost
+    monkeypatch.setattr(jobs, "queue_job", lambda job_id, tasks=1: None)  # the messages are lost
     job_id = post_csv(alpha_admin, alpha, "username,email,name\nada,ada@example.com,Ada\n").json()["job_id"]
     monkeypatch.undo()
     assert status_of(alpha_admin, alpha, job_id)["status"] == "queued"  # not stalled yet: nothing queued

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.db import connection
@@ -187,9 +187,10 @@ class Worker:
         self.process.wait(10)
         self.log.close()
 
-    def stop(self):
-        """Stop the worker (warm shutdown, then by force)."""
-        self.process.terminate()
+    def stop(self, signalled=False):
+        """Stop the worker (warm shutdown, then by force); ``signalled``: its warm shutdown was asked already."""
+        if not signalled:
+            self.process.terminate()
         try:
             self.process.wait(20)
         except subprocess.TimeoutExpired:
@@ -254,13 +255,23 @@ def celery_workers(queues, extra_env=None):
     with tempfile.TemporaryDirectory(prefix="tahoe-workers-") as directory:
         directory = Path(directory)
         (directory / "mail").mkdir()
-        with redis_server(directory) as url, ExitStack() as running:
+        with redis_server(directory) as url:
             workers = []
-            for number, consumed in enumerate(queues, start=1):
-                worker = Worker(url, directory / "mail", directory / f"worker-{number}.log", extra_env=extra_env,
-                                name=f"tahoe-tests-{number}", queues=consumed, wait=False)
-                running.callback(worker.stop)
-                workers.append(worker)
-            for worker in workers:
-                worker.wait_ready()
-            yield workers
+            try:
+                for number, consumed in enumerate(queues, start=1):
+                    workers.append(Worker(url, directory / "mail", directory / f"worker-{number}.log", wait=False,
+                                          extra_env=extra_env, name=f"tahoe-tests-{number}", queues=consumed))
+                for worker in workers:
+                    worker.wait_ready()
+                yield workers
+            finally:
+                stop_all(workers)
+
+
+def stop_all(workers):
+    """Stop the workers, their warm shutdowns at once (each takes seconds)."""
+    for worker in workers:
+        if worker.process.poll() is None:
+            worker.process.terminate()
+    for worker in workers:
+        worker.stop(signalled=True)

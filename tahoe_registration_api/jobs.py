@@ -206,6 +206,7 @@ def run_chunk(job_id, runner):
     marks = RowMarks(chunk, runner)
     try:
         _register_rows(registrar, list(rows), marks)
+        finished = _complete(job, chunk, runner)
     except ServiceUnavailable:
         RegistrationJobChunk.objects.filter(pk=chunk.pk, runner=runner).update(
             state=RegistrationJobChunk.WAITING, runner="")
@@ -216,7 +217,6 @@ def run_chunk(job_id, runner):
         return SliceOutcome(finished=False)
     finally:
         registrar.store_audit()  # the chunk's records, in one statement
-    finished = _complete(job, chunk, runner)
     log.info("Registration job %s: rows %s-%s done by %s (%s registered).",
              job.pk, chunk.first_number, chunk.last_number, runner, marks.created)
     return SliceOutcome(finished=finished)
@@ -272,7 +272,11 @@ def _claim(job, runner):
 
 
 def _complete(job, chunk, runner):
-    """Mark ``chunk`` done with its rows' counts, and set the job's; after the job's last chunk, finish it (True)."""
+    """
+    Mark ``chunk`` done with its rows' counts, and set the job's; after the job's last chunk, finish it (True).
+
+    Raises ``ChunkTaken`` when another task claimed the chunk meanwhile.
+    """
     now = timezone.now()
     in_chunk = Q(job=job, number__gte=chunk.first_number, number__lte=chunk.last_number)
     with transaction.atomic():
@@ -283,8 +287,9 @@ def _complete(job, chunk, runner):
             waiting=Count("pk", filter=Q(outcome__isnull=True)),
         )
         state = RegistrationJobChunk.WAITING if counts["waiting"] else RegistrationJobChunk.DONE
-        RegistrationJobChunk.objects.filter(pk=chunk.pk, runner=runner).update(
-            state=state, runner="", heartbeat=now, processed=counts["processed"], created_count=counts["created"])
+        if not RegistrationJobChunk.objects.filter(pk=chunk.pk, runner=runner).update(
+                state=state, runner="", heartbeat=now, processed=counts["processed"], created_count=counts["created"]):
+            raise ChunkTaken()  # another task claimed it meanwhile (this one looked dead): that one completes it
         _set_counts(job)
         if RegistrationJobChunk.objects.filter(job=job).exclude(state=RegistrationJobChunk.DONE).exists():
             return False

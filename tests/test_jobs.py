@@ -267,6 +267,22 @@ def test_a_task_whose_chunk_was_taken_over_stops(alpha, alpha_admin):
     assert outcomes_of(job_id) == {"created": pipeline.GROUP_SIZE, None: 50 - pipeline.GROUP_SIZE}
 
 
+def test_a_task_whose_chunk_was_taken_over_as_it_ended_leaves_its_completion_to_the_other(alpha, alpha_admin):
+    with mock.patch.object(jobs, "queue_job"):
+        job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]
+    real_register_rows = jobs._register_rows
+
+    def taken_at_the_end(*args):
+        real_register_rows(*args)
+        RegistrationJobChunk.objects.filter(job_id=job_id).update(runner="other-task")
+
+    with mock.patch.object(jobs, "_register_rows", taken_at_the_end), TestCase.captureOnCommitCallbacks(execute=True):
+        assert not jobs.run_chunk(job_id, runner="task").finished
+    chunk = RegistrationJobChunk.objects.get(job_id=job_id)
+    assert (chunk.state, chunk.runner) == ("running", "other-task")  # the other task completes it
+    assert RegistrationJob.objects.get(pk=job_id).status == "running" and outcomes_of(job_id) == {"created": 1}
+
+
 def test_a_job_of_an_older_version_without_chunks_is_cut_and_run(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of(

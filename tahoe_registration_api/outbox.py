@@ -193,8 +193,7 @@ def deliver(message_id):
     A failed send is handed back for a later attempt (or marked failed after the last one).
     """
     now = timezone.now()
-    claimable = Q(state=OutboxMessage.PENDING) | Q(state=OutboxMessage.LEASED, due__lt=now)
-    claimed = OutboxMessage.objects.filter(claimable, pk=message_id).update(
+    claimed = OutboxMessage.objects.filter(claimable(now), pk=message_id).update(
         state=OutboxMessage.LEASED, due=now + _seconds("TAHOE_REGISTRATION_API_OUTBOX_LEASE"),
         attempts=F("attempts") + 1,
     )
@@ -248,7 +247,12 @@ KINDS = {EMAIL: EmailKind}
 
 
 def register_kind(name, kind):
-    """Send the messages of kind ``name`` with ``kind`` (``send``, ``retry_delay``, ``atomic``)."""
+    """
+    Send the messages of kind ``name`` with ``kind`` (``send``, ``retry_delay``, ``atomic``).
+
+    A kind may also have ``settle_all(message_ids)``: mark done at once, together, those of a task's
+    messages that have nothing to send (and return their ids); the others are delivered one by one.
+    """
     KINDS[name] = kind
 
 
@@ -364,13 +368,26 @@ def deliver_outbox_message(*message_ids):
     A message whose delivery fails unexpectedly (the database went away) is left to the sweep;
     the next ones are still delivered.
     """
+    settled = set()
+    for kind in {kind for kind in KINDS.values() if hasattr(kind, "settle_all")}:
+        try:
+            settled |= kind.settle_all(message_ids)
+        except Exception as exc:  # pylint: disable=broad-except  # each is then delivered on its own
+            log.error("Outbox messages %s were not settled together (%s).", message_ids, type(exc).__name__)
     for message_id in message_ids:
+        if message_id in settled:
+            continue
         try:
             deliver(message_id)
         except Exception as exc:  # pylint: disable=broad-except
             log.error("Outbox message %s was not delivered (%s); the sweep hands it over again.",
                       message_id, type(exc).__name__)
     SWEEP.run_if_due()
+
+
+def claimable(now):
+    """Return the condition of the messages a delivery may claim now: waiting, or leased but out of lease."""
+    return Q(state=OutboxMessage.PENDING) | Q(state=OutboxMessage.LEASED, due__lt=now)
 
 
 @shared_task(name="tahoe_registration_api.sweep_outbox", ignore_result=True)

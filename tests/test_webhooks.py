@@ -33,7 +33,7 @@ from devlms.management.commands.devlms_seed import seed_courses
 from tahoe_registration_api import outbox
 from tahoe_registration_api.models import AuditEntry, OutboxMessage, WebhookEndpoint
 from tahoe_registration_api.webhooks import addresses, delivery
-from tahoe_registration_api.webhooks.events import EVENT_TYPES
+from tahoe_registration_api.webhooks.events import EVENT, EVENT_TYPES
 from tests.conftest import learner_body
 from tests.test_jobs import csv_of, post_csv
 from tests.webhook_receiver import Answer, Receiver
@@ -276,6 +276,26 @@ def test_another_sites_events_never_reach_a_webhook(alpha, beta, alpha_admin, be
     subscribed(alpha_admin, alpha, receiver)
     register(beta_admin, beta)
     assert receiver.deliveries == []
+
+
+def test_a_sites_events_without_webhooks_are_settled_together_and_the_others_fanned_out(
+        alpha, beta, alpha_admin, beta_admin, receiver):
+    subscribed(alpha_admin, alpha, receiver)
+    with mock.patch.object(outbox.deliver_outbox_message, "apply_async"):  # handed over below
+        heard, unheard = register(alpha_admin, alpha), register(beta_admin, beta, username="bo", email="bo@example.com")
+    event_of = dict(OutboxMessage.objects.filter(kind=EVENT).values_list("user_id", "pk"))
+    # Beta has no webhook: its event is marked done with one look at the sites' endpoints and one UPDATE,
+    # never claimed, read or fanned out one by one.
+    with CaptureQueriesContext(connection) as queries, mock.patch.object(outbox.SWEEP, "next_at", float("inf")):
+        outbox.deliver_outbox_message(event_of[unheard["user_id"]])
+    assert len(queries.captured_queries) == 2, [query["sql"] for query in queries.captured_queries]
+    quiet = OutboxMessage.objects.get(pk=event_of[unheard["user_id"]])
+    assert (quiet.state, quiet.attempts, quiet.done_at is not None) == (OutboxMessage.SENT, 1, True)
+    # Alpha's is fanned out to its webhook as ever.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        outbox.deliver_outbox_message(*event_of.values())
+    assert [json.loads(delivery.body)["data"]["user_id"] for delivery in receiver.deliveries] == [heard["user_id"]]
+    assert OutboxMessage.objects.get(pk=event_of[heard["user_id"]]).state == OutboxMessage.SENT
 
 
 # Failures, retries, switching off

@@ -16,7 +16,7 @@ import logging
 import crum
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import CharField, Q, Value
 from tahoe_sites.models import UserOrganizationMapping
 
@@ -230,7 +230,7 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
     with transaction.atomic():
         keys = {learner.index: _claim_keys(adapter, learner.registration, organization) for learner in group}
         claimed = sorted(set().union(*keys.values()))
-        RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claimed])
+        claims = RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claimed])
         taken = _group_conflicts([learner.registration for learner in group], organization)
         created = []
         for learner in group:
@@ -261,12 +261,38 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
         outbox.owe([message for done in created for message in done.messages])
         if on_created is not None and created:
             on_created([(done.index, done.account.user) for done in created])
-        RegistrationClaim.objects.filter(key__in=claimed).delete()
+        _release(claims)
         for done in created:
             transaction.on_commit(functools.partial(_after_commit, adapter, done.account, done.event_data))
             user = done.account.user
             outcomes[done.index] = RegistrationResult(user_id=user.id, username=user.username, is_active=user.is_active)
     return outcomes
+
+
+def _release(claims):
+    """
+    Delete a group's claims, locking none but them.
+
+    The claims table is small (claims live only inside transactions), so MariaDB reads it whole
+    for a ``DELETE ... WHERE id IN (...)`` (or ``key IN``) of a group's 40 claims, and waits on every
+    other group's claims on the way: two groups ending at once deadlocked (measured: 86 deadlocks
+    in a 700-learner job on three tasks; ``FORCE INDEX`` and a range of ids changed nothing). Driven
+    by the list of ids (``STRAIGHT_JOIN``), each claim is found by its primary key: 1 deadlock left,
+    on ``auth_user``'s own index. Elsewhere (sqlite: one writer) by primary key, or by key where the
+    database did not return the ids.
+    """
+    ids = [claim.pk for claim in claims]
+    connection = connections[RegistrationClaim.objects.db]
+    if connection.vendor == "mysql" and None not in ids:
+        table = connection.ops.quote_name(RegistrationClaim._meta.db_table)
+        ids_table = " UNION ALL ".join(["SELECT %s AS id"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE claim FROM ({ids_table}) AS ids STRAIGHT_JOIN {table} AS claim "
+                           "ON claim.id = ids.id", ids)
+    elif None not in ids:
+        RegistrationClaim.objects.filter(pk__in=ids).delete()
+    else:
+        RegistrationClaim.objects.filter(key__in=[claim.key for claim in claims]).delete()
 
 
 class _Taken:

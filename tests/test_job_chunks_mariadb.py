@@ -1,5 +1,6 @@
 """A job's chunks claimed and registered by tasks running at once, decided by MariaDB's locks."""
 
+import logging
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -53,8 +54,10 @@ def test_eight_claims_at_once_never_share_a_chunk_nor_exceed_the_parallelism(alp
     assert all(claim.wait > 0 for claim in claims if claim.chunk is None)  # the others look again later
 
 
-def test_four_tasks_register_a_job_together_each_learner_once_and_the_counts_exact(alpha, alpha_admin, settings):
+def test_four_tasks_register_a_job_together_each_learner_once_and_the_counts_exact(
+        alpha, alpha_admin, settings, caplog):
     settings.TAHOE_REGISTRATION_API_JOB_PARALLELISM = 3
+    caplog.set_level(logging.WARNING, logger="tahoe_registration_api.retries")
     job_id = create_job(alpha_admin, alpha, 700)  # 7 chunks, 3 at a time, 4 tasks asking
 
     def task(number):
@@ -76,3 +79,7 @@ def test_four_tasks_register_a_job_together_each_learner_once_and_the_counts_exa
         "created": 700}
     assert get_user_model().objects.filter(username__startswith="l").count() == 700
     assert set(RegistrationJobChunk.objects.filter(job_id=job_id).values_list("state", flat=True)) == {"done"}
+    # Groups end at once without waiting on each other's claims (their DELETE finds each claim by its id):
+    # a deadlock now and then on auth_user's own index, not one for most groups (86 for these 35 before).
+    deadlocks = [record for record in caplog.records if "deadlocked" in record.getMessage()]
+    assert len(deadlocks) <= 5, len(deadlocks)

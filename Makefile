@@ -131,17 +131,18 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	for major in 20 21 22; do $(COMPILE) --upgrade --no-emit-index-url --no-emit-find-links \
 		-o $(TUTOR_PLUGIN)/requirements/tutor$$major.txt $(TUTOR_PLUGIN)/requirements/tutor$$major.in; done
 
-bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors, the outbox's duplicate window, and one worker's webhook deliveries/s
+bench: $(BIN)/.installed-mariadb ## measure registrations over HTTP (gunicorn, MariaDB) against the ORM and hasher floors, the outbox's duplicate window, one worker's webhook deliveries/s, and a 10,000-learner job on `make run`'s server
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	scripts/mariadb.sh $(BIN)/python bench/run.py
 	scripts/mariadb.sh $(BIN)/python bench/outbox_window.py
 	scripts/mariadb.sh $(BIN)/python bench/webhook_deliveries.py
+	$(BIN)/python bench/dev_job.py
 
 bench-paired: $(BIN)/.installed-mariadb ## compare this checkout's import rates with BASE=<another checkout>'s, the same calls alternated in pairs (WHERE=dev|lms, ROUNDS=8)
 	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
 	$(BIN)/python bench/paired.py
 
-bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB, PBKDF2, Celery on Redis) against the platform's own view and the floors
+bench-platform: ## measure a registration inside the real LMS (gunicorn, MariaDB, PBKDF2, Celery on Redis) against the platform's own view and the floors, and 10,000-learner jobs on one then two of its Celery workers
 	scripts/platform-env.sh
 	.platform/venv/bin/python -m pip install --quiet -c .platform/constraints.txt pyinstrument matplotlib
 	cd .platform/src && $(CURDIR)/scripts/mariadb.sh $(CURDIR)/.platform/venv/bin/python $(CURDIR)/bench/platform_run.py

@@ -1,13 +1,16 @@
 """
-The import section of ``make bench``: many learners at once, against the single-call figures.
+The import section of the benches: many learners at once, against the single-call figures.
 
 * ``import_by_command``: ``tahoe_import_learners`` on a CSV of passwordless learners, in this
   process (the command an operator runs), with the learners' emails queued to a broker, not sent.
-* ``import_by_job``: a registration job as the LMS's worker runs it: the rows written from the CSV
-  (what the upload does), then the job's task run to the end in this process.
+* ``import_by_job``: a registration job run in this process (``make bench``'s development LMS and
+  ``make bench-paired``): the rows written from the CSV (what the upload does), then the job's
+  chunks run one after another here. Inside the real LMS, ``bench/job_workers.py`` has the LMS's
+  own Celery workers run the job instead.
 * ``bulk_over_http``: bulk calls of 500 learners to the gunicorn server, one after the other.
 
-Each reports learners per second and the statements MariaDB received per learner;
+Each reports learners per second and the statements MariaDB received per learner (its
+``Questions`` counter: every statement of every client, transaction control included);
 ``upload_peak_mb`` measures the peak memory of a job's upload (the CSV is read line by line).
 """
 
@@ -91,7 +94,7 @@ def queued_emails():
 EMAIL_TASK = "tahoe_registration_api.deliver_outbox_message"
 
 
-def _server_statements():
+def server_statements():
     """How many statements the MariaDB server has received from every client (its ``Questions`` counter)."""
     from django.db import connection  # pylint: disable=import-outside-toplevel
 
@@ -100,26 +103,59 @@ def _server_statements():
         return int(cursor.fetchone()[1])
 
 
-@contextmanager
-def measured():
+def cpu_seconds(processes, children=True):
     """
-    Yield a dict filled, at the end, with seconds and statements.
+    Return the user+system CPU seconds ``processes`` (psutil; None ones skipped) used so far, gone ones 0.
+
+    ``children``: their children's too (a worker's pool); never for the bench's own process, whose
+    children are the servers it started.
+    """
+    import psutil  # pylint: disable=import-outside-toplevel
+
+    total = 0.0
+    for process in processes:
+        if process is None:
+            continue
+        try:
+            family = [process, *(process.children(recursive=True) if children else [])]
+        except psutil.Error:
+            continue
+        for member in family:
+            try:
+                times = member.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
+
+
+@contextmanager
+def measured(mariadb=None):
+    """
+    Yield a dict filled, at the end, with seconds, statements and CPU seconds.
 
     ``statements``: what this thread sent through Django (SAVEPOINTs apart); ``server_statements``:
-    what MariaDB received from every connection, transaction control (autocommit, COMMIT) included.
+    what MariaDB received from every connection, transaction control (autocommit, COMMIT) included;
+    ``cpu_seconds``: this process's (all its threads), and ``mariadb_cpu_seconds`` the server's
+    (``mariadb``: its psutil process, when known).
     """
+    import psutil  # pylint: disable=import-outside-toplevel
     from django.db import connection  # pylint: disable=import-outside-toplevel
 
     counter = StatementCounter()
     figures = {}
-    server_before = _server_statements()
+    me = psutil.Process()
+    server_before = server_statements()
+    cpu_before, mariadb_before = cpu_seconds([me], children=False), cpu_seconds([mariadb])
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
         yield figures
     figures["seconds"] = time.perf_counter() - started
+    figures["cpu_seconds"] = cpu_seconds([me], children=False) - cpu_before
+    figures["mariadb_cpu_seconds"] = cpu_seconds([mariadb]) - mariadb_before if mariadb else None
     figures["statements"] = counter.statements
     figures["savepoint_statements"] = counter.transaction_control
-    figures["server_statements"] = _server_statements() - server_before - 1  # less this very SHOW
+    figures["server_statements"] = server_statements() - server_before - 1  # less this very SHOW
 
 
 def _per_learner(figures, count, created):
@@ -130,18 +166,27 @@ def _per_learner(figures, count, created):
         "learners_per_second": count / figures["seconds"],
         "server_statements_per_learner": figures["server_statements"] / count,
     })
+    if "cpu_seconds" in figures:
+        figures["process_cpu_ms_per_learner"] = 1000 * figures["cpu_seconds"] / count
+    if figures.get("mariadb_cpu_seconds") is not None:
+        figures["mariadb_cpu_ms_per_learner"] = 1000 * figures["mariadb_cpu_seconds"] / count
     return figures
 
 
-def import_by_command(directory, site_domain, prefix, count, concurrency=1):
-    """Run ``tahoe_import_learners`` on ``count`` passwordless learners; return its figures and printed summary."""
+# pylint: disable-next=too-many-arguments
+def import_by_command(directory, site_domain, prefix, count, concurrency=1, mariadb=None):
+    """
+    Run ``tahoe_import_learners`` on ``count`` passwordless learners; return its figures and printed summary.
+
+    Its CPU is this process's (the command's threads) and, given its psutil process, MariaDB's.
+    """
     # pylint: disable=import-outside-toplevel
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     path = write_csv(Path(directory) / f"{prefix}.csv", prefix, count)
     out, err = io.StringIO(), io.StringIO()
-    with queued_emails() as published, measured() as figures:
+    with queued_emails() as published, measured(mariadb) as figures:
         call_command("tahoe_import_learners", "--site", site_domain, str(path), "--concurrency", str(concurrency),
                      stdout=out, stderr=err)
     figures["emails_queued"] = published.emails
@@ -152,8 +197,31 @@ def import_by_command(directory, site_domain, prefix, count, concurrency=1):
     return _per_learner(figures, count, created)
 
 
-def import_by_job(directory, site, organization, caller, prefix, count):
-    """Create a job from a CSV of ``count`` learners, then run its task to the end; return the figures."""
+def run_job_here(job_id, runner):
+    """
+    Run job ``job_id`` to its end in this process, one task's call after another; return how many calls.
+
+    ``jobs.run_chunk`` (a chunk of 100 rows a call) or, in a checkout before jobs ran in chunks
+    (``make bench-paired``'s other side), ``jobs.run_slice``.
+    """
+    from tahoe_registration_api import jobs  # pylint: disable=import-outside-toplevel
+
+    if hasattr(jobs, "run_chunk"):
+        step = jobs.run_chunk
+    else:  # the other checkout of make bench-paired, before jobs ran in chunks
+        step = jobs.run_slice  # pylint: disable=no-member
+    calls = 1
+    while True:
+        outcome = step(job_id, runner=runner)
+        if outcome.finished:
+            return calls
+        if outcome.again_in:  # only one runner here: nothing else holds a chunk, so this would wait forever
+            raise RuntimeError(f"job {job_id}: asked to wait {outcome.again_in} s with no other runner")
+        calls += 1
+
+
+def import_by_job(directory, site, organization, caller, prefix, count):  # pylint: disable=too-many-arguments
+    """Create a job from a CSV of ``count`` learners, then run it to the end in this process; return the figures."""
     # pylint: disable=import-outside-toplevel
     from tahoe_registration_api import jobs, learner_csv
     from tahoe_registration_api.models import RegistrationJob
@@ -164,13 +232,11 @@ def import_by_job(directory, site, organization, caller, prefix, count):
             job = jobs.create_job(learner_csv.read_learners(stream), site=site, organization=organization,
                                   caller=caller, secure=False)
         with measured() as figures:
-            slices = 0
-            while not jobs.run_slice(job.pk, runner=f"bench-{prefix}").finished:
-                slices += 1
+            calls = run_job_here(job.pk, runner=f"bench-{prefix}")
         figures["emails_queued"] = published.emails
         figures["email_tasks_queued"] = published.by_name.get(EMAIL_TASK, 0)
     job = RegistrationJob.objects.get(pk=job.pk)
-    figures.update({"status": job.status, "slices": slices + 1, "upload": {
+    figures.update({"status": job.status, "slices": calls, "upload": {
         "seconds": upload["seconds"], "server_statements": upload["server_statements"],
         "rows_per_second": count / upload["seconds"],
     }})
@@ -238,9 +304,13 @@ def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size, say)
 
     before = read_metrics(metrics_dir)
     host, token = site
+    questions_before = server_statements()
     cpu_meter.begin()
     bulk = bulk_over_http(server.port, host, token, prefix + "k", calls, size)
     cpu = cpu_meter.end()
+    # MariaDB's count of every statement (the server's workers only, in this phase), less this very SHOW
+    bulk["server_statements"] = server_statements() - questions_before - 1
+    bulk["server_statements_per_learner"] = bulk["server_statements"] / bulk["learners"]
     bulk["workers_cpu_ms_per_learner"] = 1000 * cpu["workers"] / bulk["learners"]
     bulk["mariadb_cpu_ms_per_learner"] = 1000 * cpu["mariadb"] / bulk["learners"]
     delta = metrics_delta(before, read_metrics(metrics_dir))
@@ -249,13 +319,20 @@ def measure_bulk(server, site, metrics_dir, prefix, cpu_meter, calls, size, say)
     if set(bulk["statuses"]) != {"200"}:
         say(f"  WARNING: not every bulk call was answered 200: {bulk['statuses']}")
     say(f"  {bulk['learners_per_second']:.1f} learners/s, {bulk['created']} created, {bulk['failed']} failed, "
-        f"{bulk['statements_per_learner']:.1f} statements/learner; a call of {size}: "
+        f"{bulk['statements_per_learner']:.1f} statements/learner through Django "
+        f"({bulk['server_statements_per_learner']:.1f} as MariaDB counted them); a call of {size}: "
         f"p50 {bulk['call_seconds_p50']:.2f} s")
     return bulk
 
 
-def measure_imports(directory, prefix, count, concurrency, domain, admin, say):  # pylint: disable=too-many-arguments
-    """Import ``count`` passwordless learners with the command, then with a job; measure the upload's memory."""
+# pylint: disable-next=too-many-arguments
+def measure_imports(directory, prefix, count, concurrency, domain, admin, say, run_job=True, mariadb=None):
+    """
+    Import ``count`` passwordless learners with the command, then with a job run here; measure the upload's memory.
+
+    ``run_job`` False leaves the job out (the real LMS's bench has its workers run jobs:
+    ``bench/job_workers.py``); ``mariadb`` (psutil process) adds MariaDB's CPU to the command's figures.
+    """
     # pylint: disable=import-outside-toplevel
     from django.contrib.auth import get_user_model
     from django.contrib.sites.models import Site
@@ -263,20 +340,23 @@ def measure_imports(directory, prefix, count, concurrency, domain, admin, say): 
 
     say(f"import: tahoe_import_learners --concurrency {concurrency}, {count} passwordless learners "
         "(emails queued, not sent) ...")
-    command = import_by_command(directory, domain, prefix + "i", count, concurrency)
+    command = import_by_command(directory, domain, prefix + "i", count, concurrency, mariadb=mariadb)
     command["concurrency"] = concurrency
     say(f"  {command['seconds']:.1f} s, {command['learners_per_second']:.1f} learners/s, "
-        f"{command['created']} created, {command['emails_queued']} emails queued in "
-        f"{command['email_tasks_queued']} tasks")
-    say(f"import: a registration job of {count} passwordless learners, its task run in this process ...")
+        f"{command['created']} created, {command['server_statements_per_learner']:.1f} statements/learner "
+        f"(MariaDB), {command['emails_queued']} emails queued in {command['email_tasks_queued']} tasks")
     site = Site.objects.get(domain=domain)
     organization, caller = get_organization_by_site(site), get_user_model().objects.get(username=admin)
-    job = import_by_job(directory, site, organization, caller, prefix + "j", count)
-    say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, {job['learners_per_second']:.1f} "
-        f"learners/s, {job['created']} created, {job['emails_queued']} emails queued in "
-        f"{job['email_tasks_queued']} tasks")
+    figures = {"command": command}
+    if run_job:
+        say(f"import: a registration job of {count} passwordless learners, run in this process ...")
+        job = import_by_job(directory, site, organization, caller, prefix + "j", count)
+        say(f"  upload {job['upload']['seconds']:.1f} s, then {job['seconds']:.1f} s, "
+            f"{job['learners_per_second']:.1f} learners/s, {job['created']} created, {job['emails_queued']} emails "
+            f"queued in {job['email_tasks_queued']} tasks")
+        figures["job"] = job
     say("import: the upload's peak memory (tracemalloc) for 1,000 and for 10,000 rows ...")
-    upload_memory = {rows: upload_peak_mb(directory, site, organization, caller, f"{prefix}m{rows}", rows)
-                     for rows in (1_000, 10_000)}
-    say("  " + ", ".join(f"{rows} rows: {peak:.2f} MB" for rows, peak in upload_memory.items()))
-    return {"command": command, "job": job, "upload_peak_mb": upload_memory}
+    figures["upload_peak_mb"] = {rows: upload_peak_mb(directory, site, organization, caller, f"{prefix}m{rows}", rows)
+                                 for rows in (1_000, 10_000)}
+    say("  " + ", ".join(f"{rows} rows: {peak:.2f} MB" for rows, peak in figures["upload_peak_mb"].items()))
+    return figures

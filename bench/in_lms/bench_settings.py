@@ -12,7 +12,14 @@ registration costs:
 * Celery not eager: tasks go to the bench's Redis broker (``BENCH_BROKER_URL``);
 * mail counted and dropped in the web workers (``devlms.metrics.CountingEmailBackend``), or
   written to files by the Celery worker (``BENCH_MAIL_DIR``);
-* the platform registration view's rate limit raised, and the plugin's off, for the run.
+* the platform registration view's rate limit raised, and the plugin's off, for the run;
+* the outbox's hand-over grace longer than the whole run: the bench has every email and event
+  delivered at its end (a production LMS's workers deliver them within seconds), so with the
+  default (600 s) the sweep would hand the first phases' messages over again, in batches of 500,
+  inside the later phases' measurements;
+* registration jobs on their own queue (``TAHOE_REGISTRATION_API_JOB_QUEUE`` from the environment,
+  which ``bench/platform_run.py`` sets for itself and the workers it starts), consumed only by the
+  job workers of the job phase; ``TAHOE_REGISTRATION_API_JOB_PARALLELISM`` likewise, if set.
 """
 # pylint: disable=wildcard-import,unused-wildcard-import
 import os
@@ -58,6 +65,13 @@ else:
 REGISTRATION_RATELIMIT = "1000000/m"
 TAHOE_REGISTRATION_API_RATE = None
 TAHOE_REGISTRATION_API_BULK_RATE = TAHOE_REGISTRATION_API_BULK_LEARNER_RATE = None
+
+TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE = 3 * 3600
+
+if os.environ.get("TAHOE_REGISTRATION_API_JOB_QUEUE"):
+    TAHOE_REGISTRATION_API_JOB_QUEUE = os.environ["TAHOE_REGISTRATION_API_JOB_QUEUE"]
+if os.environ.get("TAHOE_REGISTRATION_API_JOB_PARALLELISM"):
+    TAHOE_REGISTRATION_API_JOB_PARALLELISM = int(os.environ["TAHOE_REGISTRATION_API_JOB_PARALLELISM"])
 
 if os.environ.get("DEVLMS_METRICS_DIR"):
     MIDDLEWARE.insert(0, "devlms.metrics.MetricsMiddleware")  # noqa: F405

@@ -239,11 +239,7 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
                 outcomes[learner.index] = DuplicateAccount(conflicts)
                 continue
             try:
-                with transaction.atomic(), hashing.ahead(learner.hashed):  # a savepoint: a refusal writes nothing
-                    account = adapter.create_account(registration, site)
-                    if registration.courses:  # enrolled as a member, as register_user enrolls
-                        add_membership(account.user, organization)
-                    enrolled = enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
+                account, enrolled = _create_in_group(adapter, learner, site, organization)
             except RegistrationError as exc:
                 outcomes[learner.index] = exc
                 continue
@@ -267,6 +263,41 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
             user = done.account.user
             outcomes[done.index] = RegistrationResult(user_id=user.id, username=user.username, is_active=user.is_active)
     return outcomes
+
+
+class GroupWritten(Exception):
+    """A learner of a group was refused after something of it was written: the group is registered one by one."""
+
+
+def _create_in_group(adapter, learner, site, organization):
+    """
+    Create one learner of a group; return ``(account, enrolled)``, or raise the ``RegistrationError`` refusing it.
+
+    A learner enrolled in courses gets a savepoint (an enrollment may be refused after the account is
+    written). Another needs none: the platform refuses a registration (its form, retired names) before
+    writing anything, and two statements a learner are spared. Should a refusal ever follow a write,
+    ``GroupWritten`` rolls the whole group back, and the pipeline registers its learners one by one.
+    """
+    registration = learner.registration
+    if registration.courses:
+        with transaction.atomic(), hashing.ahead(learner.hashed):  # a savepoint: a refusal writes nothing
+            account = adapter.create_account(registration, site)
+            add_membership(account.user, organization)  # enrolled as a member, as register_user enrolls
+            return account, enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
+    writes = []
+
+    def watch(execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith("SELECT"):
+            writes.append(sql)
+        return execute(sql, params, many, context)
+
+    with connections[RegistrationClaim.objects.db].execute_wrapper(watch), hashing.ahead(learner.hashed):
+        try:
+            return adapter.create_account(registration, site), {}
+        except RegistrationError as exc:
+            if writes:
+                raise GroupWritten(f"A learner was refused ({type(exc).__name__}) after a write.") from exc
+            raise
 
 
 def _release(claims):

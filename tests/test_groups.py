@@ -99,3 +99,28 @@ def test_a_group_writes_the_plugins_own_statements_once(alpha, alpha_admin, size
                    if query["sql"].startswith("INSERT") and "userorganizationmapping" in query["sql"]]
     # A claim INSERT and DELETE, and a membership INSERT, per learner alone; per group of 20 together.
     assert (len(claims), len(memberships)) == ((40, 20) if size == 1 else (2, 1))
+
+
+def test_a_learner_refused_after_a_write_sends_the_group_one_by_one_and_nothing_of_it_stays(alpha, alpha_admin):
+    from devlms import fake_platform  # pylint: disable=import-outside-toplevel
+
+    real_create_account = fake_platform.create_account
+
+    def refuses_bob_after_writing(registration, site):
+        account = real_create_account(registration, site)
+        if registration.username == "bob":
+            raise InvalidRegistration(field_errors={"name": "Refused after the account was written."})
+        return account
+
+    with mock.patch.object(fake_platform, "create_account", refuses_bob_after_writing):
+        assert bulk(alpha_admin, alpha, ["ada", "bob", "cy"]) == [200, 400, 200]
+    assert set(get_user_model().objects.filter(username__in=["ada", "bob", "cy"]).values_list(
+        "username", flat=True)) == {"ada", "cy"}
+    assert sorted(message.to[0] for message in mail.outbox) == ["ada@example.com", "cy@example.com"]
+
+
+def test_a_group_without_courses_takes_no_savepoint_per_learner(alpha, alpha_admin):
+    with CaptureQueriesContext(connection) as queries:
+        assert bulk(alpha_admin, alpha, [f"learner{number}" for number in range(20)]) == [200] * 20
+    savepoints = [query for query in queries.captured_queries if query["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) < 5, len(savepoints)  # the request's and the group's own, none per learner

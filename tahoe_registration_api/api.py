@@ -78,7 +78,7 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
 def register_group(registrations, *, site, organization,  # pylint: disable=too-many-arguments
                    on_created=None, send_emails=True, secure=True, site_courses=None):
     """
-    Register several learners of ``site`` in one transaction, each in its own savepoint; return their outcomes.
+    Register several learners of ``site`` in one transaction; return their outcomes.
 
     The same rules, checks, records, emails and events as ``register_user`` for each learner, with
     the plugin's own statements written once for the group: the claims, the conflict check, the
@@ -86,9 +86,10 @@ def register_group(registrations, *, site, organization,  # pylint: disable=too-
     ``(index, user)`` of each learner created, in order; it may raise ``Abandon``, which rolls the
     whole group back).
     Returns, in order, a ``RegistrationResult`` or the ``RegistrationError`` that refused the
-    learner (nothing of that learner is written). Raises what the transaction raises when it fails
-    as a whole (the database, an unexpected error): nothing of the group is then written, and the
-    caller may register its learners one by one. Call it outside a transaction.
+    learner (nothing of that learner is written: see ``_create_in_group``). Raises what the
+    transaction raises when it fails as a whole (the database, an unexpected error): nothing of the
+    group is then written, and the caller may register its learners one by one. Call it outside a
+    transaction.
     """
     adapter = platform_adapter()
     outcomes, ready = [None] * len(registrations), []

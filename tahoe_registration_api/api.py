@@ -266,6 +266,9 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
     return outcomes
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
 class GroupWritten(Exception):
     """A learner of a group was refused after something of it was written: the group is registered one by one."""
 
@@ -288,7 +291,7 @@ def _create_in_group(adapter, learner, site, organization):
     writes = []
 
     def watch(execute, sql, params, many, context):
-        if not sql.lstrip().upper().startswith("SELECT"):
+        if sql.lstrip("( \n").upper().startswith(WRITES):  # a query may start with "(" (a UNION on MariaDB)
             writes.append(sql)
         return execute(sql, params, many, context)
 

@@ -167,7 +167,7 @@ def queue_job(job_id, tasks=1):
 
 
 @dataclass(frozen=True)
-class SliceOutcome:
+class TaskOutcome:
     """What a task of a job did: the job is ``finished``, or the seconds to wait before it runs again (0: at once)."""
 
     finished: bool
@@ -184,18 +184,17 @@ def run_chunk(job_id, runner):
     """
     job = RegistrationJob.objects.filter(pk=job_id).first()
     if job is None or job.status in (RegistrationJob.DONE, RegistrationJob.FAILED):
-        return SliceOutcome(finished=True)
+        return TaskOutcome(finished=True)
     site = Site.objects.filter(pk=job.site_id).first()
     organization = Organization.objects.filter(pk=job.organization_id).first()
     if site is None or organization is None:
         _finish(job, RegistrationJob.FAILED, "The job's site or organization no longer exists.")
-        return SliceOutcome(finished=True)
-    _ensure_chunks(job)
+        return TaskOutcome(finished=True)
     claim = _claim(job, runner)
     if claim.chunk is None:
         if claim.finished:
-            return SliceOutcome(finished=True)
-        return SliceOutcome(finished=False, again_in=claim.wait)
+            return TaskOutcome(finished=True)
+        return TaskOutcome(finished=False, again_in=claim.wait)
     chunk = claim.chunk
     # The site's conflict check decides between two rows of the job: the first committed wins.
     registrar = pipeline.Pipeline(site=site, organization=organization, secure=job.secure, batch_duplicates=False,
@@ -214,12 +213,12 @@ def run_chunk(job_id, runner):
     except ChunkTaken:
         log.warning("Registration job %s: rows %s-%s were taken over by another task; this one stops.",
                     job.pk, chunk.first_number, chunk.last_number)
-        return SliceOutcome(finished=False)
+        return TaskOutcome(finished=False)
     finally:
         registrar.store_audit()  # the chunk's records, in one statement
     log.info("Registration job %s: rows %s-%s done by %s (%s registered).",
              job.pk, chunk.first_number, chunk.last_number, runner, marks.created)
-    return SliceOutcome(finished=finished)
+    return TaskOutcome(finished=finished)
 
 
 @dataclass(frozen=True)
@@ -308,19 +307,6 @@ def _set_counts(job):
     )
 
 
-def _ensure_chunks(job):
-    """Cut a job created before jobs ran in chunks (its rows have none) into chunks; once, whoever comes first."""
-    if RegistrationJobChunk.objects.filter(job=job).exists():
-        return
-    cutter = ChunkCutter(job)
-    for number in RegistrationJobRow.objects.filter(job=job).order_by("number").values_list("number", flat=True):
-        cutter.add(number)
-    with transaction.atomic():
-        if RegistrationJob.objects.filter(pk=job.pk).update(heartbeat=timezone.now()) and \
-                not RegistrationJobChunk.objects.filter(job=job).exists():
-            cutter.store()
-
-
 class RowMarks:
     """The rows of a chunk this task marked, and its heartbeat: how many, and how many registered their learner."""
 
@@ -396,7 +382,7 @@ def _finish(job, status, failure=""):
         _set_counts(job)
         finished = RegistrationJob.objects.filter(
             pk=job.pk, status__in=(RegistrationJob.QUEUED, RegistrationJob.RUNNING),
-        ).update(status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now(), runner="")
+        ).update(status=status, failure=failure[:FIELD_MAX], finished_at=timezone.now())
         if status == RegistrationJob.FAILED:
             RegistrationJobRow.objects.filter(job=job, outcome__isnull=True).update(payload="")
         if finished:

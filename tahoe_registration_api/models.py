@@ -85,8 +85,6 @@ class RegistrationJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True)
     finished_at = models.DateTimeField(null=True)
-    # Unused since jobs run in chunks (each chunk has its runner); kept for the rows of older versions.
-    runner = models.CharField(max_length=64, blank=True, default="")
     # When a task of the job last claimed or finished a chunk: a status read queues the job's tasks
     # again once it is older than the job heartbeat timeout (their messages may be lost).
     heartbeat = models.DateTimeField(null=True)

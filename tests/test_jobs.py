@@ -283,17 +283,6 @@ def test_a_task_whose_chunk_was_taken_over_as_it_ended_leaves_its_completion_to_
     assert RegistrationJob.objects.get(pk=job_id).status == "running" and outcomes_of(job_id) == {"created": 1}
 
 
-def test_a_job_of_an_older_version_without_chunks_is_cut_and_run(alpha, alpha_admin):
-    with mock.patch.object(jobs, "queue_job"):
-        job_id = post_csv(alpha_admin, alpha, csv_of(
-            "username,email,name", "ada,ada@example.com,Ada", "bob,bob@example.com,Bob")).json()["job_id"]
-    RegistrationJobChunk.objects.filter(job_id=job_id).delete()
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        assert jobs.run_chunk(job_id, runner="task").finished
-    assert outcomes_of(job_id) == {"created": 2}
-    assert RegistrationJob.objects.get(pk=job_id).status == "done"
-
-
 def test_a_live_task_keeps_its_chunk_and_another_delivery_waits(alpha, alpha_admin):
     with mock.patch.object(jobs, "queue_job"):
         job_id = post_csv(alpha_admin, alpha, csv_of("username,email,name", "ada,ada@example.com,Ada")).json()["job_id"]

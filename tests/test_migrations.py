@@ -1,4 +1,9 @@
-"""Migration 0006 on a database of the release before: a job's statuses become outcomes, owed emails are not lost."""
+"""
+Migrations on a database of the release before.
+
+0006: a job's statuses become outcomes, owed emails are not lost. 0009: the jobs still waiting are
+cut into chunks, which the tasks of this release claim.
+"""
 
 import pytest
 from django.db import connection
@@ -49,3 +54,21 @@ def test_the_migration_can_be_undone(migrate):
     apps = migrate(BEFORE)
     statuses = apps.get_model(APP, "RegistrationJobRow").objects.order_by("number").values_list("status", flat=True)
     assert list(statuses) == [200, 400]
+
+
+def test_the_jobs_still_waiting_are_cut_into_chunks_of_100_rows(migrate):
+    apps = migrate((APP, "0008_webhooks"))
+    jobs, rows = apps.get_model(APP, "RegistrationJob").objects, apps.get_model(APP, "RegistrationJobRow").objects
+    waiting = jobs.create(id="6b1e5c2e-7d1b-4bb4-9a49-2bb8f1c0c003", site_id=2, organization_id=1, caller_id=1,
+                          status="running", runner="a-task-of-the-release-before")
+    done = jobs.create(id="6b1e5c2e-7d1b-4bb4-9a49-2bb8f1c0c004", site_id=2, organization_id=1, caller_id=1,
+                       status="done")
+    row = apps.get_model(APP, "RegistrationJobRow")
+    rows.bulk_create([row(job=waiting, number=number) for number in range(2, 252)])
+    rows.create(job=done, number=2, outcome="created", user_id=7)
+
+    apps = migrate((APP, "0009_registration_job_chunks"))
+    chunks = apps.get_model(APP, "RegistrationJobChunk").objects.order_by("first_number")
+    assert [(str(job_id), *rest) for job_id, *rest in chunks.values_list(
+        "job_id", "first_number", "last_number", "state")] == [
+        (waiting.pk, 2, 101, "waiting"), (waiting.pk, 102, 201, "waiting"), (waiting.pk, 202, 251, "waiting")]

@@ -72,7 +72,7 @@ def register_user(registration, *, site, organization,  # pylint: disable=too-ma
             lambda: _create_account(adapter, registration, site, organization, on_created, owed), "registration")
     # Immediately when called outside a transaction (as the view does); otherwise at the outer commit.
     transaction.on_commit(lambda: _after_commit(adapter, account, event_data))
-    return RegistrationResult(user_id=account.user.id, username=account.user.username, is_active=account.user.is_active)
+    return _result(account)
 
 
 def register_group(registrations, *, site, organization,  # pylint: disable=too-many-arguments
@@ -184,24 +184,18 @@ def _create_account(adapter, registration, site, organization,  # pylint: disabl
                     on_created=None, owed=None):
     """Create the account, its membership and its email's outbox message in one transaction, or nothing at all."""
     with transaction.atomic():
-        claim_keys = _claim_keys(adapter, registration, organization)
-        RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claim_keys])
+        claims = _claim(_claim_keys(adapter, registration, organization))
         conflicts = _conflicts(registration, organization)
         if conflicts:
             raise DuplicateAccount(conflicts)
         account = adapter.create_account(registration, site)
         add_membership(account.user, organization)
         enrolled = enroll_at_registration(adapter, account.user, registration.courses, registration.mode)
-        # The learner's email and the webhooks' events, in one statement.
-        outbox.owe([
-            outbox.email_message(account.user.id, site.id, *owed) if owed is not None else None,
-            events.learner_registered(account.user, site.id, enrolled),
-            *(events.enrollment(account.user, site.id, key, mode, active=True) for key, mode in enrolled.items()),
-        ])
+        outbox.owe(_owed_messages(account, site, owed, enrolled))  # the email and the events, in one statement
         if on_created is not None:
             on_created(account.user)
         event_data = hooks.registration_completed_data(account.user, registration.name)
-        RegistrationClaim.objects.filter(key__in=claim_keys).delete()
+        _release(claims)
     return account, event_data
 
 
@@ -230,8 +224,7 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
     outcomes = {}
     with transaction.atomic():
         keys = {learner.index: _claim_keys(adapter, learner.registration, organization) for learner in group}
-        claimed = sorted(set().union(*keys.values()))
-        claims = RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in claimed])
+        claims = _claim(sorted(set().union(*keys.values())))
         taken = _group_conflicts([learner.registration for learner in group], organization)
         created = []
         for learner in group:
@@ -245,11 +238,8 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
                 outcomes[learner.index] = exc
                 continue
             taken.add(registration)
-            created.append(_Created(learner.index, account, [
-                outbox.email_message(account.user.id, site.id, *learner.owed) if learner.owed is not None else None,
-                events.learner_registered(account.user, site.id, enrolled),
-                *(events.enrollment(account.user, site.id, key, mode, active=True) for key, mode in enrolled.items()),
-            ], hooks.registration_completed_data(account.user, registration.name)))
+            created.append(_Created(learner.index, account, _owed_messages(account, site, learner.owed, enrolled),
+                                    hooks.registration_completed_data(account.user, registration.name)))
         by_index = {learner.index: learner.registration for learner in group}
         UserOrganizationMapping.objects.bulk_create([
             UserOrganizationMapping(user=done.account.user, organization=organization, is_admin=False)
@@ -261,9 +251,24 @@ def _create_group(adapter, group, site, organization, on_created):  # pylint: di
         _release(claims)
         for done in created:
             transaction.on_commit(functools.partial(_after_commit, adapter, done.account, done.event_data))
-            user = done.account.user
-            outcomes[done.index] = RegistrationResult(user_id=user.id, username=user.username, is_active=user.is_active)
+            outcomes[done.index] = _result(done.account)
     return outcomes
+
+
+def _owed_messages(account, site, owed, enrolled):
+    """Return the outbox's messages of a new learner: its email (``owed``: which, and the links' scheme) and events."""
+    user = account.user
+    return [
+        outbox.email_message(user.id, site.id, *owed) if owed is not None else None,
+        events.learner_registered(user, site.id, enrolled),
+        *(events.enrollment(user, site.id, key, mode, active=True) for key, mode in enrolled.items()),
+    ]
+
+
+def _result(account):
+    """Return the ``RegistrationResult`` of a new account."""
+    return RegistrationResult(user_id=account.user.id, username=account.user.username,
+                              is_active=account.user.is_active)
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -304,12 +309,17 @@ def _create_in_group(adapter, learner, site, organization):
             raise
 
 
+def _claim(keys):
+    """Take the claims of ``keys`` (sorted) in the current transaction, in one statement; return them."""
+    return RegistrationClaim.objects.bulk_create([RegistrationClaim(key=key) for key in keys])
+
+
 def _release(claims):
     """
-    Delete a group's claims, locking none but them.
+    Delete the claims a transaction took, locking none but them.
 
-    The claims table is small (claims live only inside transactions), so MariaDB reads it whole
-    for a ``DELETE ... WHERE id IN (...)`` (or ``key IN``) of a group's 40 claims, and waits on every
+    The claims table is small (claims live only inside transactions), so MariaDB may read it whole
+    for a ``DELETE ... WHERE id IN (...)`` (or ``key IN``), as it did for a group's 40 claims, waiting on every
     other group's claims on the way: two groups ending at once deadlocked (measured: 86 deadlocks
     in a 700-learner job on three tasks; ``FORCE INDEX`` and a range of ids changed nothing). Driven
     by the list of ids (``STRAIGHT_JOIN``), each claim is found by its primary key: 1 deadlock left,
@@ -349,7 +359,20 @@ class _Taken:
 
 
 def _group_conflicts(registrations, organization):
-    """Return the ``_Taken`` of the group's usernames and emails: one statement, as ``_conflicts`` for one learner."""
+    """Return the ``_Taken`` of the group's usernames and emails, in one statement (``_taken``)."""
+    found = list(_taken(registrations, organization))
+    return _Taken([value.lower() for field, value in found if field == "username"],
+                  [value.lower() for field, value in found if field == "email"])
+
+
+def _taken(registrations, organization):
+    """
+    Return the query of the ``(field, value)`` taken among the registrations' usernames and emails.
+
+    The usernames platform-wide, the emails in the organization; with the database's own notion of
+    case. Each half uses an index (auth_user.username; the organization's memberships), none scans
+    all users.
+    """
     by_username, by_email = Q(), Q()
     for registration in registrations:
         by_username |= Q(username__iexact=registration.username.strip())
@@ -358,9 +381,7 @@ def _group_conflicts(registrations, organization):
         field=Value("username", output_field=CharField())).values_list("field", "username")
     emails = UserOrganizationMapping.objects.filter(by_email, organization=organization).annotate(
         field=Value("email", output_field=CharField())).values_list("field", "user__email")
-    found = list(usernames.union(emails, all=True))
-    return _Taken([value.lower() for field, value in found if field == "username"],
-                  [value.lower() for field, value in found if field == "email"])
+    return usernames.union(emails, all=True)
 
 
 def add_membership(user, organization):
@@ -391,16 +412,7 @@ def _conflicts(registration, organization):
     The platform's own global checks (an email used on any site, retired usernames and emails)
     run once, in the adapter's ``create_account``, which reports them as ``DuplicateAccount``.
     """
-    username, email = registration.username.strip(), registration.email.strip()
-    # One statement answers both questions, with the database's own notion of case; each half
-    # uses an index (auth_user.username; the organization's memberships), none scans all users.
-    taken_username = get_user_model().objects.filter(username__iexact=username).annotate(
-        field=Value("username", output_field=CharField())
-    ).values_list("field")
-    taken_email = UserOrganizationMapping.objects.filter(organization=organization, user__email__iexact=email).annotate(
-        field=Value("email", output_field=CharField())
-    ).values_list("field")
-    return {field for (field,) in taken_username.union(taken_email)}
+    return {field for field, _ in _taken([registration], organization)}
 
 
 def _after_commit(adapter, account, event_data):

@@ -29,7 +29,7 @@ FAULTS = {
     "the profile": (LearnerProfile, "save", boom, 500),
     "the organization membership": (api, "add_membership", boom, 500),
     "the event payload": (hooks, "registration_completed_data", boom, 500),
-    "releasing the claims": (api.RegistrationClaim.objects, "filter", boom, 500),
+    "releasing the claims": (api, "_release", boom, 500),
     "a lost database connection (membership)": (api, "add_membership", lost_connection, 503),
     "a lost database connection (platform)": (fake_platform, "create_account", lost_connection, 503),
 }

@@ -103,32 +103,6 @@ def server_statements():
         return int(cursor.fetchone()[1])
 
 
-def cpu_seconds(processes, children=True):
-    """
-    Return the user+system CPU seconds ``processes`` (psutil; None ones skipped) used so far, gone ones 0.
-
-    ``children``: their children's too (a worker's pool); never for the bench's own process, whose
-    children are the servers it started.
-    """
-    import psutil  # pylint: disable=import-outside-toplevel
-
-    total = 0.0
-    for process in processes:
-        if process is None:
-            continue
-        try:
-            family = [process, *(process.children(recursive=True) if children else [])]
-        except psutil.Error:
-            continue
-        for member in family:
-            try:
-                times = member.cpu_times()
-            except psutil.Error:
-                continue
-            total += times.user + times.system
-    return total
-
-
 @contextmanager
 def measured(mariadb=None):
     """
@@ -139,20 +113,23 @@ def measured(mariadb=None):
     ``cpu_seconds``: this process's (all its threads), and ``mariadb_cpu_seconds`` the server's
     (``mariadb``: its psutil process, when known).
     """
-    import psutil  # pylint: disable=import-outside-toplevel
-    from django.db import connection  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    import psutil
+    from django.db import connection
+
+    from bench.server import cpu_seconds
 
     counter = StatementCounter()
     figures = {}
     me = psutil.Process()
     server_before = server_statements()
-    cpu_before, mariadb_before = cpu_seconds([me], children=False), cpu_seconds([mariadb])
+    cpu_before, mariadb_before = cpu_seconds([me], children=False), cpu_seconds([mariadb], children=True)
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
         yield figures
     figures["seconds"] = time.perf_counter() - started
     figures["cpu_seconds"] = cpu_seconds([me], children=False) - cpu_before
-    figures["mariadb_cpu_seconds"] = cpu_seconds([mariadb]) - mariadb_before if mariadb else None
+    figures["mariadb_cpu_seconds"] = cpu_seconds([mariadb], children=True) - mariadb_before if mariadb else None
     figures["statements"] = counter.statements
     figures["savepoint_statements"] = counter.transaction_control
     figures["server_statements"] = server_statements() - server_before - 1  # less this very SHOW

@@ -22,7 +22,8 @@ was waiting for a running chunk when the job finished) is deleted, so the next p
 import time
 from pathlib import Path
 
-from bench.imports import StatementCounter, cpu_seconds, server_statements, write_csv
+from bench.imports import StatementCounter, server_statements, write_csv
+from bench.server import cpu_seconds
 
 JOB_TASK = "tahoe_registration_api.run_registration_job"
 OUTBOX_TASKS = ("tahoe_registration_api.deliver_outbox_message", "tahoe_registration_api.sweep_outbox")
@@ -170,7 +171,7 @@ def run_job_on_workers(setup, prefix, count, worker_count, say):
         outbox_before = queue_length(setup.broker_url, setup.default_queue)
         machine_before = psutil.cpu_times()
         questions_before = server_statements()
-        cpu_before = {"workers": cpu_seconds(processes), "mariadb": cpu_seconds([setup.mariadb]),
+        cpu_before = {"workers": cpu_seconds(processes, children=True), "mariadb": cpu_seconds([setup.mariadb]),
                       "redis": cpu_seconds([setup.redis]), "bench": cpu_seconds([me], children=False)}
         started = time.perf_counter()
         with open(path, "rb") as stream:
@@ -179,7 +180,7 @@ def run_job_on_workers(setup, prefix, count, worker_count, say):
         uploaded = time.perf_counter()
         status, polls = _wait_for_job(job.pk, started + 120 + 0.1 * count, workers, say)
         seconds = time.perf_counter() - started
-        cpu = {"workers": cpu_seconds(processes) - cpu_before["workers"],
+        cpu = {"workers": cpu_seconds(processes, children=True) - cpu_before["workers"],
                "mariadb": cpu_seconds([setup.mariadb]) - cpu_before["mariadb"],
                "redis": cpu_seconds([setup.redis]) - cpu_before["redis"],
                "bench": cpu_seconds([me], children=False) - cpu_before["bench"]}

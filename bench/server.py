@@ -86,15 +86,27 @@ def mariadb_process(database_url):
     return None
 
 
-def _cpu_seconds(processes):
-    """Return the user+system CPU seconds used so far by ``processes`` (gone ones count zero)."""
+def cpu_seconds(processes, children=False):
+    """
+    Return the user+system CPU seconds ``processes`` (psutil; None ones skipped) used so far, gone ones 0.
+
+    ``children``: their children's too (a Celery worker's pool); never for the bench's own process,
+    whose children are the servers it started.
+    """
     total = 0.0
     for process in processes:
+        if process is None:
+            continue
         try:
-            times = process.cpu_times()
+            family = [process, *(process.children(recursive=True) if children else [])]
         except psutil.Error:
             continue
-        total += times.user + times.system
+        for member in family:
+            try:
+                times = member.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
     return total
 
 
@@ -117,10 +129,10 @@ class CpuMeter:
         except psutil.NoSuchProcess:
             master = []
         return {
-            "workers": _cpu_seconds(self.server.worker_processes()),
-            "gunicorn_master": _cpu_seconds(master),
-            "mariadb": _cpu_seconds([self.database] if self.database else []),
-            "load_generator": _cpu_seconds([self.me]),
+            "workers": cpu_seconds(self.server.worker_processes()),
+            "gunicorn_master": cpu_seconds(master),
+            "mariadb": cpu_seconds([self.database]),
+            "load_generator": cpu_seconds([self.me]),
             "machine_busy": sum(machine) - idle,
             "machine_total": sum(machine),
         }

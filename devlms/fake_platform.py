@@ -113,14 +113,21 @@ def _validation_errors(registration):
         errors["name"] = "Full Name cannot contain the following characters: < >"
     elif "://" in name:
         errors["name"] = "Enter a valid name"
-    if registration.has_password:
-        try:
-            # As the platform's form: checked against a temporary user (its username and email), never saved.
-            temporary = get_user_model()(username=username, email=registration.email) if username else None
-            password_validation.validate_password(registration.password, temporary)
-        except ValidationError as exc:
-            errors["password"] = " ".join(exc.messages)
+    if registration.has_password and (messages := _password_errors(registration)):
+        errors["password"] = " ".join(messages)
     return errors
+
+
+def _password_errors(registration):
+    """Return the password policy's messages, checked as the platform's form does (with the username, email)."""
+    username = registration.username.strip()
+    try:
+        # A temporary user (its username and email), never saved.
+        temporary = get_user_model()(username=username, email=registration.email) if username else None
+        password_validation.validate_password(registration.password, temporary)
+    except ValidationError as exc:
+        return exc.messages
+    return []
 
 
 def _extension_form(data=None):
@@ -164,13 +171,7 @@ def validate_account(registration):
 
 def hash_password_ahead(registration):
     """Start hashing the learner's password if the policy (with the learner's username and email) accepts it."""
-    if not registration.has_password:
-        return None
-    username = registration.username.strip()
-    try:
-        password_validation.validate_password(registration.password,
-                                              get_user_model()(username=username, email=registration.email))
-    except ValidationError:
+    if not registration.has_password or _password_errors(registration):
         return None
     return hashing.start(unicodedata.normalize("NFKC", registration.password))
 

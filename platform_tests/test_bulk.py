@@ -1,5 +1,6 @@
 """Bulk registration inside the LMS: each learner registered by the platform's own account creation."""
 
+from common.djangoapps.student.models import get_retired_username_by_username
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -43,6 +44,32 @@ def test_a_bulk_call_with_mixed_results_registers_each_valid_learner_as_the_plat
     assert UserOrganizationMapping.objects.filter(
         organization=alpha.organization, user__in=[first, fourth], is_admin=False).count() == 2
     assert not users.filter(username__in=["learner2", "learner3"]).exists()
+
+
+def test_the_platforms_own_refusals_in_a_group_write_nothing_and_the_group_is_not_undone(alpha, alpha_admin,
+                                                                                         caplog):
+    """
+    The refusals of the platform's account creation itself (its form, its retired usernames) come before it writes.
+
+    A learner without courses takes no savepoint in a group (api._create_in_group): the group goes on,
+    and is not rolled back and registered one by one.
+    """
+    retired = make_user("gone_learner")
+    retired.username = get_retired_username_by_username("learner3")
+    retired.save()
+    response = alpha_admin.register(alpha, {"learners": [
+        learner(1),
+        learner(2, password="learner2@example.com"),  # the platform's similarity rule (the plugin has no user)
+        learner(3),  # the platform's retired username
+        learner(4),
+    ]}, url=BULK_URL)
+    assert response.status_code == 200, response.content
+    results = response.json()["results"]
+    assert [(result["status"], list(result.get("field_errors", {}))) for result in results] == [
+        (200, []), (400, ["password"]), (409, ["username"]), (200, [])]
+    assert set(get_user_model().objects.filter(username__startswith="learner").values_list(
+        "username", flat=True)) == {"learner1", "learner4"}
+    assert not [record for record in caplog.records if "failed as a whole" in record.getMessage()]
 
 
 def test_a_bulk_call_costs_far_fewer_statements_per_learner_than_single_calls(alpha, alpha_admin):

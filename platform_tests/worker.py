@@ -226,22 +226,16 @@ def celery_worker(extra_env=None, broker_url=None, mail_dir=None):
     Given ``broker_url`` (and ``mail_dir``), a new worker joins that broker instead: the next worker
     after one that died.
     """
+    if broker_url is None:
+        with celery_workers([None], extra_env=extra_env) as (worker,):
+            yield worker
+        return
     with tempfile.TemporaryDirectory(prefix="tahoe-worker-") as directory:
-        directory = Path(directory)
-        if broker_url is not None:
-            worker = Worker(broker_url, mail_dir, directory / "worker.log", extra_env=extra_env)
-            try:
-                yield worker
-            finally:
-                worker.stop()
-            return
-        (directory / "mail").mkdir()
-        with redis_server(directory) as url:
-            worker = Worker(url, directory / "mail", directory / "worker.log", extra_env=extra_env)
-            try:
-                yield worker
-            finally:
-                worker.stop()
+        worker = Worker(broker_url, mail_dir, Path(directory) / "worker.log", extra_env=extra_env)
+        try:
+            yield worker
+        finally:
+            worker.stop()
 
 
 @contextmanager

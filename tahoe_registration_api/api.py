@@ -102,7 +102,7 @@ def register_group(registrations, *, site, organization,  # pylint: disable=too-
         except RegistrationError as exc:
             outcomes[index] = exc
             continue
-        ready.append(Prepared(index, registration, (email, secure) if email else None,
+        ready.append(_Prepared(index, registration, (email, secure) if email else None,
                               adapter.hash_password_ahead(registration)))
     if ready:
         for index, outcome in with_retries(
@@ -200,7 +200,7 @@ def _create_account(adapter, registration, site, organization,  # pylint: disabl
 
 
 @dataclasses.dataclass(frozen=True)
-class Prepared:
+class _Prepared:
     """A learner of a group, checked and filtered: its place, registration, owed email and password's hash."""
 
     index: int

@@ -152,18 +152,22 @@ class Pipeline:  # pylint: disable=too-many-instance-attributes
         waiting = []  # (key, prepared learner or outcome), in input order
 
         def flush():
-            prepared = [(key, item) for key, item in waiting if not isinstance(item, LearnerOutcome)]
-            completed = iter(self._complete_all(prepared, callbacks))
-            for key, item in [*waiting]:
+            done, waiting[:] = list(waiting), []
+            completed = iter(self._complete_all(
+                [(key, item) for key, item in done if not isinstance(item, LearnerOutcome)], callbacks))
+            for key, item in done:
                 outcome = item if isinstance(item, LearnerOutcome) else next(completed)
-                waiting.pop(0)
                 if outcome is not None:
                     sink(key, self._audited(outcome))
 
+        prepared = 0
         for key, data in learners:
-            waiting.append((key, self._prepare(data)))
-            if sum(not isinstance(item, LearnerOutcome) for _, item in waiting) >= self.group_size:
+            item = self._prepare(data)
+            waiting.append((key, item))
+            prepared += not isinstance(item, LearnerOutcome)
+            if prepared >= self.group_size:
                 flush()
+                prepared = 0
         flush()
 
     def one(self, data, in_transaction=None):

@@ -11,6 +11,9 @@ class RegistrationClaim(models.Model):
     never outlives its transaction. Meanwhile the unique index makes every concurrent
     registration of the same username or email (on any app server) wait for the first one
     to finish; it then sees that registration's committed user and answers 409.
+
+    .. no_pii: A claim holds a SHA-256 digest of a username or an address only while its registration's
+       transaction runs: no committed row ever holds one.
     """
 
     # SHA-256 of the normalised claim ("username:<name>" or "email:<scope>:<address>"),
@@ -37,6 +40,14 @@ class IdempotencyRecord(models.Model):
     registration's own transaction for a 200, after it for a 400 or 409, and the row is deleted
     for any other outcome so that a retry runs anew. Rows older than
     ``TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL`` seconds are purged as new keys arrive.
+
+    .. pii: ``body``, the answer given again, may name learners: a learner change's answer holds the
+       learner's username, email and name; an enrollment call's, the usernames and addresses it was
+       given. ``fingerprint`` is an HMAC, keyed by SECRET_KEY, of the request (a password among it).
+       Kept ``TAHOE_REGISTRATION_API_IDEMPOTENCY_TTL`` seconds (a day by default); a retired learner's
+       records whose answer names them are deleted at once (``retirement``).
+    .. pii_types: username, email_address, name
+    .. pii_retirement: local_api
     """
 
     # SHA-256 of (caller id, site id, key): the key itself is the caller's and never stored.
@@ -65,6 +76,9 @@ class RegistrationJob(models.Model):
     the job is created; the job's tasks register the chunks, several at once on several workers. A
     task whose worker died leaves its chunk's heartbeat to grow old: another task then takes the
     chunk over where it stopped.
+
+    .. no_pii: Ids (site, organization, the calling admin), counts, times and a failure's reason, never
+       a learner's data. Deleted with its rows after ``TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS`` days.
     """
 
     QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -106,6 +120,14 @@ class RegistrationJobRow(models.Model):
     ``payload`` holds the learner's fields (the password among them) encrypted with a key
     derived from the LMS's ``SECRET_KEY``, and is emptied as soon as the row is processed, or
     when its job ends without processing it (a failed job).
+
+    .. pii: ``username``, ``email`` and ``ref`` (the caller's reference) of one learner of a job, for
+       the job's results; ``payload`` (sealed) holds the learner's fields, name and password among
+       them, until the row is processed. Deleted with its job after
+       ``TAHOE_REGISTRATION_API_JOB_RETENTION_DAYS`` days; a retired learner's processed rows lose
+       their reference, username and email at once (``retirement``).
+    .. pii_types: username, email_address, name, password, other
+    .. pii_retirement: local_api
     """
 
     job = models.ForeignKey(RegistrationJob, on_delete=models.CASCADE, related_name="rows")
@@ -139,6 +161,8 @@ class RegistrationJobChunk(models.Model):
     Any worker of the job's queue may claim a waiting chunk, up to ``TAHOE_REGISTRATION_API_JOB_PARALLELISM``
     running chunks per job; a running chunk whose heartbeat is older than the job heartbeat timeout may
     be claimed again (its task died). Its counts are its rows', set when it is done.
+
+    .. no_pii: Row numbers, a state, a runner's name, a heartbeat and counts. Deleted with its job.
     """
 
     WAITING, RUNNING, DONE = "waiting", "running", "done"
@@ -172,6 +196,11 @@ class AuditEntry(models.Model):
     Written beside the audit log record (``audit.store``): who called, what they asked for and
     how it ended, and the learner's id. Never a password, token, email or name. Entries older
     than ``TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS`` are purged as new ones are written.
+
+    .. no_pii: Ids (site, caller, learner), an action, a status, an outcome, an error code and the
+       request's id: never a username, email, name, password or token. Kept
+       ``TAHOE_REGISTRATION_API_AUDIT_RETENTION_DAYS`` days (90 by default); a retired learner's entries
+       stay until then, naming only the id of their retired account.
     """
 
     created = models.DateTimeField(db_index=True)
@@ -207,6 +236,15 @@ class OutboxMessage(models.Model):
     claimed it until ``due``) → ``sent`` or ``failed``. ``due`` is when a pending or leased
     message not done by then is handed over again (the process died before the hand-over, the
     worker died after its claim); it is empty once the message is done. Never holds a secret.
+
+    .. pii: ``payload`` may hold learners' data: an enrollment email's address, an email change's old
+       and new addresses, a webhook delivery's body (the learner's username, email and name) until no
+       attempt is left. Sent and failed messages are deleted
+       ``TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS`` days after they are done; a retired learner's
+       messages not yet done are given up (nothing more is sent to or about them) and all their
+       messages lose their addresses and bodies at once (``retirement``).
+    .. pii_types: username, email_address, name
+    .. pii_retirement: local_api
     """
 
     PENDING, LEASED, SENT, FAILED = "pending", "leased", "sent", "failed"
@@ -247,6 +285,13 @@ class ScimIdentity(models.Model):
     the learner (the account is switched off, never deleted; SCIM no longer shows it). A learner
     registered otherwise has no row until a provider changes or deletes them: SCIM then shows their
     Open edX username as ``userName``.
+
+    .. pii: ``user_name`` (the provider's ``userName``), ``external_id`` (the provider's id of the
+       learner) and ``attributes`` (the parts of the name, ``displayName``, the ``emails`` list). Kept
+       while the learner is on the site. A retired learner's identity is deleted; one the provider had
+       deleted is kept without any of these, so that SCIM still hides the learner (``retirement``).
+    .. pii_types: username, name, email_address, external_service
+    .. pii_retirement: local_api
     """
 
     organization_id = models.PositiveIntegerField()
@@ -283,6 +328,9 @@ class WebhookEndpoint(models.Model):
     (``previous_secret``) signs too until ``previous_expires``. An endpoint failing since
     ``failing_since`` for the disable-after setting, or answering 410, is switched off
     (``disabled_at``, ``disabled_reason``) until an admin switches it on again.
+
+    .. no_pii: The integrator's URL, the event types, the sealed secrets, the id of the admin who made
+       it and its state. Kept until a site's admin removes it.
     """
 
     site_id = models.PositiveIntegerField()
@@ -316,6 +364,13 @@ class WebhookAttempt(models.Model):
     ``message_id`` is the outbox message of the delivery; ``webhook_id`` the delivery's
     ``webhook-id`` header (the same on every attempt); ``response`` at most the first 1 KiB of the
     answer's body; ``error`` why no answer came (a timeout, a refused address), never a secret.
+
+    .. pii: ``response``, the first 1 KiB of what the integrator's receiver answered, may echo the
+       delivery (a learner's username, email and name). Kept
+       ``TAHOE_REGISTRATION_API_WEBHOOK_ATTEMPT_RETENTION_DAYS`` days (30 by default); the answers to a
+       retired learner's deliveries still in the outbox are emptied at once (``retirement``).
+    .. pii_types: username, email_address, name
+    .. pii_retirement: local_api
     """
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="attempts")

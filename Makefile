@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-dist dist test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
 # Two stacks, each with its own virtualenv: Open edX Teak's (Python 3.11, Django 4.2 and Teak's
 # pins; the default) and Verawood's (Python 3.12, Django 5.2 and Verawood's pins). `STACK=verawood`
@@ -44,6 +44,15 @@ $(SCIM_TESTER)/.installed: requirements/scim-tester.txt
 	$(SCIM_TESTER)/bin/python -m pip install --quiet -r requirements/scim-tester.txt
 	touch $@
 
+# build and twine, in a virtualenv of their own (make dist, make test-dist).
+DIST_VENV := .venv-dist
+$(DIST_VENV)/.installed: requirements/dist.txt
+	@test -n "$(PYTHON)" || { echo "No Python $(STACK_PYTHON) to build the release with (see scripts/find-python.sh)." >&2; exit 1; }
+	test -x $(DIST_VENV)/bin/python || $(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DIST_VENV)/bin/python -m pip install --quiet -r requirements/dist.txt
+	touch $@
+
 $(BIN)/.installed-browser: $(BIN)/.installed requirements/browser.txt
 	$(BIN)/python -m pip install --quiet -r requirements/browser.txt
 	touch $@
@@ -61,7 +70,7 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "Webhooks may be posted to http:// and private addresses (a receiver on this machine): development only."
 	DEVLMS_CELERY_WORKER=1 DEVLMS_WEBHOOKS_LOCAL=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
-test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, then the Tutor plugin
+test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor test-dist ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, the Tutor plugin, then the release
 
 # Coverage per stack: .coverage and coverage.xml for Teak's, .coverage-verawood and coverage-verawood.xml for Verawood's.
 COVERAGE := COVERAGE_FILE=$(if $(filter teak,$(STACK)),.coverage,.coverage-$(STACK))
@@ -93,8 +102,15 @@ test-platform: $(SCIM_TESTER)/.installed ## run the platform suite inside a real
 test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pinned, in virtualenvs under .tutor/ (no Docker)
 	scripts/test-tutor.sh
 
+dist: $(DIST_VENV)/.installed ## build the release: the sdist and the wheel, into dist/
+	rm -rf dist build
+	$(DIST_VENV)/bin/python -m build --outdir dist .
+
+test-dist: dist ## check the release: twine check --strict, the wheel's contents, installed by name into a fresh virtualenv
+	scripts/check-dist.sh $(DIST_VENV)/bin/python $(PYTHON) $(STACK_PINS)
+
 TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
-quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort, the layering (import-linter)
+quality: $(BIN)/.installed-browser $(DIST_VENV)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort, the layering (import-linter), the GitHub workflow's schema
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests browser_tests
 	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)
@@ -107,6 +123,8 @@ quality: $(BIN)/.installed-browser ## check code quality: pylint (edx-lint), pyc
 		setup.py $(TUTOR_PLUGIN)
 	@# the layering: drivers above the pipeline, above the one-learner API, above the adapter (setup.cfg)
 	$(BIN)/lint-imports
+	@# the public repository's workflow, against GitHub's published schema (check-jsonschema's vendored copy)
+	$(DIST_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 validate: quality test ## everything a change must pass before it lands
 
@@ -153,5 +171,5 @@ compile-stack: # re-pin requirements/test-$(STACK).txt with the stack's Python (
 	$(COMPILE) --upgrade -o requirements/test-$(STACK).txt requirements/test-$(STACK).in
 
 clean: ## remove the virtualenvs, the development database and build leftovers
-	rm -rf .venv .venv-verawood .venv-scim-tester var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
+	rm -rf .venv .venv-verawood .venv-scim-tester .venv-dist var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

@@ -3,7 +3,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,8 +41,10 @@ setup(
     description="Register learners on a Tahoe (multi-tenant Open edX) site through a REST API.",
     long_description=README + "\n\n" + CHANGELOG,
     long_description_content_type="text/x-rst",
-    license="AGPL 3.0",
-    packages=find_packages(include=["tahoe_registration_api", "tahoe_registration_api.*"]),
+    license="AGPL-3.0-or-later",  # an SPDX expression (PEP 639)
+    license_files=["LICENSE.txt"],
+    # Namespace packages: the folders of templates and catalogues are the package's too (no warning, no file left out).
+    packages=find_namespace_packages(include=["tahoe_registration_api", "tahoe_registration_api.*"]),
     include_package_data=True,
     install_requires=load_requirements("requirements/base.in"),
     python_requires=">=3.11",
@@ -58,8 +60,8 @@ setup(
         "Framework :: Django :: 4.2",
         "Framework :: Django :: 5.2",
         "Intended Audience :: Developers",
-        "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)",
         "Natural Language :: English",
+        "Natural Language :: Spanish",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.11",
         "Programming Language :: Python :: 3.12",

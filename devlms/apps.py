@@ -10,5 +10,9 @@ class DevLmsConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self):
-        """Create the Celery app the plugin's tasks run on (as ``lms/celery.py`` does in the LMS)."""
-        from devlms import celery  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+        """Create the Celery app (as ``lms/celery.py`` does in the LMS); connect the plugins' receivers."""
+        # pylint: disable=import-outside-toplevel
+        from devlms import celery  # noqa: F401  pylint: disable=unused-import
+        from devlms.retirement import connect_receivers
+
+        connect_receivers()  # as the LMS's plugins app connects the plugins' signals_config

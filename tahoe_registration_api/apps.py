@@ -28,6 +28,18 @@ class TahoeRegistrationApiConfig(AppConfig):
                 "test": {"relative_path": "settings.test"},
             },
         },
+        # The LMS's plugins app connects these when it is ready: a retired learner's rows leave the
+        # plugin's tables (``retirement``) as the platform's retire_misc step sends USER_RETIRE_MAILINGS.
+        "signals_config": {
+            "lms.djangoapp": {
+                "relative_path": "retirement",
+                "receivers": [{
+                    "receiver_func_name": "retire_learner",
+                    "signal_path": "openedx.core.djangoapps.user_api.accounts.signals.USER_RETIRE_MAILINGS",
+                    "dispatch_uid": "tahoe_registration_api.retirement.retire_learner",
+                }],
+            },
+        },
     }
 
     def ready(self):

@@ -6,7 +6,7 @@ It does what ``make run`` does, in a throwaway ``DEVLMS_VAR_DIR`` and on a free 
 migrate``, ``manage.py devlms_seed``, then ``DEVLMS_CELERY_WORKER=1 DEVLMS_WEBHOOKS_LOCAL=1 manage.py
 devlms_serve`` (gunicorn, and the Celery worker it starts beside it on a broker of files; sqlite,
 unless ``DATABASE_URL`` names another database, as for ``make run``). It takes the alpha site's
-admin token from ``devlms_seed``'s printout (the README's "try it"), posts a job of one learner and
+admin token from ``devlms_seed``'s printout (docs/quickstart.rst), posts a job of one learner and
 waits for it (so the worker is up and has run a task), then posts a CSV of ``--rows`` passwordless
 learners to ``/tahoe/api/v1/registration-jobs/`` and reads the job's status every
 ``POLL_SECONDS`` until it is done. The clock runs from the POST to the status read ``done``.

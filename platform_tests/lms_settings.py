@@ -1,5 +1,5 @@
 """
-The LMS's own test settings, with this plugin enabled as the README tells an operator.
+The LMS's own test settings, with this plugin enabled as docs/operators.rst tells an operator.
 
 Derived from ``lms.envs.test``: the plugin is found through its ``lms.djangoapp`` entry point
 (it is pip-installed into the LMS's environment) and its ``test`` settings hook has run.
@@ -11,7 +11,7 @@ import tempfile
 
 from lms.envs.test import *  # noqa: F401,F403
 
-# The operator's one setting (README, "Enabling it").
+# The operator's one setting (docs/operators.rst, "Enabling it").
 TAHOE_REGISTRATION_API_ENABLED = True
 
 ALLOWED_HOSTS = ["*"]

@@ -1,4 +1,4 @@
-"""Every row of the contract (../shared/docs/contract.md, the README's API reference), through the whole LMS."""
+"""Every row of the contract (../shared/docs/contract.md, docs/reference/rest_api.rst), through the whole LMS."""
 
 import logging
 

@@ -29,7 +29,7 @@ def test_the_lms_settings_loaded_the_plugin_through_its_entry_point():
     assert platform_adapter() is edxapp
 
 
-# An operator's LMS_CFG (README, "Enabling it"): the switch, and a value of the operator's own.
+# An operator's LMS_CFG (docs/operators.rst, "Enabling it"): the switch, and a value of the operator's own.
 OPERATOR_CONFIG = {"TAHOE_REGISTRATION_API_ENABLED": True, "TAHOE_REGISTRATION_API_RATE": "10/m"}
 READ_SETTINGS = """
 import json

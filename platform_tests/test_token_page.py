@@ -172,7 +172,7 @@ def form_post(client, site, path, data):
 
 
 def test_the_webhooks_part_inside_the_lms_secret_once_rotate_remove_and_another_site_sees_none(cast, alpha, beta):
-    """The token page's webhooks, through the LMS's own sign-in, CSRF and base template (README: the token page)."""
+    """The token page's webhooks, through the LMS's own sign-in, CSRF and base template (docs/howto/token_page.rst)."""
     from tahoe_registration_api.models import WebhookEndpoint  # pylint: disable=import-outside-toplevel
 
     admin = signed_in("alpha_admin")

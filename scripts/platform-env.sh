@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (once, cached) a Python environment of a real Open edX LMS and install this plugin into it
-# the way the README tells an operator: pip install, then the README's settings and migrations.
+# the way docs/operators.rst tells an operator: pip install, then its settings and migrations.
 #
 #   PLATFORM_SRC  the platform's source: a .tar.xz/.tar.gz of edx-platform (default: the Teak
 #                 tarball in ../shared/platform/), a directory holding a checkout, or a git URL

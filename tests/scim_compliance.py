@@ -25,7 +25,7 @@ ESSENTIAL = {
 
 # The one refusal a check may meet that is not the service failing: the platform's password policy
 # (Django's UserAttributeSimilarityValidator, in the LMS and its stand-in alike) refusing the random
-# password the tester made up, two random UUIDs being "too similar" about one time in five (README,
+# password the tester made up, two random UUIDs being "too similar" about one time in five (docs/howto/scim.rst,
 # "SCIM 2.0 for identity providers"). The policy is doing its job; the check runs again on the next
 # run's values.
 EXPLAINED_REFUSALS = (

@@ -363,7 +363,7 @@ def test_another_method_is_a_json_405(alpha, alpha_admin, endpoint, method):
     (SINGLE_V2, "application/json", "username", "validation-error"),
     (BULK, "application/json", "learners", "validation-error"),
     (JOBS, "application/json", "learners", "validation-error"),
-    (JOBS, "text/csv", "file", "invalid-file"),  # a CSV that cannot be read, as the README names it
+    (JOBS, "text/csv", "file", "invalid-file"),  # a CSV that cannot be read, as docs/reference/rest_api.rst names it
 ])
 def test_an_empty_body_is_a_400_naming_what_is_missing(alpha, alpha_admin, endpoint, media_type, field, code):
     assert_refused(send(alpha_admin, alpha, "POST", endpoint, b"", media_type), 400, code, field)

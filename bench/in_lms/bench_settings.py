@@ -2,7 +2,7 @@
 The real LMS as ``make bench-platform`` serves it (gunicorn workers, Celery worker, and the bench).
 
 The platform suite's settings (``platform_tests/lms_settings.py``: ``lms.envs.test`` with the
-plugin enabled as the README says) changed where they differ from a production LMS in what a
+plugin enabled as docs/operators.rst says) changed where they differ from a production LMS in what a
 registration costs:
 
 * MariaDB (``DATABASE_URL``), ``ATOMIC_REQUESTS`` and ``CONN_MAX_AGE`` 0 as ``lms/envs/common.py``;

@@ -28,9 +28,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.db.models import CharField, F, Q, Value
+from django.utils import translation
 from django.utils.http import int_to_base36
 from django.utils.module_loading import import_string
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext, gettext_lazy
 from opaque_keys.edx.keys import CourseKey
 
 from devlms.models import (
@@ -209,19 +210,26 @@ def announce_registration(account):
     ANNOUNCED.append(account.user.id)
 
 
+def learner_language(user):
+    """Return the language of a learner's emails: their profile's, else the LMS's (as ACE and the platform pick it)."""
+    if user is None:
+        return settings.LANGUAGE_CODE
+    language = LearnerProfile.objects.filter(user=user).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
+
+
 def send_activation_email(user, site):
-    """Send the activation email, as the platform's task does, with a link to the learner's site."""
+    """Send the activation email, as the platform's task does, with a link to the learner's site, in their language."""
     key = ActivationRecord.objects.get(user=user).activation_key
     root_url = site_configuration_value(site, "LMS_ROOT_URL", None) or f"http://{site.domain}"
-    mail.send_mail(
-        subject="Action Required: Activate your account",
-        message=(
-            f"Hello {LearnerProfile.objects.get(user=user).name},\n\n"
-            f"Activate your account: {root_url}/activate/{key}\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+    with translation.override(learner_language(user)):
+        mail.send_mail(
+            subject=gettext("Action Required: Activate your account"),
+            message=gettext("Hello {name},\n\nActivate your account: {link}\n").format(
+                name=LearnerProfile.objects.get(user=user).name, link=f"{root_url}/activate/{key}"),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
 
 
 def send_password_reset_email(user, site, secure):
@@ -232,12 +240,14 @@ def send_password_reset_email(user, site, secure):
         f"{scheme}://{host}/password_reset_confirm/{int_to_base36(user.id)}-"
         f"{default_token_generator.make_token(user)}/"
     )
-    mail.send_mail(
-        subject="Password reset",
-        message=f"Hello {LearnerProfile.objects.get(user=user).name},\n\nSet your password: {link}\n",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+    with translation.override(learner_language(user)):
+        mail.send_mail(
+            subject=gettext("Password reset"),
+            message=gettext("Hello {name},\n\nSet your password: {link}\n").format(
+                name=LearnerProfile.objects.get(user=user).name, link=link),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
 
 
 def language_choices(site):  # pylint: disable=unused-argument
@@ -261,10 +271,10 @@ def bearer_authentication():
 # Courses and enrollments, as the platform's course overviews, modes and enrollment records hold them.
 DEFAULT_MODE = "audit"  # the platform's COURSE_MODE_DEFAULTS slug
 ENROLLMENT_EMAIL_SUBJECTS = {
-    "allowed_enroll": "You have been invited to register for {course}",
-    "enrolled_enroll": "You have been enrolled in {course}",
-    "allowed_unenroll": "You have been unenrolled from {course}",
-    "enrolled_unenroll": "You have been unenrolled from {course}",
+    "allowed_enroll": gettext_lazy("You have been invited to register for {course}"),
+    "enrolled_enroll": gettext_lazy("You have been enrolled in {course}"),
+    "allowed_unenroll": gettext_lazy("You have been unenrolled from {course}"),
+    "enrolled_unenroll": gettext_lazy("You have been unenrolled from {course}"),
 }
 
 
@@ -402,18 +412,21 @@ def send_enrollment_email(site, key, message_type, email, user=None, auto_enroll
     scheme = "https" if secure else "http"
     host = site_configuration_value(site, "SITE_NAME", None) or site.domain
     name = LearnerProfile.objects.filter(user=user).values_list("name", flat=True).first() if user else None
-    greeting = f"Dear {name or (user.username if user else 'student')}"
-    if message_type == "allowed_enroll":
-        next_step = f"Register at {scheme}://{host}/register to join it" + (
-            " (you will be enrolled)." if auto_enroll else ".")
-    else:
-        next_step = f"{scheme}://{host}/courses/{key}/about"
-    mail.send_mail(
-        subject=ENROLLMENT_EMAIL_SUBJECTS[message_type].format(course=course.display_name or key),
-        message=f"{greeting},\n\n{next_step}\n",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[email],
-    )
+    with translation.override(learner_language(user)):
+        greeting = (gettext("Dear {name}").format(name=name or user.username) if user
+                    else gettext("Dear student"))
+        if message_type == "allowed_enroll":
+            register = f"{scheme}://{host}/register"
+            next_step = (gettext("Register at {link} to join it (you will be enrolled).") if auto_enroll
+                         else gettext("Register at {link} to join it.")).format(link=register)
+        else:
+            next_step = f"{scheme}://{host}/courses/{key}/about"
+        mail.send_mail(
+            subject=str(ENROLLMENT_EMAIL_SUBJECTS[message_type]).format(course=course.display_name or key),
+            message=f"{greeting},\n\n{next_step}\n",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
 
 
 # Learners: their profile's name and language, changes kept as the platform keeps them.
@@ -508,13 +521,15 @@ def send_email_change_notice(user, site, old_email, new_email, secure):
     """Tell the old address of the change, as the platform's ``EmailChangeConfirmation`` does."""
     scheme = "https" if secure else "http"
     host = site_configuration_value(site, "SITE_NAME", None) or site.domain
-    mail.send_mail(
-        subject="Email Change Confirmation",
-        message=(
-            f"Hello {LearnerProfile.objects.filter(user=user).values_list('name', flat=True).first() or user.username},"
-            f"\n\nThe email of your account on {host} changed from {old_email} to {new_email}. "
-            f"If you did not ask for it, contact {scheme}://{host}/support/contact_us\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[old_email],
-    )
+    name = LearnerProfile.objects.filter(user=user).values_list("name", flat=True).first() or user.username
+    with translation.override(learner_language(user)):
+        mail.send_mail(
+            subject=gettext("Email Change Confirmation"),
+            message=gettext(
+                "Hello {name},\n\nThe email of your account on {host} changed from {old_email} to {new_email}. "
+                "If you did not ask for it, contact {link}\n"
+            ).format(name=name, host=host, old_email=old_email, new_email=new_email,
+                     link=f"{scheme}://{host}/support/contact_us"),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[old_email],
+        )

@@ -54,6 +54,8 @@ INSTALLED_APPS.extend(get_plugin_apps("lms.djangoapp"))
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # As the LMS: the request's language from Accept-Language (English when it names none of LANGUAGES).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

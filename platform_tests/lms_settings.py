@@ -20,6 +20,14 @@ ALLOWED_HOSTS = ["*"]
 # ModelForm, its migration). REGISTRATION_EXTENSION_FORM names it only in the tests that set it.
 INSTALLED_APPS = [*INSTALLED_APPS, "profile_extension"]  # noqa: F405
 
+# The platform's own catalogues of other languages are not in this LMS's checkout: an operator's
+# image gets them from openedx-translations with `atlas pull` (into conf/locale). The small es_419
+# catalogue in platform_tests/locale stands for that one, and holds only the platform's activation
+# and password-reset emails (their msgids are the LMS's templates', the Spanish is written for these
+# tests), so that the suite shows a learner whose language is es-419 getting the platform's email in
+# Spanish. The plugin's own catalogues ship in its package (tahoe_registration_api/locale).
+LOCALE_PATHS = [*LOCALE_PATHS, os.path.join(os.path.dirname(os.path.abspath(__file__)), "locale")]  # noqa: F405
+
 # lms.envs.test's default cache is a DummyCache; production LMSs run memcached or redis, in which
 # sessions (production.py), rate limits and the plugin's look-ups are kept. A local memory cache
 # behaves like them within one process.

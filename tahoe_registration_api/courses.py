@@ -14,6 +14,7 @@ from organizations.models import OrganizationCourse
 
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidCourseIds, InvalidRegistration
+from tahoe_registration_api.i18n import gettext_noop, message
 from tahoe_registration_api.learner_input import parse_course_key
 
 
@@ -90,9 +91,9 @@ class SiteCourses:
             return
         lacking = [key for key, slugs in self.modes(keys).items() if mode not in slugs]
         if lacking:
-            raise InvalidRegistration(f"Invalid fields: {field}.", field_errors={field: (
-                f"Not a mode of {', '.join(lacking)} (its modes: "
-                + "; ".join(f"{key}: {', '.join(self._modes[key])}" for key in lacking) + ")."
+            raise InvalidRegistration(f"Invalid fields: {field}.", field_errors={field: message(
+                gettext_noop("Not a mode of {courses} (its modes: {modes})."), courses=", ".join(lacking),
+                modes="; ".join(f"{key}: {', '.join(self._modes[key])}" for key in lacking),
             )})
 
 

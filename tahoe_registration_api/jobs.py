@@ -46,6 +46,7 @@ from organizations.models import Organization
 from tahoe_registration_api import outbox, pipeline
 from tahoe_registration_api.data import ResultRow
 from tahoe_registration_api.exceptions import InternalError, InvalidJobFile, ServiceUnavailable, TooManyLearners
+from tahoe_registration_api.i18n import gettext_noop, message
 from tahoe_registration_api.models import RegistrationJob, RegistrationJobChunk, RegistrationJobRow
 from tahoe_registration_api.purging import Retention, days_setting
 from tahoe_registration_api.sealing import seal, unseal
@@ -136,7 +137,7 @@ def create_job(items, *, site, organization, caller, secure):
                 raise TooManyLearners(
                     f"Row {number} is learner {total}; a job holds at most {limit} "
                     "(TAHOE_REGISTRATION_API_JOB_MAX_ROWS).",
-                    field_errors={"file": f"More than {limit} learners."},
+                    field_errors={"file": message(gettext_noop("More than {limit} learners."), limit=limit)},
                 )
             pending.append(RegistrationJobRow(
                 job=job, number=number, ref=short_value(item.get("ref")), username=short_value(item.get("username")),
@@ -148,7 +149,7 @@ def create_job(items, *, site, organization, caller, secure):
                 pending = []
         RegistrationJobRow.objects.bulk_create(pending)
         if total == 0:
-            raise InvalidJobFile(2, "the file has no learners after its header.")
+            raise InvalidJobFile(2, gettext_noop("the file has no learners after its header."))
         chunk_count = chunks.store()
         RegistrationJob.objects.filter(pk=job.pk).update(total=total)
         job.total = total

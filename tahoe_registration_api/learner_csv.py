@@ -12,6 +12,7 @@ are not UTF-8, a row with more fields than the header) raises ``InvalidJobFile``
 import csv
 
 from tahoe_registration_api.exceptions import InvalidJobFile
+from tahoe_registration_api.i18n import gettext_noop, message
 
 REQUIRED_COLUMNS = ("username", "email", "name")
 OPTIONAL_COLUMNS = ("password", "send_activation_email", "language", "ref", "courses", "mode")
@@ -28,7 +29,8 @@ def _text_lines(stream):
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            problem = f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})."
+            problem = message(gettext_noop("not UTF-8 text (byte 0x{byte} at column {column})."),
+                              byte=f"{raw[exc.start]:02x}", column=exc.start + 1)
             raise InvalidJobFile(number, problem) from exc
         yield text
 
@@ -38,20 +40,23 @@ def _header(reader, extension_columns=()):
     try:
         header = next((row for row in reader if any(cell.strip() for cell in row)), None)
     except csv.Error as exc:
-        raise InvalidJobFile(reader.line_num or 1, f"not CSV ({exc}).") from exc
+        raise InvalidJobFile(reader.line_num or 1, message(gettext_noop("not CSV ({problem})."), problem=exc)) from exc
     if header is None:
-        raise InvalidJobFile(1, "the file is empty; it needs a header row naming the columns "
-                                f"{', '.join(REQUIRED_COLUMNS)}.")
+        raise InvalidJobFile(1, message(gettext_noop("the file is empty; it needs a header row naming the columns "
+                                                     "{columns}."), columns=", ".join(REQUIRED_COLUMNS)))
     names = [cell.strip().lower() for cell in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in names]
     if missing:
-        raise InvalidJobFile(reader.line_num, (
-            f"the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; it needs "
-            f"{', '.join(REQUIRED_COLUMNS)} and may have {', '.join(OPTIONAL_COLUMNS + tuple(extension_columns))}."
-        ))
+        lacks = (gettext_noop("the header lacks the columns {missing}; it needs {required} and may have {optional}.")
+                 if len(missing) > 1 else
+                 gettext_noop("the header lacks the column {missing}; it needs {required} and may have {optional}."))
+        raise InvalidJobFile(reader.line_num, message(
+            lacks, missing=", ".join(missing), required=", ".join(REQUIRED_COLUMNS),
+            optional=", ".join(OPTIONAL_COLUMNS + tuple(extension_columns))))
     repeated = sorted({name for name in names if name and names.count(name) > 1})
     if repeated:
-        raise InvalidJobFile(reader.line_num, f"the header names {', '.join(repeated)} more than once.")
+        raise InvalidJobFile(reader.line_num, message(gettext_noop("the header names {columns} more than once."),
+                                                      columns=", ".join(repeated)))
     return names
 
 
@@ -74,10 +79,12 @@ def read_learners(stream, extension_columns=()):
         except StopIteration:
             return
         except csv.Error as exc:
-            raise InvalidJobFile(line, f"not CSV ({exc}).") from exc
+            raise InvalidJobFile(line, message(gettext_noop("not CSV ({problem})."), problem=exc)) from exc
         if not any(cell.strip() for cell in row):
             continue  # a blank line
         if len(row) > len(names):
-            raise InvalidJobFile(line, f"it has {len(row)} fields; the header names {len(names)} columns.")
+            raise InvalidJobFile(line, message(
+                gettext_noop("it has {fields} fields; the header names {columns} columns."),
+                fields=len(row), columns=len(names)))
         item = {name: row[index] for index, name in known if index < len(row) and row[index] != ""}
         yield line, item

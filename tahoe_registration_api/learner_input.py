@@ -5,8 +5,9 @@ Every way in (a single call, a bulk call, a job's CSV row, the import command) r
 here; the REST serializers only map. The rules, their order and their messages are those the v1
 API has always answered, which were Django REST framework's: its ``CharField`` (blank, null,
 required, trimmed whitespace, "Not a valid string.", lengths, null and surrogate characters) and
-the plugin's stricter fields on top of it. Messages that were DRF's or Django's are still looked
-up in their catalogs (``gettext``), so a caller in another language reads what it read before.
+the plugin's stricter fields on top of it. Every message is English, marked for translation
+(``i18n``): the error object says it in the request's language too. Messages that were DRF's or
+Django's keep their msgids, so their catalogues translate them as before.
 """
 
 import math
@@ -21,13 +22,14 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.utils.translation import gettext
+from django.utils import translation
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
 from tahoe_registration_api.data import LearnerChange, RegistrationRequest
 from tahoe_registration_api.exceptions import InvalidRegistration
 from tahoe_registration_api.features import feature
+from tahoe_registration_api.i18n import Message, gettext_noop, join, message
 
 # Lengths of the platform's form fields and columns (openedx.core.djangoapps.user_api.accounts).
 USERNAME_MIN_LENGTH = 2
@@ -56,10 +58,10 @@ ASCII_USERNAME = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 # As the platform's validate_name: no HTML brackets, no URLs.
 NAME_HTML = re.compile(r"[<>]")
 NAME_URL = re.compile(r"://")
-VALID_EMAIL = EmailValidator(message="Enter a valid email address.")
+VALID_EMAIL = EmailValidator(message=gettext_noop("Enter a valid email address."))
 FORBIDDEN_CATEGORY_MESSAGES = {
-    "Cc": "Must not contain control characters.",
-    "Cf": "Must not contain invisible (format) characters such as zero-width spaces.",
+    "Cc": gettext_noop("Must not contain control characters."),
+    "Cf": gettext_noop("Must not contain invisible (format) characters such as zero-width spaces."),
 }
 BOOLEANS = {"true": True, "false": False}
 COURSES_SEPARATOR = re.compile(r"[;,\s]+")  # a CSV cell: "course-v1:a+b+c;course-v1:a+d+e"
@@ -73,7 +75,7 @@ class _Refused(Exception):
     def __init__(self, *messages):
         """Keep the messages (never the value: it may be a password)."""
         super().__init__()
-        self.messages = [str(message) for message in messages]
+        self.messages = [message(text) for text in messages]
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,14 @@ def parse_registration(data, extension_fields=()):
     ``non_field_errors`` when ``data`` is not an object.
     """
     if not isinstance(data, Mapping):
-        raise InvalidRegistration(field_errors={"non_field_errors": "Each learner must be a JSON object."})
+        raise InvalidRegistration(field_errors={
+            "non_field_errors": gettext_noop("Each learner must be a JSON object.")})
     values, errors = {}, {}
     for name, read in _field_readers():
         try:
             values[name] = read(data.get(name, _MISSING))
         except _Refused as refused:
-            errors[name] = " ".join(refused.messages)
+            errors[name] = join(refused.messages)
     extension = []
     for name in extension_names(extension_fields):
         if name not in data:
@@ -135,9 +138,9 @@ def parse_registration(data, extension_fields=()):
         try:
             extension.append((name, _read_extension_value(data[name])))
         except _Refused as refused:
-            errors[name] = " ".join(refused.messages)
+            errors[name] = join(refused.messages)
     if values.get("mode") is not None and not values.get("courses") and "courses" not in errors:
-        errors["mode"] = "Only with courses: the mode the learner is enrolled in."
+        errors["mode"] = gettext_noop("Only with courses: the mode the learner is enrolled in.")
     if errors:
         raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
     return RegistrationRequest(
@@ -164,10 +167,10 @@ def parse_learner_change(data):
     ``non_field_errors`` when ``data`` is not an object.
     """
     if not isinstance(data, Mapping):
-        raise InvalidRegistration(field_errors={"non_field_errors": "The change must be a JSON object."})
+        raise InvalidRegistration(field_errors={"non_field_errors": gettext_noop("The change must be a JSON object.")})
     values, errors = {}, {}
     if "username" in data:
-        errors["username"] = "A username cannot change once set."
+        errors["username"] = gettext_noop("A username cannot change once set.")
     readers = (("name", partial(_read_text, rule=NAME_RULE)), ("email", partial(_read_text, rule=EMAIL_RULE)),
                ("language", partial(_read_text, rule=CHANGED_LANGUAGE_RULE)), ("disabled", _read_boolean))
     for name, read in readers:
@@ -176,7 +179,7 @@ def parse_learner_change(data):
         try:
             values[name] = read(data[name])
         except _Refused as refused:
-            errors[name] = " ".join(refused.messages)
+            errors[name] = join(refused.messages)
     if errors:
         raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors)
     return LearnerChange(**values)
@@ -187,7 +190,8 @@ def language_refusal(language, choices):
     if language in choices:
         return None
     examples = [code for code in ("en", "es-419", "fr") if code in choices] or sorted(choices)[:3]
-    return f"Not one of this site's {len(choices)} languages (their codes, e.g. {', '.join(examples)})."
+    return message(gettext_noop("Not one of this site's {count} languages (their codes, e.g. {examples})."),
+                   count=len(choices), examples=", ".join(examples))
 
 
 def parse_ref(data):
@@ -202,7 +206,8 @@ def parse_ref(data):
         return None
     if isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > REF_MAX_LENGTH:
         raise InvalidRegistration(field_errors={
-            "ref": f"Must be a string (or a number) of at most {REF_MAX_LENGTH} characters."})
+            "ref": message(gettext_noop("Must be a string (or a number) of at most {max_length} characters."),
+                           max_length=REF_MAX_LENGTH)})
     return str(ref)
 
 
@@ -224,15 +229,15 @@ def _read_text(value, rule):
     """Return the field's string (None when absent or null, if allowed) or raise ``_Refused``, checking as DRF did."""
     if value is _MISSING:
         if rule.required:
-            raise _Refused(gettext("This field is required."))
+            raise _Refused(gettext_noop("This field is required."))
         return None
     if value is None:
         if not rule.allow_null:
-            raise _Refused(gettext("This field may not be null."))
+            raise _Refused(gettext_noop("This field may not be null."))
         return None
     if value == "" or (rule.trim and str(value).strip() == ""):
         if not rule.allow_blank:
-            raise _Refused(gettext("This field may not be blank."))
+            raise _Refused(gettext_noop("This field may not be blank."))
         return ""
     text = _as_text(value, rule)
     if rule.check:
@@ -246,9 +251,9 @@ def _read_text(value, rule):
 def _as_text(value, rule):
     """Return the value as a string, trimmed if the rule says so; refuse other types and forbidden characters."""
     if rule.strict and not isinstance(value, str):
-        raise _Refused("Must be a string.")
+        raise _Refused(gettext_noop("Must be a string."))
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _Refused(gettext("Not a valid string."))
+        raise _Refused(gettext_noop("Not a valid string."))
     text = str(value)
     if rule.forbidden:
         present = {unicodedata.category(char) for char in text}
@@ -263,13 +268,13 @@ def _read_boolean(value):
     if value is _MISSING:
         return True
     if value is None:
-        raise _Refused(gettext("This field may not be null."))
+        raise _Refused(gettext_noop("This field may not be null."))
     if isinstance(value, bool):
         return value
     spelling = value.strip().lower() if isinstance(value, str) else None
     if spelling in BOOLEANS:
         return BOOLEANS[spelling]
-    raise _Refused('Must be true or false (a JSON boolean or the string "true" or "false").')
+    raise _Refused(gettext_noop('Must be true or false (a JSON boolean or the string "true" or "false").'))
 
 
 def _read_courses(value):
@@ -285,13 +290,15 @@ def _read_courses(value):
     if isinstance(value, str):
         value = [item for item in COURSES_SEPARATOR.split(value) if item]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _Refused("Must be a list of course keys (strings), or one string of keys separated by ';'.")
+        raise _Refused(gettext_noop("Must be a list of course keys (strings), or one string of keys separated by ';'."))
     if len(value) > COURSES_MAX:
-        raise _Refused(f"Holds {len(value)} courses; at most {COURSES_MAX} are accepted.")
+        raise _Refused(message(gettext_noop("Holds {count} courses; at most {limit} are accepted."),
+                               count=len(value), limit=COURSES_MAX))
     for item in value:
         if not item.strip() or len(item) > COURSE_KEY_MAX_LENGTH or any(
                 unicodedata.category(char) in ("Cc", "Cf", "Cs") for char in item):
-            raise _Refused(f"Each course key must be 1 to {COURSE_KEY_MAX_LENGTH} printable characters.")
+            raise _Refused(message(gettext_noop("Each course key must be 1 to {max_length} printable characters."),
+                                   max_length=COURSE_KEY_MAX_LENGTH))
     return tuple(dict.fromkeys(item.strip() for item in value))
 
 
@@ -301,17 +308,17 @@ def _read_extension_value(value):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise _Refused("Must be a finite number.")
+            raise _Refused(gettext_noop("Must be a finite number."))
         return value
     if not isinstance(value, str):
-        raise _Refused("Must be a string, a number, a boolean or null.")
+        raise _Refused(gettext_noop("Must be a string, a number, a boolean or null."))
     if len(value) > EXTENSION_VALUE_MAX_LENGTH:
-        raise _Refused(gettext("Ensure this field has no more than {max_length} characters.").format(
-            max_length=EXTENSION_VALUE_MAX_LENGTH))
+        raise _Refused(message(gettext_noop("Ensure this field has no more than {max_length} characters."),
+                               max_length=EXTENSION_VALUE_MAX_LENGTH))
     if any(unicodedata.category(char) == "Cc" and char not in EXTENSION_CONTROL_CHARACTERS for char in value):
-        raise _Refused("Must not contain control characters other than tabs and line breaks.")
-    if message := _no_surrogate(value):
-        raise _Refused(message)
+        raise _Refused(gettext_noop("Must not contain control characters other than tabs and line breaks."))
+    if surrogate := _no_surrogate(value):
+        raise _Refused(surrogate)
     return value
 
 
@@ -319,7 +326,8 @@ def _at_most(limit):
     """Return the check of DRF's ``max_length``."""
     def check(text):
         if len(text) > limit:
-            return gettext("Ensure this field has no more than {max_length} characters.").format(max_length=limit)
+            return message(gettext_noop("Ensure this field has no more than {max_length} characters."),
+                           max_length=limit)
         return None
     return check
 
@@ -328,14 +336,14 @@ def _at_least(limit):
     """Return the check of DRF's ``min_length``."""
     def check(text):
         if len(text) < limit:
-            return gettext("Ensure this field has at least {min_length} characters.").format(min_length=limit)
+            return message(gettext_noop("Ensure this field has at least {min_length} characters."), min_length=limit)
         return None
     return check
 
 
 def _no_null_character(text):
     """Refuse NUL, as every DRF ``CharField`` does."""
-    return gettext("Null characters are not allowed.") if "\x00" in text else None
+    return gettext_noop("Null characters are not allowed.") if "\x00" in text else None
 
 
 def _no_surrogate(text):
@@ -343,7 +351,7 @@ def _no_surrogate(text):
     surrogate = next((char for char in text if 0xD800 <= ord(char) <= 0xDFFF), None)
     if surrogate is None:
         return None
-    return gettext("Surrogate characters are not allowed: U+{code_point:X}.").format(code_point=ord(surrogate))
+    return message(gettext_noop("Surrogate characters are not allowed: U+{code_point:X}."), code_point=ord(surrogate))
 
 
 def _valid_email(text):
@@ -360,28 +368,45 @@ def _username_alphabet(text):
     if feature("ENABLE_UNICODE_USERNAME"):
         partial_pattern = getattr(settings, "USERNAME_REGEX_PARTIAL", r"[\w .@_+-]+")
         pattern = re.compile(rf"^{partial_pattern}\Z", re.UNICODE)
-        message = "Usernames can only contain letters, numerals, and @/./+/-/_ characters."
+        refusal = gettext_noop("Usernames can only contain letters, numerals, and @/./+/-/_ characters.")
     else:
         pattern = ASCII_USERNAME
-        message = "Usernames can only contain letters (A-Z, a-z), numerals (0-9), underscores (_), and hyphens (-)."
+        refusal = gettext_noop(
+            "Usernames can only contain letters (A-Z, a-z), numerals (0-9), underscores (_), and hyphens (-).")
     if not pattern.match(text):
-        raise _Refused(message)
+        raise _Refused(refusal)
 
 
 def _name_rules(text):
     """Refuse a name as the platform refuses it: HTML brackets or a URL."""
     if NAME_HTML.search(text):
-        raise _Refused("Full Name cannot contain the following characters: < >")
+        raise _Refused(gettext_noop("Full Name cannot contain the following characters: < >"))
     if NAME_URL.search(text):
-        raise _Refused("Enter a valid name")
+        raise _Refused(gettext_noop("Enter a valid name"))
 
 
 def _password_policy(text):
     """Apply the platform's password policy (AUTH_PASSWORD_VALIDATORS) to the NFKC-normalised password."""
+    password = unicodedata.normalize("NFKC", text)
     try:
-        password_validation.validate_password(unicodedata.normalize("NFKC", text))
+        password_validation.validate_password(password)
     except ValidationError as exc:
-        raise _Refused(*exc.messages) from None  # the policy's messages, never the password
+        # The policy's messages (never the password), translated by their validators; said once more
+        # in English for the developer's message (the validators translate as they refuse).
+        with translation.override("en"):
+            english = _password_messages(password)
+        if len(english) != len(exc.messages):
+            english = exc.messages
+        raise _Refused(*(Message(en, translated) for en, translated in zip(english, exc.messages))) from None
+
+
+def _password_messages(password):
+    """Return the password policy's messages about ``password`` in the active language (none when it passes)."""
+    try:
+        password_validation.validate_password(password)
+    except ValidationError as exc:
+        return exc.messages
+    return []
 
 
 def _username_rule():

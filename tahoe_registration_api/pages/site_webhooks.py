@@ -9,7 +9,9 @@ just made (or rotated) to the page, which shows it that once.
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 
+from tahoe_registration_api.i18n import user_text
 from tahoe_registration_api.webhooks import endpoints
 from tahoe_registration_api.webhooks.addresses import URL_MAX
 from tahoe_registration_api.webhooks.events import EVENT_TYPES
@@ -17,15 +19,15 @@ from tahoe_registration_api.webhooks.events import EVENT_TYPES
 RECENT_DELIVERIES = 10
 # What each event type says, in the page's words (a type missing here is shown by its name alone).
 EVENT_DESCRIPTIONS = {
-    "learner.registered": "a learner is registered",
-    "learner.updated": "a learner's details are changed",
-    "learner.disabled": "a learner's account is switched off",
-    "learner.enabled": "a learner's account is switched on again",
-    "enrollment.created": "a learner is enrolled in a course",
-    "enrollment.deactivated": "a learner is unenrolled from a course",
-    "registration_job.completed": "a registration job is finished",
+    "learner.registered": gettext_lazy("a learner is registered"),
+    "learner.updated": gettext_lazy("a learner's details are changed"),
+    "learner.disabled": gettext_lazy("a learner's account is switched off"),
+    "learner.enabled": gettext_lazy("a learner's account is switched on again"),
+    "enrollment.created": gettext_lazy("a learner is enrolled in a course"),
+    "enrollment.deactivated": gettext_lazy("a learner is unenrolled from a course"),
+    "registration_job.completed": gettext_lazy("a registration job is finished"),
 }
-NO_EVENT = "Pick one or more events."
+NO_EVENT = gettext_lazy("Pick one or more events.")
 
 
 @dataclass
@@ -52,7 +54,7 @@ class WebhookForm:
 
     def refused(self, field_errors):
         """Keep the parse's errors, in the page's words where the API's would not fit."""
-        self.errors = {name: NO_EVENT if name == "events" and not self.events else message
+        self.errors = {name: str(NO_EVENT) if name == "events" and not self.events else user_text(message)
                        for name, message in field_errors.items()}
         return self
 
@@ -100,10 +102,12 @@ def retry_hours():
 
 def url_help():
     """Return what a webhook's URL may be, as the operator's settings say."""
-    schemes = "https:// or http://" if settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP else "https://"
-    where = ("may name any address, a private network's too" if settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE
-             else "names a public address (not a private network's)")
-    return f"It starts with {schemes} and {where}."
+    http = settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP
+    if settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE:
+        return (gettext("It starts with https:// or http:// and may name any address, a private network's too.")
+                if http else gettext("It starts with https:// and may name any address, a private network's too."))
+    return (gettext("It starts with https:// or http:// and names a public address (not a private network's).")
+            if http else gettext("It starts with https:// and names a public address (not a private network's)."))
 
 
 def site_webhooks(site):

@@ -19,11 +19,13 @@ from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from tahoe_registration_api import api, audit
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyWebhooks, WebhookNotFound
+from tahoe_registration_api.i18n import user_text
 from tahoe_registration_api.lookups import cached_site_switches
 from tahoe_registration_api.pages import site_webhooks, tokens
 from tahoe_registration_api.pages.access import managed_organization
@@ -61,7 +63,7 @@ def site_admin_page(view):
     return wrapper
 
 
-def readable_body(view, unchanged="Your token was not changed"):
+def readable_body(view, unchanged=gettext_lazy("Your token was not changed")):
     """
     Check a POST's CSRF token once its body is known to be UTF-8; any other charset is a 415 page.
 
@@ -82,13 +84,14 @@ def readable_body(view, unchanged="Your token was not changed"):
             # Whatever reads the form from here on (the LMS's context processors do) reads it as UTF-8.
             request.encoding = "utf-8"
             context = {"base_template": base_template(), "site_domain": request.site.domain,
-                       "problem": exc.developer_message, "unchanged": unchanged}
+                       "problem": user_text(exc.field_errors.get("Content-Type") or exc.developer_message),
+                       "unchanged": str(unchanged)}
             return render(request, "tahoe_registration_api/unreadable_body.html", context, status=415)
         return protected(request, *args, **kwargs)
     return wrapper
 
 
-readable_webhook_body = functools.partial(readable_body, unchanged="The site's webhooks were not changed")
+readable_webhook_body = functools.partial(readable_body, unchanged=gettext_lazy("The site's webhooks were not changed"))
 
 
 # pylint: disable-next=too-many-arguments
@@ -140,10 +143,10 @@ def create_token(request):
     """Create the admin's token and show its key once; a 409 when they already have one."""
     token = tokens.create_token(request.user)
     if token is None:
-        return render_token_page(request, message="You already have a token: rotate it to get a new key.",
+        return render_token_page(request, message=gettext("You already have a token: rotate it to get a new key."),
                                  status=409)
     audit.record_token_change(request, "token_created")
-    return render_token_page(request, new_key=token.key, message="Your token was created.")
+    return render_token_page(request, new_key=token.key, message=gettext("Your token was created."))
 
 
 @require_POST
@@ -153,10 +156,10 @@ def rotate_token(request):
     """Give the admin's token a new key and show it once (the old key stops working); a 409 without one."""
     token = tokens.rotate_token(request.user)
     if token is None:
-        return render_token_page(request, message="You have no token to rotate: create one.", status=409)
+        return render_token_page(request, message=gettext("You have no token to rotate: create one."), status=409)
     audit.record_token_change(request, "token_rotated")
     return render_token_page(request, new_key=token.key,
-                             message="Your token was rotated: the old key no longer works.")
+                             message=gettext("Your token was rotated: the old key no longer works."))
 
 
 @require_POST
@@ -166,13 +169,13 @@ def revoke_token(request):
     """Delete the admin's token."""
     if tokens.revoke_token(request.user):
         audit.record_token_change(request, "token_revoked")
-        return render_token_page(request, message="Your token was revoked: its key no longer works.")
-    return render_token_page(request, message="You have no token.")
+        return render_token_page(request, message=gettext("Your token was revoked: its key no longer works."))
+    return render_token_page(request, message=gettext("You have no token."))
 
 
 def no_such_webhook(request):
     """Answer a change of a webhook the site does not have (another site's, a removed one): the page, a 404."""
-    return render_token_page(request, webhook_message="There is no such webhook on this site.", status=404)
+    return render_token_page(request, webhook_message=gettext("There is no such webhook on this site."), status=404)
 
 
 @require_POST
@@ -186,13 +189,13 @@ def create_webhook(request):
         endpoint, secret = endpoints.create(request.site.pk, url, events, request.user.pk)
     except InvalidRegistration as exc:
         return render_token_page(request, webhook_form=form.refused(exc.field_errors), status=400,
-                                 webhook_message="The webhook was not added: correct its form below.")
+                                 webhook_message=gettext("The webhook was not added: correct its form below."))
     except TooManyWebhooks as exc:
-        return render_token_page(request, webhook_form=form.refused({"non_field_errors": exc.user_message}),
-                                 status=409, webhook_message="The webhook was not added.")
+        return render_token_page(request, webhook_form=form.refused({"non_field_errors": user_text(exc.user_message)}),
+                                 status=409, webhook_message=gettext("The webhook was not added."))
     audit.record_page_change(request, "webhook_create", "webhook_change")
     return render_token_page(request, new_secret=NewSecret(endpoint, secret),
-                             webhook_message=f"Webhook {endpoint.pk} was added.")
+                             webhook_message=gettext("Webhook {webhook} was added.").format(webhook=endpoint.pk))
 
 
 @require_POST
@@ -206,7 +209,8 @@ def rotate_webhook(request):
         return no_such_webhook(request)
     audit.record_page_change(request, "webhook_rotate", "webhook_change")
     return render_token_page(request, new_secret=NewSecret(endpoint, secret, rotated=True),
-                             webhook_message=f"The secret of webhook {endpoint.pk} was rotated.")
+                             webhook_message=gettext("The secret of webhook {webhook} was rotated.").format(
+                                 webhook=endpoint.pk))
 
 
 @require_POST
@@ -220,7 +224,8 @@ def remove_webhook(request):
     except WebhookNotFound:
         return no_such_webhook(request)
     audit.record_page_change(request, "webhook_delete", "webhook_change")
-    return render_token_page(request, webhook_message=f"Webhook {endpoint_id} was removed.")
+    return render_token_page(request,
+                             webhook_message=gettext("Webhook {webhook} was removed.").format(webhook=endpoint_id))
 
 
 @require_POST
@@ -235,7 +240,8 @@ def switch_on_webhook(request):
     except WebhookNotFound:
         return no_such_webhook(request)
     if was_on:
-        return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} is switched on.")
+        return render_token_page(request, webhook_message=gettext("Webhook {webhook} is switched on.").format(
+            webhook=endpoint.pk))
     audit.record_page_change(request, "webhook_enable", "webhook_change")
-    return render_token_page(request, webhook_message=f"Webhook {endpoint.pk} was switched on again: "
-                                                      "new events reach it.")
+    return render_token_page(request, webhook_message=gettext(
+        "Webhook {webhook} was switched on again: new events reach it.").format(webhook=endpoint.pk))

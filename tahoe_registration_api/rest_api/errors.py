@@ -11,6 +11,7 @@ import math
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import Http404, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from tahoe_registration_api.exceptions import (
     ServiceUnavailable,
     SiteNotFound,
 )
+from tahoe_registration_api.i18n import gettext_noop, user_text
 
 log = logging.getLogger(__name__)
 
@@ -49,28 +51,28 @@ DOMAIN_STATUS = {
 }
 
 DRF_CODES = {
-    exceptions.NotAuthenticated: ("not-authenticated", "Authentication credentials were not provided."),
-    exceptions.AuthenticationFailed: ("authentication-failed", "The credentials are not valid."),
-    exceptions.PermissionDenied: ("permission-denied", "You do not have permission to do this."),
+    exceptions.NotAuthenticated: ("not-authenticated", gettext_noop("Authentication credentials were not provided.")),
+    exceptions.AuthenticationFailed: ("authentication-failed", gettext_noop("The credentials are not valid.")),
+    exceptions.PermissionDenied: ("permission-denied", gettext_noop("You do not have permission to do this.")),
     exceptions.MethodNotAllowed: (
-        "method-not-allowed", "This method is not allowed here; the Allow header lists those that are."),
-    exceptions.UnsupportedMediaType: ("unsupported-media-type", "Send the body as application/json."),
-    exceptions.NotAcceptable: ("not-acceptable", "This API answers in application/json only."),
-    exceptions.ParseError: ("malformed-request", "The request body is not valid JSON."),
-    exceptions.Throttled: ("rate-limited", "Too many requests; retry later."),
-    exceptions.ValidationError: ("validation-error", "Some of the registration details are not valid."),
-    exceptions.NotFound: ("not-found", "There is nothing at this address."),
+        "method-not-allowed", gettext_noop("This method is not allowed here; the Allow header lists those that are.")),
+    exceptions.UnsupportedMediaType: ("unsupported-media-type", gettext_noop("Send the body as application/json.")),
+    exceptions.NotAcceptable: ("not-acceptable", gettext_noop("This API answers in application/json only.")),
+    exceptions.ParseError: ("malformed-request", gettext_noop("The request body is not valid JSON.")),
+    exceptions.Throttled: ("rate-limited", gettext_noop("Too many requests; retry later.")),
+    exceptions.ValidationError: ("validation-error", gettext_noop("Some of the registration details are not valid.")),
+    exceptions.NotFound: ("not-found", gettext_noop("There is nothing at this address.")),
 }
 
 
 def error_body(error_code, user_message, developer_message=None, field_errors=None):
-    """Build the Open edX error object."""
+    """Build the Open edX error object: ``user_message`` in the request's language, ``developer_message`` in English."""
     return {
         "error_code": error_code,
-        "user_message": str(user_message),
+        "user_message": user_text(user_message),
         "developer_message": str(developer_message or user_message),
         "field_errors": {
-            field: {"user_message": str(message), "developer_message": str(message)}
+            field: {"user_message": user_text(message), "developer_message": str(message)}
             for field, message in (field_errors or {}).items()
         },
     }
@@ -86,14 +88,33 @@ def validation_field_errors(detail):
     }
 
 
-def _drf_response(exc):
+def _english_detail(exc, request):
+    """
+    Return a DRF exception's ``detail`` in English (DRF translated it into the request's language).
+
+    Its default detail is said again in English (with the method or media type it names); a
+    detail the plugin gave is English already.
+    """
+    default = getattr(type(exc), "default_detail", None)
+    with translation.override("en"):
+        if isinstance(exc, exceptions.MethodNotAllowed) and request is not None:
+            return str(exceptions.MethodNotAllowed(request.method).detail)
+        if isinstance(exc, exceptions.UnsupportedMediaType) and request is not None:
+            return str(exceptions.UnsupportedMediaType(request.content_type).detail)
+    if default is not None and str(exc.detail) == str(default):
+        with translation.override("en"):
+            return str(default)
+    return str(exc.detail)
+
+
+def _drf_response(exc, request=None):
     """Map a DRF exception to the error object, keeping DRF's status and headers."""
     code, message = next(
         (value for cls, value in DRF_CODES.items() if isinstance(exc, cls)),
-        ("request-error", "The request could not be processed."),
+        ("request-error", gettext_noop("The request could not be processed.")),
     )
     field_errors = {}
-    developer_message = exc.detail if isinstance(exc.detail, str) else message
+    developer_message = _english_detail(exc, request) if isinstance(exc.detail, str) else message
     if isinstance(exc, exceptions.ValidationError):
         field_errors = validation_field_errors(exc.detail)
         developer_message = "Invalid fields: " + ", ".join(sorted(field_errors)) + "."
@@ -142,18 +163,19 @@ def _domain_response(exc):
     return Response(body, status=status_code, headers=headers)
 
 
-def exception_handler(exc, context):  # pylint: disable=unused-argument
+def exception_handler(exc, context):
     """Turn every exception a view raises into a JSON error object: never HTML, never a bare 500."""
     exc = _as_known_error(exc)
     if isinstance(exc, RegistrationError):
         return _domain_response(exc)
     if isinstance(exc, exceptions.APIException):
-        return _drf_response(exc)
+        return _drf_response(exc, (context or {}).get("request"))
     if isinstance(exc, (SuspiciousOperation, BadRequest)):  # e.g. TooManyFieldsSent; a form Django will not read
-        body = error_body("bad-request", "The request was refused.", f"Django refused it ({type(exc).__name__}).")
+        body = error_body("bad-request", gettext_noop("The request was refused."),
+                          f"Django refused it ({type(exc).__name__}).")
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     log.exception("Registration API: unexpected error.")
-    body = error_body("internal-error", "Something went wrong; the learner was not registered.")
+    body = error_body("internal-error", gettext_noop("Something went wrong; the learner was not registered."))
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
@@ -161,6 +183,7 @@ def exception_handler(exc, context):  # pylint: disable=unused-argument
 def not_found(request, *args, **kwargs):
     """Answer any unknown address under the plugin's prefix with a JSON 404."""
     return JsonResponse(
-        error_body("not-found", "There is nothing at this address.", f"No API route matches {request.path!r}."),
+        error_body("not-found", gettext_noop("There is nothing at this address."),
+                   f"No API route matches {request.path!r}."),
         status=404,
     )

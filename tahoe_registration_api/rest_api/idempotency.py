@@ -24,6 +24,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework.response import Response
 
 from tahoe_registration_api.exceptions import IdempotencyKeyInFlight, IdempotencyKeyReused, InvalidRegistration
+from tahoe_registration_api.i18n import gettext_noop
 from tahoe_registration_api.models import IdempotencyRecord
 from tahoe_registration_api.purging import Retention, seconds_setting
 
@@ -47,7 +48,7 @@ def key_of(request):
     if key is None:
         return None
     if not _VALID_KEY.match(key):
-        raise InvalidRegistration(field_errors={HEADER: "Must be 1 to 255 printable ASCII characters."})
+        raise InvalidRegistration(field_errors={HEADER: gettext_noop("Must be 1 to 255 printable ASCII characters.")})
     return key
 
 

@@ -28,6 +28,7 @@ from django.utils.http import parse_header_parameters
 from rest_framework.parsers import BaseParser, FormParser, JSONParser
 
 from tahoe_registration_api.exceptions import RegistrationError, RequestTooLarge
+from tahoe_registration_api.i18n import gettext_noop, message
 
 MAX_DEPTH = 32
 READABLE_CHARSETS = ("utf-8", "utf-8-sig", "ascii")  # codecs.lookup(...).name of what is read as UTF-8
@@ -40,20 +41,21 @@ class UnsupportedCharset(RegistrationError):
     """The ``Content-Type`` names a charset other than UTF-8."""
 
     error_code = "unsupported-media-type"
-    user_message = "Send the body as UTF-8 text."
+    user_message = gettext_noop("Send the body as UTF-8 text.")
     status_code = 415
 
     def __init__(self, charset):
         """Name the charset (cut short: it is the caller's text)."""
-        message = f"The charset {charset[:40]!r} is not accepted: the body is read as UTF-8."
-        super().__init__(message, field_errors={"Content-Type": message})
+        refusal = message(gettext_noop("The charset {charset} is not accepted: the body is read as UTF-8."),
+                          charset=repr(charset[:40]))
+        super().__init__(refusal, field_errors={"Content-Type": refusal})
 
 
 class UnreadableBody(RegistrationError):
     """A JSON body that parses but cannot be used: text that is not Unicode, or nesting too deep."""
 
     error_code = "malformed-request"
-    user_message = "The request body cannot be read."
+    user_message = gettext_noop("The request body cannot be read.")
     status_code = 400
 
 
@@ -89,8 +91,8 @@ PARSER_CLASSES = (JsonBodyParser, FormParser)
 
 def _too_deep():
     """Return the error of a body nested more than MAX_DEPTH levels deep."""
-    message = f"The body is nested more than {MAX_DEPTH} levels deep."
-    return UnreadableBody(message, field_errors={"non_field_errors": message})
+    refusal = message(gettext_noop("The body is nested more than {depth} levels deep."), depth=MAX_DEPTH)
+    return UnreadableBody(refusal, field_errors={"non_field_errors": refusal})
 
 
 def _children(value):
@@ -138,10 +140,11 @@ def refuse_lone_surrogates(data):
                 nested.append((path + (key,), child))
         pending.extend(reversed(nested))  # popped in document order
     if lone:
-        message = "A lone surrogate (an escape \\ud800-\\udfff without its pair) is not text."
+        refusal = message(gettext_noop(
+            "A lone surrogate (an escape \\ud800-\\udfff without its pair) is not text."))
         names = [field_path(path) for path in lone[:_MOST_NAMED]]
         raise UnreadableBody(f"The body holds text that is not Unicode: {', '.join(names)}.",
-                             field_errors={name: message for name in names})
+                             field_errors={name: refusal for name in names})
 
 
 def enforce_charset(request):

@@ -3,16 +3,17 @@
 import unicodedata
 
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.i18n import gettext_noop, message
 
 TEXT_MAX_LENGTH = 255
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 ID_MAX = 2**63 - 1
 
 
-def refuse(name, message):
+def refuse(name, message):  # pylint: disable=redefined-outer-name
     """Return the 400 naming the query parameter ``name`` (``InvalidRegistration``, to be raised)."""
     return InvalidRegistration(f"Invalid query parameter: {name}.", field_errors={name: message},
-                               user_message="A query parameter is not valid.")
+                               user_message=gettext_noop("A query parameter is not valid."))
 
 
 def text_param(request, name, max_length=TEXT_MAX_LENGTH):
@@ -21,7 +22,8 @@ def text_param(request, name, max_length=TEXT_MAX_LENGTH):
     if value is None or not value.strip():
         return None
     if len(value) > max_length or any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
-        raise refuse(name, f"Must be at most {max_length} printable characters.")
+        raise refuse(name, message(gettext_noop("Must be at most {max_length} printable characters."),
+                                   max_length=max_length))
     return value.strip()
 
 
@@ -31,7 +33,7 @@ def boolean_param(request, name):
     if value is None:
         return None
     if value.lower() not in BOOLEANS:
-        raise refuse(name, "Must be true or false.")
+        raise refuse(name, gettext_noop("Must be true or false."))
     return BOOLEANS[value.lower()]
 
 
@@ -41,7 +43,7 @@ def id_param(request, name):
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or not 0 < int(value) <= ID_MAX:
-        raise refuse(name, f"Must be a whole number from 1 to {ID_MAX}.")
+        raise refuse(name, message(gettext_noop("Must be a whole number from 1 to {maximum}."), maximum=ID_MAX))
     return int(value)
 
 
@@ -51,5 +53,5 @@ def positive_param(request, name):
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or int(value) < 1:
-        raise refuse(name, "Must be a whole number of at least 1.")
+        raise refuse(name, gettext_noop("Must be a whole number of at least 1."))
     return int(value)

@@ -30,6 +30,8 @@ from requests_hardened.ip_filter import InvalidIPAddress, filter_host
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from tahoe_registration_api.i18n import gettext_noop, message
+
 URL_MAX = 2048
 URL_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")  # RFC 3986's, percent-encoding included
 
@@ -41,28 +43,28 @@ class RefusedUrl(ValueError):
 def check_url(url):
     """Return ``url`` when a webhook may be posted to it; raise ``RefusedUrl`` saying why otherwise."""
     if not isinstance(url, str) or not url.strip():
-        raise RefusedUrl("Give the endpoint's URL.")
+        raise RefusedUrl(gettext_noop("Give the endpoint's URL."))
     url = url.strip()
     if len(url) > URL_MAX:
-        raise RefusedUrl(f"At most {URL_MAX} characters.")
+        raise RefusedUrl(message(gettext_noop("At most {max_length} characters."), max_length=URL_MAX))
     if not URL_CHARACTERS.match(url):
-        raise RefusedUrl("A URL holds no spaces, quotes, angle brackets, control or non-ASCII characters "
-                         "(percent-encode them).")
+        raise RefusedUrl(gettext_noop("A URL holds no spaces, quotes, angle brackets, control or non-ASCII "
+                                      "characters (percent-encode them)."))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise RefusedUrl("This is not a valid URL.") from exc
+        raise RefusedUrl(gettext_noop("This is not a valid URL.")) from exc
     allowed = ("https", "http") if settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_HTTP else ("https",)
     if parts.scheme not in allowed:
-        raise RefusedUrl("The URL must start with https://." if len(allowed) == 1
-                         else "The URL must start with https:// or http://.")
+        raise RefusedUrl(gettext_noop("The URL must start with https://.") if len(allowed) == 1
+                         else gettext_noop("The URL must start with https:// or http://."))
     if not parts.hostname:
-        raise RefusedUrl("The URL names no host.")
+        raise RefusedUrl(gettext_noop("The URL names no host."))
     if parts.username is not None or parts.password is not None:
-        raise RefusedUrl("The URL may not hold credentials; the signature tells the receiver who posted.")
+        raise RefusedUrl(gettext_noop("The URL may not hold credentials; the signature tells the receiver who posted."))
     if parts.fragment:
-        raise RefusedUrl("The URL may not hold a fragment (#...).")
+        raise RefusedUrl(gettext_noop("The URL may not hold a fragment (#...)."))
     if not settings.TAHOE_REGISTRATION_API_WEBHOOK_ALLOW_PRIVATE:
         _check_address(parts.hostname, port or (443 if parts.scheme == "https" else 80))
     return url
@@ -73,10 +75,10 @@ def _check_address(host, port):
     try:
         filter_host(host, port, allow_loopback=False)
     except InvalidIPAddress as exc:
-        raise RefusedUrl("The URL's host is a loopback, private, link-local or reserved address: "
-                         "webhooks are posted to public addresses only.") from exc
+        raise RefusedUrl(gettext_noop("The URL's host is a loopback, private, link-local or reserved address: "
+                                      "webhooks are posted to public addresses only.")) from exc
     except (requests.RequestException, socket.error, UnicodeError, ValueError) as exc:
-        raise RefusedUrl("The URL's host does not resolve.") from exc
+        raise RefusedUrl(gettext_noop("The URL's host does not resolve.")) from exc
 
 
 def session():

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyWebhooks, WebhookNotFound
+from tahoe_registration_api.i18n import gettext_noop, message
 from tahoe_registration_api.models import WebhookAttempt, WebhookEndpoint
 from tahoe_registration_api.sealing import seal_secret, unseal_secret
 from tahoe_registration_api.webhooks.addresses import RefusedUrl, check_url
@@ -23,24 +24,24 @@ from tahoe_registration_api.webhooks.signing import new_secret
 
 MAX_PER_SITE = 20
 ROTATION_OVERLAP = timedelta(hours=24)
-INVALID = "Some of the webhook's details are not valid."
+INVALID = gettext_noop("Some of the webhook's details are not valid.")
 
 
 def parse(data):
     """Return ``(url, events)`` of a webhook to create from the caller's JSON; a 400 naming each bad field."""
     if not isinstance(data, dict):
         raise InvalidRegistration("The webhook must be a JSON object.",
-                                  field_errors={"non_field_errors": "The webhook must be a JSON object."},
+                                  field_errors={"non_field_errors": gettext_noop("The webhook must be a JSON object.")},
                                   user_message=INVALID)
     errors, url, events = {}, None, None
     try:
         url = check_url(data.get("url"))
     except RefusedUrl as exc:
-        errors["url"] = str(exc)
+        errors["url"] = message(exc.args[0])
     try:
         events = parse_events(data.get("events"))
     except ValueError as exc:
-        errors["events"] = str(exc)
+        errors["events"] = message(exc.args[0])
     if errors:
         raise InvalidRegistration("Invalid fields: " + ", ".join(sorted(errors)) + ".", field_errors=errors,
                                   user_message=INVALID)
@@ -51,11 +52,12 @@ def parse_events(events):
     """Return the event types asked for (each once, in the documented order); ValueError saying what is wrong."""
     known = ", ".join(EVENT_TYPES)
     if not isinstance(events, list) or not events:
-        raise ValueError(f"Give a list of one or more event types: {known}.")
+        raise ValueError(message(gettext_noop("Give a list of one or more event types: {known}."), known=known))
     unknown = [event for event in events if not isinstance(event, str) or event not in EVENT_TYPES]
     if unknown:
         shown = ", ".join(repr(event)[:40] for event in unknown[:3])
-        raise ValueError(f"Unknown event type(s): {shown}. The event types are: {known}.")
+        raise ValueError(message(gettext_noop("Unknown event type(s): {shown}. The event types are: {known}."),
+                                 shown=shown, known=known))
     return [event for event in EVENT_TYPES if event in events]
 
 

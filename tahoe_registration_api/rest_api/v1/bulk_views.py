@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from tahoe_registration_api import audit, pipeline
 from tahoe_registration_api.exceptions import InvalidRegistration, TooManyLearners
+from tahoe_registration_api.i18n import gettext_noop, message
 from tahoe_registration_api.rest_api.parsers import JsonBodyParser
 from tahoe_registration_api.rest_api.results import batch_json
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle, charge_learners
@@ -18,19 +19,21 @@ from tahoe_registration_api.rest_api.v1.views import TahoeApiView, dry_run_reque
 def bulk_learners(data, limit, setting="TAHOE_REGISTRATION_API_BULK_MAX"):
     """Return the body's ``learners`` (a list of objects, 1 to ``limit``); a 400 or 413 naming the field otherwise."""
     if not isinstance(data, dict) or "learners" not in data:
-        raise InvalidRegistration(field_errors={"learners": "Required: a list of learners (objects)."})
+        raise InvalidRegistration(field_errors={"learners": gettext_noop("Required: a list of learners (objects).")})
     learners = data["learners"]
     if not isinstance(learners, list):
-        raise InvalidRegistration(field_errors={"learners": "Must be a list of learners (objects)."})
+        raise InvalidRegistration(field_errors={"learners": gettext_noop("Must be a list of learners (objects).")})
     if not learners:
-        raise InvalidRegistration(field_errors={"learners": "Must hold at least one learner."})
+        raise InvalidRegistration(field_errors={"learners": gettext_noop("Must hold at least one learner.")})
     if len(learners) > limit:
-        message = f"Holds {len(learners)} learners; at most {limit} are accepted ({setting})."
-        raise TooManyLearners(message, field_errors={"learners": message})
+        refusal = message(gettext_noop("Holds {count} learners; at most {limit} are accepted ({setting})."),
+                          count=len(learners), limit=limit, setting=setting)
+        raise TooManyLearners(refusal, field_errors={"learners": refusal})
     not_objects = [index for index, item in enumerate(learners) if not isinstance(item, dict)]
     if not_objects:
         raise InvalidRegistration(field_errors={
-            f"learners[{index}]": "Must be an object with a registration's fields." for index in not_objects[:10]
+            f"learners[{index}]": gettext_noop("Must be an object with a registration's fields.")
+            for index in not_objects[:10]
         })
     return learners
 

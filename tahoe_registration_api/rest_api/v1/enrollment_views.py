@@ -10,6 +10,7 @@ from tahoe_registration_api import audit
 from tahoe_registration_api.courses import SiteCourses
 from tahoe_registration_api.enrollment_input import parse_enrollment_request
 from tahoe_registration_api.enrollments import Enrollments
+from tahoe_registration_api.i18n import gettext_noop
 from tahoe_registration_api.learner_input import parse_course_key
 from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.rest_api import idempotency
@@ -57,7 +58,7 @@ class EnrollmentsView(TahoeApiView):
         if course_id is not None:
             key = parse_course_key(course_id)
             if key is None:
-                raise refuse("course_id", "Not a course key.")
+                raise refuse("course_id", gettext_noop("Not a course key."))
             keys = [key] if key in keys else []
         if user_id is not None and not user_id_fits(user_id):
             keys = []  # no such user can exist

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from tahoe_registration_api import api, jobs, learner_csv
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidJobFile, JobNotFound, NotSiteAdmin, SiteNotFound
+from tahoe_registration_api.i18n import gettext_noop
 from tahoe_registration_api.rest_api.parsers import CsvStreamParser, JsonBodyParser
 from tahoe_registration_api.rest_api.results import csv_lines
 from tahoe_registration_api.rest_api.throttling import BulkCallRateThrottle
@@ -75,7 +76,7 @@ class JobsView(TahoeApiView):
         if request.content_type.split(";")[0].strip().lower() == CsvStreamParser.media_type:
             stream = request.data
             if not hasattr(stream, "readline"):
-                raise InvalidJobFile(1, "the body is empty; send the CSV.")
+                raise InvalidJobFile(1, gettext_noop("the body is empty; send the CSV."))
             items = learner_csv.read_learners(stream, platform_adapter().extension_field_names())
         else:
             items = ((index + 1, item) for index, item in enumerate(

@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.i18n import gettext_noop
 from tahoe_registration_api.learner_input import parse_learner_change
 from tahoe_registration_api.learners import LearnerUpdate, SiteLearners
 from tahoe_registration_api.rest_api import idempotency
@@ -32,7 +33,7 @@ def include_admins(request):
     if not asked:
         return False
     if not (settings.TAHOE_REGISTRATION_API_ALLOW_STAFF and is_platform_staff(request.user)):
-        raise refuse("include_admins", "Only platform staff may list a site's admins.")
+        raise refuse("include_admins", gettext_noop("Only platform staff may list a site's admins."))
     return True
 
 
@@ -92,7 +93,8 @@ class LearnerView(TahoeApiView):
         if not dry_run:
             idempotency.key_of(request)  # a malformed Idempotency-Key is a 400 naming it alone
         if not isinstance(data, dict):
-            raise InvalidRegistration(field_errors={"non_field_errors": "The change must be a JSON object."})
+            raise InvalidRegistration(field_errors={
+                "non_field_errors": gettext_noop("The change must be a JSON object.")})
         if (replay := self.replay_or_claim_key(request, dry_run)) is not None:
             return replay
         change = parse_learner_change(data)

@@ -53,6 +53,8 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
             min_length=learner_input.USERNAME_MIN_LENGTH, max_length=learner_input.username_max_length())
         return fields
 
+    domain_error = None  # the domain's InvalidRegistration of the last validation, if any
+
     def to_internal_value(self, data):
         """Return the body as a ``RegistrationRequest``; the domain's field errors become DRF's, keyed by field."""
         if not isinstance(data, Mapping):
@@ -63,8 +65,22 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
         try:
             return learner_input.parse_registration(data, extension_fields)
         except InvalidRegistration as exc:
+            self.domain_error = exc
             raise serializers.ValidationError(
                 {field: [message] for field, message in exc.field_errors.items()}) from exc
+
+    def is_valid(self, *, raise_exception=False):
+        """
+        Validate; with ``raise_exception``, raise the domain's ``InvalidRegistration`` where there is one.
+
+        It is the error object DRF's ``ValidationError`` would give, but its messages keep their
+        English (``developer_message``) beside their translation (``user_message``).
+        """
+        self.domain_error = None
+        valid = super().is_valid()
+        if not valid and raise_exception:
+            raise self.domain_error or serializers.ValidationError(self.errors)
+        return valid
 
     def to_registration(self):
         """Return the validated body: a ``RegistrationRequest``."""

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from tahoe_registration_api import api, audit, pipeline
 from tahoe_registration_api.adapter import platform_adapter
 from tahoe_registration_api.exceptions import InvalidRegistration, LearnerNotFound
+from tahoe_registration_api.i18n import gettext_noop
 from tahoe_registration_api.lookups import user_id_fits
 from tahoe_registration_api.rest_api import idempotency
 from tahoe_registration_api.rest_api.authentication import AUTHENTICATION_CLASSES
@@ -36,7 +37,7 @@ def dry_run_requested(request):
     if value is None:
         return False
     if value.strip().lower() not in DRY_RUN_VALUES:
-        raise InvalidRegistration(field_errors={"dry_run": "Must be true or false."})
+        raise InvalidRegistration(field_errors={"dry_run": gettext_noop("Must be true or false.")})
     return DRY_RUN_VALUES[value.strip().lower()]
 
 

@@ -109,20 +109,36 @@ def _render_every_parameter():
 _render_every_parameter()
 
 
-# -- The annotations' sources -------------------------------------------------
+# -- The annotations, as the Open edX annotations write them -------------------
+
+# An annotation's default is a Python literal ("60/m", as in edx-platform), which the extensions quote
+# again; its description may hold ``literals``, which they show as typed. Both are shown as meant.
+_QUOTED_TWICE = re.compile(r'^"(["\'].*["\'])"$')
+_INLINE_LITERAL = re.compile(r"``(.+?)``")
 
 
-def _sources_as_paths(app, doctree, docname):  # pylint: disable=unused-argument
-    """Name each setting's and toggle's source as ``tahoe_registration_api/<file>, line N``, not a link."""
+def _annotations_as_written(app, doctree, docname):  # pylint: disable=unused-argument
+    """Name each source as ``tahoe_registration_api/<file>, line N`` (no link); unquote defaults; literals."""
     prefix = f"/blob/{settings_repo_version}/"
     for reference in list(doctree.findall(nodes.reference)):
         refuri = reference.get("refuri", "")
-        if not refuri.startswith(prefix):
-            continue
-        path, _, line = refuri[len(prefix):].partition("#L")
-        reference.replace_self(nodes.literal(text=f"{PACKAGE}/{path}, line {line}"))
+        if refuri.startswith(prefix):
+            path, _, line = refuri[len(prefix):].partition("#L")
+            reference.replace_self(nodes.literal(text=f"{PACKAGE}/{path}, line {line}"))
+    for paragraph in list(doctree.findall(nodes.paragraph)):
+        ids = " ".join(paragraph.get("ids", []))
+        if ids.startswith("default-"):
+            for literal in list(paragraph.findall(nodes.literal)):
+                quoted = _QUOTED_TWICE.match(literal.astext())
+                if quoted:
+                    literal.replace_self(nodes.literal(text=quoted.group(1)))
+        elif ids.startswith("description-") and "``" in paragraph.astext():
+            parts = _INLINE_LITERAL.split(paragraph.astext())
+            paragraph.children = []
+            for index, part in enumerate(parts):
+                paragraph += nodes.literal(text=part) if index % 2 else nodes.Text(part)
 
 
 def setup(app):
-    """Hook the build: the annotations' sources as paths."""
-    app.connect("doctree-resolved", _sources_as_paths)
+    """Hook the build: the annotations as written."""
+    app.connect("doctree-resolved", _annotations_as_written)

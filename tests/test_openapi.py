@@ -65,7 +65,7 @@ def code_emitting_sources():
     codes |= {code for code, _ in errors.DRF_CODES.values()}
     source = Path(errors.__file__).read_text(encoding="utf-8")
     codes |= set(re.findall(r'error_body\(\s*"([a-z-]+)"', source))
-    codes |= set(re.findall(r'\(\s*"([a-z-]+)",\s*"The request could not be processed', source))
+    codes |= set(re.findall(r'\(\s*"([a-z-]+)",\s*(?:gettext_noop\()?"The request could not be processed', source))
     return codes - {"registration-error"}  # the abstract base's code, never answered
 
 

@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-dist dist test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-dist dist docs test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
 # Two stacks, each with its own virtualenv: Open edX Teak's (Python 3.11, Django 4.2 and Teak's
 # pins; the default) and Verawood's (Python 3.12, Django 5.2 and Verawood's pins). `STACK=verawood`
@@ -44,6 +44,10 @@ $(SCIM_TESTER)/.installed: requirements/scim-tester.txt
 	$(SCIM_TESTER)/bin/python -m pip install --quiet -r requirements/scim-tester.txt
 	touch $@
 
+$(BIN)/.installed-docs: $(BIN)/.installed requirements/docs.txt
+	$(BIN)/python -m pip install --quiet -r requirements/docs.txt
+	touch $@
+
 # build and twine, in a virtualenv of their own (make dist, make test-dist).
 DIST_VENV := .venv-dist
 $(DIST_VENV)/.installed: requirements/dist.txt
@@ -82,7 +86,7 @@ test-sqlite: $(BIN)/.installed $(SCIM_TESTER)/.installed ## run the test suite o
 test-verawood: ## run the sqlite and MariaDB suites again on Verawood's stack (Python 3.12, Django 5.2, Verawood's pins)
 	$(MAKE) --no-print-directory STACK=verawood test-sqlite test-mariadb
 
-test-browser: $(BIN)/.installed-browser ## run the browser test: headless Chromium on the token page of `make run`'s server (screenshots, axe report: var/screenshots/)
+test-browser: $(BIN)/.installed-browser docs ## run the browser tests: headless Chromium on the token page of `make run`'s server and on the documentation site (screenshots, axe report: var/screenshots/)
 	scripts/test-browser.sh
 
 test-mariadb: $(BIN)/.installed $(SCIM_TESTER)/.installed ## run the test suite on a throwaway MariaDB server (needs Debian's mariadb-server)
@@ -101,6 +105,9 @@ test-platform: $(SCIM_TESTER)/.installed ## run the platform suite inside a real
 
 test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pinned, in virtualenvs under .tutor/ (no Docker)
 	scripts/test-tutor.sh
+
+docs: $(BIN)/.installed-docs ## build the documentation site into docs/_build/html (Sphinx, warnings as errors)
+	$(BIN)/sphinx-build -W --keep-going -E -a -q -b html docs docs/_build/html
 
 dist: $(DIST_VENV)/.installed ## build the release: the sdist and the wheel, into dist/
 	rm -rf dist build
@@ -123,6 +130,9 @@ quality: $(BIN)/.installed-browser $(DIST_VENV)/.installed ## check code quality
 		setup.py $(TUTOR_PLUGIN)
 	@# the layering: drivers above the pipeline, above the one-learner API, above the adapter (setup.cfg)
 	$(BIN)/lint-imports
+	@# OEP-30: every model of the plugin annotated (code_annotations, the Open edX configuration); report in var/pii_report
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/code_annotations django_find_annotations --config_file .pii_annotations.yml \
+		--app_name tahoe_registration_api --lint --report --coverage
 	@# the public repository's workflow, against GitHub's published schema (check-jsonschema's vendored copy)
 	$(DIST_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
@@ -142,6 +152,8 @@ upgrade: ## re-pin requirements/*.txt from requirements/*.in
 	$(MAKE) --no-print-directory STACK=verawood compile-stack
 	$(COMPILE) --upgrade -o requirements/mariadb.txt requirements/mariadb.in
 	$(COMPILE) --upgrade -o requirements/browser.txt requirements/browser.in
+	$(COMPILE) --upgrade -o requirements/docs.txt requirements/docs.in
+	$(COMPILE) --upgrade -o requirements/dist.txt requirements/dist.in
 	$(COMPILE) --upgrade -o requirements/bench.txt requirements/bench.in
 	$(COMPILE) --upgrade -o requirements/quality.txt requirements/quality.in
 	$(COMPILE) --upgrade -o requirements/dev.txt requirements/dev.in
@@ -171,5 +183,5 @@ compile-stack: # re-pin requirements/test-$(STACK).txt with the stack's Python (
 	$(COMPILE) --upgrade -o requirements/test-$(STACK).txt requirements/test-$(STACK).in
 
 clean: ## remove the virtualenvs, the development database and build leftovers
-	rm -rf .venv .venv-verawood .venv-scim-tester .venv-dist var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules
+	rm -rf .venv .venv-verawood .venv-scim-tester .venv-dist var .tox build dist *.egg-info .coverage .coverage-verawood coverage.xml coverage-verawood.xml htmlcov .tutor browser_tests/node_modules docs/_build
 	@echo "(the LMS environment in .platform/ is kept: rm -rf .platform to rebuild it)"

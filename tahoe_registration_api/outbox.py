@@ -204,8 +204,13 @@ def deliver(message_id):
         if _kind(message).atomic:  # what it writes and its mark commit together, or neither does
             with transaction.atomic():
                 _send(message)
-                return _done(message, OutboxMessage.SENT)
+                if not _still_ours(message).update(state=OutboxMessage.SENT, due=None, done_at=timezone.now(),
+                                                   last_error=""):
+                    raise _ChangedMeanwhile()
+            return OutboxMessage.SENT
         _send(message)
+    except _ChangedMeanwhile:  # what it wrote is undone: the message is another's now, or given up
+        return _changed_meanwhile(message)
     except Undeliverable as exc:
         log.log(logging.INFO if getattr(exc, "expected", False) else logging.ERROR,
                 "Outbox message %s (%s %s of learner %s) cannot be sent: %s", message.pk, message.topic,
@@ -268,10 +273,32 @@ def _send(message):
     _kind(message).send(message)
 
 
+class _ChangedMeanwhile(Exception):
+    """A message changed while an attempt held it: the attempt's writes are rolled back."""
+
+
+def _still_ours(message):
+    """
+    The message while this attempt still holds its lease: leased, not claimed again since.
+
+    A message changed meanwhile (given up when its learner was retired, or claimed by another worker
+    once the lease ran out) is left as it is: this attempt's outcome is no longer the message's.
+    """
+    return OutboxMessage.objects.filter(pk=message.pk, state=OutboxMessage.LEASED, attempts=message.attempts)
+
+
+def _changed_meanwhile(message):
+    """Log and return the state of a message changed while this attempt held it."""
+    state = OutboxMessage.objects.filter(pk=message.pk).values_list("state", flat=True).first()
+    log.info("Outbox message %s (%s %s) changed while it was being sent (now %s); its state is kept.",
+             message.pk, message.topic, message.kind, state)
+    return state
+
+
 def _done(message, state, error=""):
     """Mark the message sent or failed; return the state."""
-    OutboxMessage.objects.filter(pk=message.pk).update(state=state, due=None, done_at=timezone.now(),
-                                                       last_error=error[:64])
+    if not _still_ours(message).update(state=state, due=None, done_at=timezone.now(), last_error=error[:64]):
+        return _changed_meanwhile(message)
     return state
 
 
@@ -294,8 +321,8 @@ def _retry_later(message, error):
         due = now + timedelta(seconds=delay) + _seconds("TAHOE_REGISTRATION_API_OUTBOX_HANDOVER_GRACE")
     else:
         due = now + timedelta(seconds=delay)
-    OutboxMessage.objects.filter(pk=message.pk).update(state=OutboxMessage.PENDING, due=due,
-                                                       last_error=type(error).__name__[:64])
+    if not _still_ours(message).update(state=OutboxMessage.PENDING, due=due, last_error=type(error).__name__[:64]):
+        return _changed_meanwhile(message)
     if delay <= LONGEST_COUNTDOWN:
         hand_over([message.pk], countdown=delay)
     else:

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -299,3 +300,46 @@ def test_a_database_that_returns_no_ids_from_a_bulk_insert_still_hands_each_mess
     [(handed_over,), _] = hand_over.call_args
     assert sorted(handed_over) == sorted(OutboxMessage.objects.values_list("pk", flat=True))
     assert sorted(OutboxMessage.objects.values_list("kind", flat=True)) == ["email", "event"]
+
+
+@pytest.mark.parametrize("send_fails", [False, True])
+def test_a_message_given_up_while_it_is_being_sent_stays_given_up(alpha, alpha_admin, send_fails):
+    with mock.patch.object(outbox, "hand_over"):
+        assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    message = emails().get()
+    real_send = outbox._send
+
+    def given_up_meanwhile(leased):
+        """The learner is retired while the email goes out: the message is given up under the sender."""
+        OutboxMessage.objects.filter(pk=leased.pk).update(state="failed", due=None, last_error="LearnerRetired")
+        if send_fails:
+            raise ConnectionError("the mail server went away")
+        real_send(leased)
+
+    with mock.patch.object(outbox, "_send", given_up_meanwhile):
+        assert outbox.deliver(message.pk) == "failed"
+    assert emails().values_list("state", "due", "last_error").get() == ("failed", None, "LearnerRetired")
+    time_passes()
+    outbox.sweep()
+    assert emails().get().state == "failed"  # never handed back for a retry
+
+
+def test_an_atomic_messages_writes_are_undone_when_another_worker_took_it_meanwhile(alpha, monkeypatch):
+    class Recording:
+        """An atomic kind whose send writes a row: it must commit with the message's mark, or not at all."""
+
+        atomic = True
+
+        @staticmethod
+        def send(message):
+            outbox.message_of("email", "written-by-the-send", alpha.site.pk, None, {}).save()
+            # the lease ran out and another worker claimed the message (its attempt counted; in a test's one
+            # connection that claim is inside this transaction, so it is undone with it)
+            OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+
+    monkeypatch.setitem(outbox.KINDS, "recording", Recording)
+    message = outbox.message_of("recording", "an-event", alpha.site.pk, None, {})
+    message.save()
+    assert outbox.deliver(message.pk) == "leased"  # the other worker's lease: its state is kept
+    assert not OutboxMessage.objects.filter(topic="written-by-the-send").exists()
+    assert OutboxMessage.objects.values_list("state", "done_at").get(pk=message.pk) == ("leased", None)

@@ -117,8 +117,10 @@ DEFAULTS = {
     "TAHOE_REGISTRATION_API_OUTBOX_SWEEP_INTERVAL": 60,
     # .. setting_name: TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS
     # .. setting_default: 7
-    # .. setting_description: Days a sent (or finally failed) email's outbox record is kept (ids and
-    #   times, never an address or a link); older records are deleted as the sweep runs.
+    # .. setting_description: Days a sent (or finally failed) outbox record is kept: a learner's email
+    #   (ids and times; an email change's notice and an enrollment email to someone without an account
+    #   also hold the addresses they went to, never a link or password) or a webhook's event and deliveries;
+    #   older records are deleted as the sweep runs.
     "TAHOE_REGISTRATION_API_OUTBOX_RETENTION_DAYS": 7,
     # .. setting_name: TAHOE_REGISTRATION_API_BULK_MAX
     # .. setting_default: 500

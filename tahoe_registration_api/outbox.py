@@ -279,7 +279,7 @@ class _ChangedMeanwhile(Exception):
 
 def _still_ours(message):
     """
-    The message while this attempt still holds its lease: leased, not claimed again since.
+    Return the message while this attempt still holds its lease (leased, not claimed again since).
 
     A message changed meanwhile (given up when its learner was retired, or claimed by another worker
     once the lease ran out) is left as it is: this attempt's outcome is no longer the message's.

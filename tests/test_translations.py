@@ -19,6 +19,7 @@ from django.test import Client
 
 from tahoe_registration_api.i18n import Message, join, message, user_text
 from tests.conftest import learner_body, make_user
+from tests.scim import USERS, bearer, okta_user, scim
 
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es-419"}
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +156,15 @@ def test_the_token_page_s_messages_and_refused_webhook_form_are_in_spanish(alpha
                           HTTP_HOST=alpha.domain, **SPANISH)
     assert refused.status_code == 400
     assert "La URL debe empezar con https://." in refused.content.decode()
+
+
+def test_a_scim_error_stays_english_for_the_identity_provider(alpha, alpha_admin):
+    provider = bearer(alpha_admin)
+    assert scim(provider, alpha, "POST", USERS, okta_user()).status_code == 201
+    again = okta_user(userName="TEST.USER@okta.local", emails=[{"value": "other@example.com"}])
+    response = scim(provider, alpha, "POST", USERS, again, **SPANISH)
+    assert response.status_code == 409, response.content
+    assert response.json()["detail"] == "userName: Another User of this site has this userName."
 
 
 # The messages themselves

@@ -57,6 +57,20 @@ models = sorted(model.__name__ for model in apps.get_app_config("tahoe_registrat
 migrations = sorted(name for app, name in MigrationLoader(None).disk_migrations if app == "tahoe_registration_api")
 call_command("makemigrations", "tahoe_registration_api", "--check", "--dry-run", verbosity=0)
 call_command("migrate", verbosity=0)
+# The compiled catalogues are Django's: every message of the installed Spanish catalogue comes out in Spanish.
+import gettext as gnu_gettext  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from django.utils import translation  # noqa: E402
+
+catalogue = Path(tahoe_registration_api.__file__).parent / "locale" / "es_419" / "LC_MESSAGES" / "django.mo"
+with open(catalogue, "rb") as compiled:
+    messages = {msgid: text for msgid, text in gnu_gettext.GNUTranslations(compiled)._catalog.items()
+                if isinstance(msgid, str) and msgid}
+with translation.override("es-419"):
+    untranslated = [msgid for msgid, text in messages.items() if translation.gettext(msgid) != text]
+assert messages and not untranslated, untranslated[:3]
 print(f"tahoe-registration-api {tahoe_registration_api.__version__} from {tahoe_registration_api.__file__}")
+print(f"{len(messages)} messages of its es_419 catalogue given in Spanish by Django")
 print(f"{len(models)} models, {len(migrations)} migrations applied, none missing: {', '.join(models)}")
 EOF

@@ -23,11 +23,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.utils.functional import Promise
-from django.utils.translation import get_language, gettext, gettext_noop, to_locale
+from django.utils.translation import get_language, gettext, gettext_noop, to_locale, trans_real
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
-__all__ = ["Message", "gettext_noop", "join", "message", "translate", "user_text"]
+__all__ = ["Message", "english_of", "gettext_noop", "join", "message", "translate", "user_text"]
 
 
 class Message(str):
@@ -108,3 +108,32 @@ def translate(text):
         if translated != text:
             return translated
     return gettext(text)  # pylint: disable=translation-of-non-string  # a message marked where it is written
+
+
+def english_of(text):
+    """
+    Return the English of a text that a catalogue of the LMS translated into the active language; ``text`` otherwise.
+
+    For the messages Django REST framework translates as it raises ("Invalid token."): its
+    exceptions keep only the translation. The text is looked up among the translations of the
+    active language's catalogues (a text several messages translate to stays as it is).
+    """
+    language = get_language()
+    if not text or not language or language.split("-")[0] == "en":
+        return text
+    return _msgids_by_translation(language).get(text, text)
+
+
+@lru_cache(maxsize=32)
+def _msgids_by_translation(language):
+    """Return ``{translation: msgid}`` of the active catalogues of ``language`` (translations of one message only)."""
+    catalogue = getattr(trans_real.translation(language), "_catalog", {})  # the merged catalogue (Django 4.2 to 5.2)
+    found, ambiguous = {}, set()
+    for msgid, translated in catalogue.items():
+        if not isinstance(msgid, str) or not isinstance(translated, str) or not translated or translated == msgid:
+            continue
+        if found.setdefault(translated, msgid) != msgid:
+            ambiguous.add(translated)
+    for translated in ambiguous:
+        del found[translated]
+    return found

@@ -17,8 +17,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from tahoe_registration_api.i18n import Message, join, message, user_text
-from tests.conftest import learner_body, make_user
+from tahoe_registration_api.i18n import Message, english_of, join, message, user_text
+from tests.conftest import Caller, learner_body, make_user
 from tests.scim import USERS, bearer, okta_user, scim
 
 SPANISH = {"HTTP_ACCEPT_LANGUAGE": "es-419"}
@@ -83,6 +83,21 @@ def test_a_refusal_by_django_rest_framework_keeps_its_developer_message_in_engli
     body = refused_body(anonymous.register(alpha, learner_body(), **SPANISH), 401)
     assert body["user_message"] == "No se proporcionaron las credenciales de autenticación."
     assert body["developer_message"] == "Authentication credentials were not provided."
+
+
+def test_a_detail_django_rest_framework_translated_as_it_raised_is_english_for_the_developer(alpha):
+    body = refused_body(Caller(token="0" * 40).register(alpha, learner_body(), **SPANISH), 401)
+    assert body["user_message"] == "Las credenciales no son válidas."
+    assert body["developer_message"] == "Invalid token."
+
+
+def test_a_body_that_is_not_an_object_is_refused_in_both_languages(alpha, alpha_admin):
+    body = refused_body(alpha_admin.register(alpha, [1], **SPANISH), 400)
+    assert body["developer_message"] == "Invalid fields: non_field_errors."
+    assert body["field_errors"]["non_field_errors"] == {
+        "user_message": "Datos no válidos. Se esperaba un diccionario, pero se recibió list.",
+        "developer_message": "Invalid data. Expected a dictionary, but got list.",
+    }
 
 
 def test_a_method_not_allowed_keeps_its_developer_message_in_english(alpha, alpha_admin):
@@ -183,6 +198,8 @@ def test_a_message_is_english_text_that_carries_its_translation():
         assert user_text("There is no such learner on this site.") == "No existe ese estudiante en este sitio."
         assert user_text("A text no catalogue has.") == "A text no catalogue has."
         assert user_text("") == ""
+        assert english_of("Token inválido.") == "Invalid token."  # Django REST framework's Spanish
+        assert english_of("Nada que un catálogo diga.") == "Nada que un catálogo diga."
 
 
 # The catalogues

@@ -31,7 +31,7 @@ from tahoe_registration_api.exceptions import (
     ServiceUnavailable,
     SiteNotFound,
 )
-from tahoe_registration_api.i18n import gettext_noop, user_text
+from tahoe_registration_api.i18n import Message, english_of, gettext_noop, join, user_text
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +79,18 @@ def error_body(error_code, user_message, developer_message=None, field_errors=No
 
 
 def validation_field_errors(detail):
-    """Flatten DRF's validation detail into ``{field: message}``."""
+    """Flatten DRF's validation detail into ``{field: message}``, as DRF says them (in the active language)."""
+    return {field: message.translated for field, message in field_messages(detail).items()}
+
+
+def field_messages(detail):
+    """Flatten DRF's validation detail into ``{field: message}``, each message in English beside its translation."""
+    def both(messages):
+        items = messages if isinstance(messages, list) else [messages]
+        return join([Message(english_of(str(item)), str(item)) for item in items])
     if not isinstance(detail, dict):
-        return {"non_field_errors": " ".join(str(item) for item in detail)}
-    return {
-        field: " ".join(str(item) for item in messages) if isinstance(messages, list) else str(messages)
-        for field, messages in detail.items()
-    }
+        return {"non_field_errors": both(list(detail))}
+    return {field: both(messages) for field, messages in detail.items()}
 
 
 def _english_detail(exc, request):
@@ -104,7 +109,7 @@ def _english_detail(exc, request):
     if default is not None and str(exc.detail) == str(default):
         with translation.override("en"):
             return str(default)
-    return str(exc.detail)
+    return english_of(str(exc.detail))  # DRF's own details are translated as they are raised ("Invalid token.")
 
 
 def _drf_response(exc, request=None):
@@ -116,7 +121,7 @@ def _drf_response(exc, request=None):
     field_errors = {}
     developer_message = _english_detail(exc, request) if isinstance(exc.detail, str) else message
     if isinstance(exc, exceptions.ValidationError):
-        field_errors = validation_field_errors(exc.detail)
+        field_errors = field_messages(exc.detail)
         developer_message = "Invalid fields: " + ", ".join(sorted(field_errors)) + "."
     response = Response(error_body(code, message, developer_message, field_errors), status=exc.status_code)
     if getattr(exc, "auth_header", None):

@@ -7,6 +7,7 @@ from rest_framework.utils import html
 
 from tahoe_registration_api import learner_input
 from tahoe_registration_api.exceptions import InvalidRegistration
+from tahoe_registration_api.i18n import gettext_noop, message
 
 
 def form_fields(form, extension_fields=()):
@@ -58,7 +59,12 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
     def to_internal_value(self, data):
         """Return the body as a ``RegistrationRequest``; the domain's field errors become DRF's, keyed by field."""
         if not isinstance(data, Mapping):
-            return super().to_internal_value(data)  # DRF's own 400: "Invalid data. Expected a dictionary, ..."
+            # DRF's own 400, its message (and msgid) kept, in English beside its translation.
+            refusal = message(gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+                              datatype=type(data).__name__)
+            self.domain_error = InvalidRegistration("Invalid fields: non_field_errors.",
+                                                    field_errors={"non_field_errors": refusal})
+            return super().to_internal_value(data)
         extension_fields = self.context.get("extension_fields", ())
         if html.is_html_input(data):
             data = form_fields(data, extension_fields)
@@ -67,7 +73,7 @@ class RegistrationRequestSerializer(serializers.Serializer):  # pylint: disable=
         except InvalidRegistration as exc:
             self.domain_error = exc
             raise serializers.ValidationError(
-                {field: [message] for field, message in exc.field_errors.items()}) from exc
+                {field: [text] for field, text in exc.field_errors.items()}) from exc
 
     def is_valid(self, *, raise_exception=False):
         """

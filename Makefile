@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help run test test-sqlite test-dist dist docs test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
+.PHONY: help run test test-sqlite test-dist dist docs extract_translations compile_translations check_translations test-mariadb test-verawood compile-stack bench-paired test-platform test-browser test-tutor quality validate requirements upgrade bench bench-platform clean
 
 # Two stacks, each with its own virtualenv: Open edX Teak's (Python 3.11, Django 4.2 and Teak's
 # pins; the default) and Verawood's (Python 3.12, Django 5.2 and Verawood's pins). `STACK=verawood`
@@ -74,7 +74,7 @@ run: $(BIN)/.installed ## start the development LMS on http://127.0.0.1:$(PORT) 
 	@echo "Webhooks may be posted to http:// and private addresses (a receiver on this machine): development only."
 	DEVLMS_CELERY_WORKER=1 DEVLMS_WEBHOOKS_LOCAL=1 $(BIN)/python manage.py devlms_serve 127.0.0.1:$(PORT)
 
-test: test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor test-dist ## run the whole test suite: on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, the Tutor plugin, then the release
+test: check_translations test-sqlite test-browser test-mariadb test-verawood test-platform test-tutor test-dist ## run the whole test suite: the catalogues, then on sqlite, in a browser, on a throwaway MariaDB server (Teak's stack, then Verawood's), inside a real LMS, the Tutor plugin, then the release
 
 # Coverage per stack: .coverage and coverage.xml for Teak's, .coverage-verawood and coverage-verawood.xml for Verawood's.
 COVERAGE := COVERAGE_FILE=$(if $(filter teak,$(STACK)),.coverage,.coverage-$(STACK))
@@ -105,6 +105,28 @@ test-platform: $(SCIM_TESTER)/.installed ## run the platform suite inside a real
 
 test-tutor: ## test the Tutor plugin with each supported Tutor (20, 21, 22), pinned, in virtualenvs under .tutor/ (no Docker)
 	scripts/test-tutor.sh
+
+# Translations (edx-i18n-tools' conventions): each app's catalogues in <app>/locale/ (config.yaml, en, es_419).
+I18N_APPS := tahoe_registration_api devlms
+I18N_LANGUAGES := es_419
+I18N_TOOL := PATH=$(CURDIR)/$(BIN):$$PATH i18n_tool
+
+extract_translations: $(BIN)/.installed ## extract the marked messages into the source catalogues (en) and merge them into each language's (needs gettext)
+	@for app in $(I18N_APPS); do \
+	  (cd $$app && $(I18N_TOOL) extract --no-segment) || exit 1; \
+	  for lang in $(I18N_LANGUAGES); do \
+	    msgmerge --quiet --update --backup=none $$app/locale/$$lang/LC_MESSAGES/django.po \
+	      $$app/locale/en/LC_MESSAGES/django.po || exit 1; \
+	  done; \
+	done
+
+compile_translations: $(BIN)/.installed ## compile each catalogue (.po) into the one Django reads (.mo)
+	@for app in $(I18N_APPS); do (cd $$app && $(I18N_TOOL) generate) || exit 1; done
+
+check_translations: extract_translations ## fail when the committed catalogues are not those of the code, or not complete and compiled
+	@git diff --exit-code -G '^(msgid|msgstr)' -- $(addsuffix /locale,$(I18N_APPS)) \
+	  || { echo "The catalogues are not those of the code: run make extract_translations, translate, make compile_translations." >&2; exit 1; }
+	$(BIN)/pytest -q -p no:randomly tests/test_translations.py -k catalogue
 
 docs: $(BIN)/.installed-docs ## build the documentation site into docs/_build/html (Sphinx, warnings as errors)
 	$(BIN)/sphinx-build -W --keep-going -E -a -q -b html docs docs/_build/html

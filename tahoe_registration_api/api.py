@@ -4,7 +4,7 @@ The Python API of the plugin: register a learner on a Tahoe site.
 Stability: ``register_user`` and the data and exception classes it uses are the
 plugin's public Python API. Parameters are only ever added, with safe defaults.
 
-The rules of the API contract (README, "The API") live here: site scoping, conflicts, the email a learner
+The rules of the API contract (docs/reference/rest_api.rst) live here: site scoping, conflicts, the email a learner
 gets, and all-or-nothing creation. No DRF and no platform imports: the platform is
 reached through the adapter named by ``TAHOE_REGISTRATION_API_ADAPTER``.
 """

@@ -38,7 +38,7 @@ class DuplicateAccount(RegistrationError):
     def __init__(self, fields, developer_message=None):
         """Name each conflicting field: ``username``, ``email`` or both."""
         self.fields = tuple(sorted(fields))
-        # Neither message says where the existing account is: see the README's "What a 409 reveals".
+        # Neither message says where the existing account is: see docs/reference/rest_api.rst, "What a 409 reveals".
         messages = {
             "username": gettext_noop("This username is already taken."),
             "email": gettext_noop("An account with this email address already exists."),

@@ -1,7 +1,7 @@
 """
 A site's learners: looked up, changed, switched off and on again.
 
-The rules (README, "Learners: look up, change, switch off"):
+The rules (docs/reference/rest_api.rst, "Learners: look up, change, switch off"):
 
 * A learner of a site is a member of its organization who is not one of its admins (tahoe-sites'
   ``UserOrganizationMapping``, ``is_admin`` false). A learner of another site is nobody here: the

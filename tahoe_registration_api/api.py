@@ -103,7 +103,7 @@ def register_group(registrations, *, site, organization,  # pylint: disable=too-
             outcomes[index] = exc
             continue
         ready.append(_Prepared(index, registration, (email, secure) if email else None,
-                              adapter.hash_password_ahead(registration)))
+                               adapter.hash_password_ahead(registration)))
     if ready:
         for index, outcome in with_retries(
                 lambda: _create_group(adapter, ready, site, organization, on_created), "registration").items():

@@ -16,6 +16,9 @@ import polib
 import pytest
 from django.core import mail
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tahoe_registration_api.i18n import Message, english_of, join, message, user_text
 from tests.conftest import Caller, learner_body, make_user
@@ -244,3 +247,18 @@ def test_every_compiled_catalogue_is_that_of_its_po_file(po_path, tmp_path):
     assert messages(compiled) == messages(source), "the .mo is not compiled from the .po: run make compile_translations"
     if shutil.which("msgfmt"):  # gettext's own checks (format strings, headers), as compilemessages runs it
         subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "check.mo"), str(po_path)], check=True)
+
+
+# Any header a client may send: language tags, weights, junk, separators and characters outside ASCII.
+ACCEPT_LANGUAGE = st.lists(st.sampled_from(["es-419", "es", "en", "fr", "tlh", "*", "q=", "0.5", "es_419", "x" * 40])
+                           | st.text(max_size=12), max_size=6).map(";,".join)
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(header=ACCEPT_LANGUAGE)
+def test_any_accept_language_gets_a_json_error_in_english_or_spanish(alpha, alpha_admin, header):
+    response = alpha_admin.register(alpha, learner_body(send_activation_email="maybe"), HTTP_ACCEPT_LANGUAGE=header)
+    body = refused_body(response, 400)
+    assert body["user_message"] in ("Some of the registration details are not valid.",
+                                    "Algunos de los datos del registro no son válidos.")
+    assert body["developer_message"] == "Invalid fields: send_activation_email."

@@ -28,8 +28,11 @@ venv="$(mktemp -d)/venv"
 trap 'rm -rf "$(dirname "$venv")"' EXIT
 "$base_python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-# By name, from dist/ only for this package: what an operator's `pip install tahoe-registration-api==X` does.
-"$venv/bin/python" -m pip install -qq --find-links dist "$@" "tahoe-registration-api==$version"
+# By name, what an operator's `pip install tahoe-registration-api==X` does: its requirements from the index, then
+# the package itself from dist/ only (--no-index), so that the wheel installed is the one just built.
+"$venv/bin/python" -m pip install -qq "$@" $(sed -e 's/#.*//' -e '/^-/d' -e '/^[[:space:]]*$/d' requirements/base.in)
+"$venv/bin/python" -m pip install -qq --no-index --no-deps --find-links dist "tahoe-registration-api==$version"
+"$venv/bin/python" -m pip check
 cd "$(dirname "$venv")"  # away from the working tree: the import must come from the installed wheel
 "$venv/bin/python" - "$version" <<'EOF'
 import sys

@@ -279,12 +279,15 @@ class _ChangedMeanwhile(Exception):
 
 def _still_ours(message):
     """
-    Return the message while this attempt still holds its lease (leased, not claimed again since).
+    Return the message while this attempt is still its last: not claimed again since, nor given up.
 
     A message changed meanwhile (given up when its learner was retired, or claimed by another worker
-    once the lease ran out) is left as it is: this attempt's outcome is no longer the message's.
+    once the lease ran out) is left as it is: this attempt's outcome is no longer the message's. A
+    message the sweep handed back (its lease ran out during a slow send) but nobody claimed yet is
+    still this attempt's: marking it sent keeps the sweep's copy from sending it again.
     """
-    return OutboxMessage.objects.filter(pk=message.pk, state=OutboxMessage.LEASED, attempts=message.attempts)
+    return OutboxMessage.objects.filter(pk=message.pk, state__in=(OutboxMessage.LEASED, OutboxMessage.PENDING),
+                                        attempts=message.attempts)
 
 
 def _changed_meanwhile(message):

@@ -7,13 +7,16 @@ The LMS retires a learner in steps (its retirement pipeline). Its ``retire_misc`
 one that carries the learner's original address (``email``): by then the account's own address is
 already the retired one. The username is still the learner's own (the ``retire`` step, later,
 replaces it). The receiver is connected by the LMS's plugin framework (``signals_config`` in
-``apps.py``); it runs in the step's request, so a failure fails the step, which the pipeline retries.
+``apps.py``); it runs in the step's request, so a failure writes nothing and fails the step (the LMS
+answers 500 and the learner's retirement stops in an error state, for the operator to run again).
 
 What leaves, in one transaction (``docs/personal_data.rst`` says why for each table):
 
-* idempotency records whose stored answer names the learner (their id, username or address): deleted;
+* idempotency records whose stored answer names the learner (their id, or their username or address
+  under a key that names a person: ``username``, ``email``, ``identifier``, ...): deleted;
 * job rows of the learner, processed: their reference, username and email emptied (the row keeps its
-  outcome and the learner's id, so the job's counts and results stay whole);
+  outcome and the learner's id, so the job's counts and results stay whole); a refused row that named
+  their username or address loses that field only (the rest is whoever the row was for);
 * outbox messages of the learner: those not done yet are given up (marked failed, ``LearnerRetired``:
   no email goes to the learner, no webhook tells of them any more); every one loses its addresses and
   body. An enrollment email owed to the learner's address before they had an account goes too;
@@ -70,14 +73,19 @@ def retire(user_id, usernames=(), emails=()):
     return counts
 
 
-def _names_learner(value, user_id, names):
-    """Whether a JSON value holds the learner: a ``user_id`` of theirs, or a string that is one of their names."""
+# The keys under which a stored answer names a person: a string there that is one of the learner's names is
+# theirs. The same text elsewhere (a course mode "audit", a language "en") names no one.
+IDENTITY_KEYS = frozenset({"username", "email", "identifier", "address", "old_email", "new_email", "userName", "value"})
+
+
+def _names_learner(value, user_id, names, key=None):
+    """Whether a JSON value holds the learner: a ``user_id`` of theirs, or one of their names under an identity key."""
     if isinstance(value, dict):
-        return any((key == "user_id" and item == user_id and not isinstance(item, bool))
-                   or _names_learner(item, user_id, names) for key, item in value.items())
+        return any((name == "user_id" and item == user_id and not isinstance(item, bool))
+                   or _names_learner(item, user_id, names, name) for name, item in value.items())
     if isinstance(value, list):
-        return any(_names_learner(item, user_id, names) for item in value)
-    return isinstance(value, str) and value.lower() in names
+        return any(_names_learner(item, user_id, names, key) for item in value)
+    return key in IDENTITY_KEYS and isinstance(value, str) and value.lower() in names
 
 
 def _mentions(field, names, user_id=None):
@@ -98,15 +106,21 @@ def _forget_answers(user_id, names):
 
 
 def _scrub_job_rows(user_id, usernames, emails):
-    """Empty the reference, username and email of the learner's processed job rows; return how many."""
-    query = Q(user_id=user_id)
+    """
+    Empty the learner's processed job rows (reference, username, email); return how many rows changed.
+
+    A processed row of nobody's (refused) that named the learner's username or address loses that field
+    only: the rest is the data of whoever the row was for.
+    """
+    processed = RegistrationJobRow.objects.filter(outcome__isnull=False)
+    scrubbed = (processed.filter(user_id=user_id).exclude(ref="", username="", email="", payload="")
+                .update(ref="", username="", email="", payload=""))
+    nobodys = processed.filter(user_id__isnull=True)
     for username in filter(None, usernames):
-        query |= Q(username__iexact=username)
+        scrubbed += nobodys.filter(username__iexact=username).update(username="")
     for email in filter(None, emails):
-        query |= Q(email__iexact=email)
-    return (RegistrationJobRow.objects.filter(query, outcome__isnull=False)
-            .exclude(ref="", username="", email="", payload="")
-            .update(ref="", username="", email="", payload=""))
+        scrubbed += nobodys.filter(email__iexact=email).update(email="")
+    return scrubbed
 
 
 def _scrubbed(message):

@@ -343,3 +343,22 @@ def test_an_atomic_messages_writes_are_undone_when_another_worker_took_it_meanwh
     assert outbox.deliver(message.pk) == "leased"  # the other worker's lease: its state is kept
     assert not OutboxMessage.objects.filter(topic="written-by-the-send").exists()
     assert OutboxMessage.objects.values_list("state", "done_at").get(pk=message.pk) == ("leased", None)
+
+
+def test_a_slow_send_that_outlived_its_lease_is_marked_sent_and_the_sweeps_copy_sends_nothing(alpha, alpha_admin):
+    with mock.patch.object(outbox, "hand_over"):
+        assert alpha_admin.register(alpha, learner_body()).status_code == 200
+    message = emails().get()
+    real_send = outbox._send
+
+    def outlives_its_lease(leased):
+        real_send(leased)
+        time_passes()  # the lease ran out while the mail server answered slowly
+        with mock.patch.object(outbox, "hand_over"):
+            outbox.sweep()  # the sweep hands the message back; its copy is not claimed yet
+
+    with mock.patch.object(outbox, "_send", outlives_its_lease):
+        assert outbox.deliver(message.pk) == "sent"
+    assert outbox.deliver(message.pk) is None  # the sweep's copy finds it sent
+    assert sent_to() == Counter({"alex.userton@example.com": 1})
+    assert emails().values_list("state", "attempts").get() == ("sent", 1)

@@ -150,10 +150,11 @@ def test_retiring_a_learner_removes_or_scrubs_exactly_their_rows_in_each_table(a
     # Answers naming her (her id, her username, her original address in any case) are gone.
     assert ada_after["registered"] is None and ada_after["changed"] is None and ada_after["enrolled"] is None
     # Her processed job rows keep their outcome and her id, not her reference, username or address;
-    # so does the refused row that named her address.
+    # the refused row that named her address loses the address only (the rest is whoever the row was for).
+    assert {key: ada_after["created_row"][key] for key in ("ref", "username", "email", "payload")} == {
+        "ref": "", "username": "", "email": "", "payload": ""}
+    assert ada_after["refused_row"] == {**ada_before["refused_row"], "email": ""}
     for name in ("created_row", "refused_row"):
-        assert {key: ada_after[name][key] for key in ("ref", "username", "email", "payload")} == {
-            "ref": "", "username": "", "email": "", "payload": ""}
         assert ada_after[name]["outcome"] == ada_before[name]["outcome"]
     assert ada_after["created_row"]["user_id"] == ada.pk
     assert ada_after["waiting_row"] == ada_before["waiting_row"]  # not hers yet: the job registers or refuses it
@@ -217,3 +218,42 @@ def test_an_id_that_only_begins_like_the_learners_is_not_theirs(alpha, learners)
     kept = idempotency_record({"user_id": other_id, "note": "ada.lovelace@example.com"})
     retire_as_the_platform_does(ada)
     assert IdempotencyRecord.objects.filter(pk=kept.pk).exists()
+
+
+def test_a_word_that_is_also_the_learners_username_names_her_only_where_a_person_is_named(alpha, learners):
+    _, bob = learners
+    audit = make_user("audit", alpha)  # a valid username that is also a course mode
+    enrolled = idempotency_record({"courses": {"course-v1:alpha+X+1": {"results": [
+        {"identifier": bob.email, "mode": "audit", "before": {"mode": "audit"}, "after": {}}]}}})
+    changed = idempotency_record({"user_id": bob.pk, "username": "bob", "language": "audit"})
+    hers = idempotency_record({"results": [{"username": "AUDIT", "outcome": "created"}]})
+    retirement.retire(audit.pk, usernames=["audit"], emails=[audit.email])
+    assert IdempotencyRecord.objects.filter(pk__in=[enrolled.pk, changed.pk]).count() == 2
+    assert not IdempotencyRecord.objects.filter(pk=hers.pk).exists()
+
+
+def test_a_refused_row_for_someone_else_that_named_her_username_keeps_the_rest(alpha, learners):
+    ada, _ = learners
+    job = RegistrationJob.objects.create(id=uuid.uuid4(), site_id=alpha.site.pk, organization_id=alpha.organization.pk,
+                                         caller_id=1, status=RegistrationJob.DONE)
+    carols = RegistrationJobRow.objects.create(job=job, number=1, ref="crm-carol", username="ADA",
+                                               email="carol@example.com", outcome="refused",
+                                               error_code="duplicate-username", fields="username")
+    retire_as_the_platform_does(ada)
+    carols.refresh_from_db()
+    assert (carols.ref, carols.username, carols.email) == ("crm-carol", "", "carol@example.com")
+
+
+def test_a_delivery_scrubbed_by_a_retirement_is_dropped_not_retried(alpha, learners):
+    ada, _ = learners
+    endpoint = WebhookEndpoint.objects.create(site_id=alpha.site.pk, url="https://hooks.example.net/in",
+                                              events='["learner.registered"]', secret="sealed")
+    delivery = message(alpha, ada.pk, "webhook", "learner.registered",
+                       {"endpoint": endpoint.pk, "webhook_id": "msg_late", "body": delivery_body(ada)})
+    retire_as_the_platform_does(ada)
+    # A fan-out that committed as the retirement ran left its delivery pending, its body already scrubbed.
+    OutboxMessage.objects.filter(pk=delivery.pk).update(state=OutboxMessage.PENDING, due=timezone.now(),
+                                                        done_at=None, last_error="")
+    assert outbox.deliver(delivery.pk) == OutboxMessage.FAILED
+    assert OutboxMessage.objects.values_list("last_error", flat=True).get(pk=delivery.pk) == "BodyGone"
+    assert not WebhookAttempt.objects.filter(message_id=delivery.pk).exists()

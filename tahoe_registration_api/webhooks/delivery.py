@@ -59,6 +59,12 @@ class EndpointGone(Undeliverable):
     expected = True
 
 
+class BodyGone(Undeliverable):
+    """The delivery's body was scrubbed (its learner was retired): the delivery is dropped, as expected."""
+
+    expected = True
+
+
 class DeliveryFailed(Exception):
     """An attempt failed; ``delay``: seconds before the next (None: no attempt is left)."""
 
@@ -131,6 +137,8 @@ class Post:
         if endpoint is None or not endpoint.enabled:
             forget_body(message)
             raise EndpointGone(f"Webhook endpoint {delivery['endpoint']} was removed or switched off.")
+        if "body" not in delivery:  # its learner was retired before it went out (``retirement``)
+            raise BodyGone(f"The delivery of outbox message {message.pk} was scrubbed: its learner was retired.")
         try:
             attempt = post(endpoint, delivery["webhook_id"], delivery["body"].encode("utf-8"))
         except InvalidToken as exc:  # the LMS's SECRET_KEY changed since the secret was made

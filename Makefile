@@ -139,7 +139,7 @@ test-dist: dist ## check the release: twine check --strict, the wheel's contents
 	scripts/check-dist.sh $(DIST_VENV)/bin/python $(PYTHON) $(STACK_PINS)
 
 TUTOR_PLUGIN := tutor-contrib-tahoe-registration-api
-quality: $(BIN)/.installed-browser $(DIST_VENV)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort, the layering (import-linter), the GitHub workflow's schema
+quality: $(BIN)/.installed-browser $(DIST_VENV)/.installed ## check code quality: pylint (edx-lint), pycodestyle, pydocstyle, isort, the layering (import-linter), the GitHub workflow's and Read the Docs' schemas
 	$(BIN)/python -m pip install --quiet -r requirements/quality.txt
 	$(BIN)/pylint tahoe_registration_api devlms bench tests browser_tests
 	@# the Tutor plugin imports tutor, which only the virtualenvs of .tutor/ have (make test-tutor)
@@ -155,8 +155,9 @@ quality: $(BIN)/.installed-browser $(DIST_VENV)/.installed ## check code quality
 	@# OEP-30: every model of the plugin annotated (code_annotations, the Open edX configuration); report in var/pii_report
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/code_annotations django_find_annotations --config_file .pii_annotations.yml \
 		--app_name tahoe_registration_api --lint --report --coverage
-	@# the public repository's workflow, against GitHub's published schema (check-jsonschema's vendored copy)
+	@# the public repository's workflow and Read the Docs' configuration, against their published schemas (vendored copies)
 	$(DIST_VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(DIST_VENV)/bin/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
 
 validate: quality test ## everything a change must pass before it lands
 

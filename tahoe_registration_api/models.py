@@ -147,7 +147,11 @@ class RegistrationJobRow(models.Model):
 
         app_label = "tahoe_registration_api"
         constraints = [models.UniqueConstraint(fields=("job", "number"), name="tahoe_reg_job_row_number")]
-        indexes = [models.Index(fields=("job", "outcome", "number"), name="tahoe_reg_job_row_waiting")]
+        indexes = [
+            models.Index(fields=("job", "outcome", "number"), name="tahoe_reg_job_row_waiting"),
+            # A retirement finds the learner's rows, and the refused rows of nobody's, without a scan.
+            models.Index(fields=("user_id",), name="tahoe_reg_job_row_user"),
+        ]
 
     def __str__(self):
         """Name the row by its job and number."""
@@ -266,6 +270,8 @@ class OutboxMessage(models.Model):
         """Model options."""
 
         app_label = "tahoe_registration_api"
+        # A retirement finds the learner's messages (and the emails owed to an address: no learner) by it.
+        indexes = [models.Index(fields=["user_id"], name="tahoe_reg_outbox_user")]
 
     def __str__(self):
         """Name the message by its kind, topic and state."""
@@ -312,7 +318,10 @@ class ScimIdentity(models.Model):
             models.UniqueConstraint(fields=["organization_id", "user_id"], name="tahoe_reg_scim_learner"),
             models.UniqueConstraint(fields=["organization_id", "user_name_key"], name="tahoe_reg_scim_user_name"),
         ]
-        indexes = [models.Index(fields=["organization_id", "external_id"], name="tahoe_reg_scim_external_id")]
+        indexes = [
+            models.Index(fields=["organization_id", "external_id"], name="tahoe_reg_scim_external_id"),
+            models.Index(fields=["user_id"], name="tahoe_reg_scim_user"),  # a retirement's, on every site
+        ]
 
     def __str__(self):
         """Name the identity by its site's organization and learner."""
@@ -390,7 +399,10 @@ class WebhookAttempt(models.Model):
         """Model options."""
 
         app_label = "tahoe_registration_api"
-        indexes = [models.Index(fields=["endpoint", "at"], name="tahoe_reg_webhook_attempt")]
+        indexes = [
+            models.Index(fields=["endpoint", "at"], name="tahoe_reg_webhook_attempt"),
+            models.Index(fields=["message_id"], name="tahoe_reg_webhook_attempt_msg"),  # a delivery's attempts
+        ]
 
     def __str__(self):
         """Name the attempt by its endpoint, event and number."""

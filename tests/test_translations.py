@@ -262,3 +262,23 @@ def test_any_accept_language_gets_a_json_error_in_english_or_spanish(alpha, alph
     assert body["user_message"] in ("Some of the registration details are not valid.",
                                     "Algunos de los datos del registro no son válidos.")
     assert body["developer_message"] == "Invalid fields: send_activation_email."
+
+
+@pytest.mark.parametrize("rate, url, body, expected", [
+    ("TAHOE_REGISTRATION_API_RATE", "/tahoe/api/v1/registrations/", None,
+     r"Request was throttled\. Expected available in \d+ seconds?\."),
+    ("TAHOE_REGISTRATION_API_BULK_LEARNER_RATE", "/tahoe/api/v1/registrations/bulk/", "bulk",
+     r"This request has 2 learners; 1 of the 1 learners per 3600 s remain .*\. Expected available in \d+ seconds?\."),
+])
+def test_a_429_is_in_spanish_for_the_user_and_in_english_for_the_developer(
+    alpha, alpha_admin, settings, rate, url, body, expected
+):
+    setattr(settings, rate, "1/m" if body is None else "1/h")
+    learners = [learner_body(username=f"ada{number}", email=f"ada{number}@example.com") for number in range(2)]
+    payload = learners[0] if body is None else {"learners": learners}
+    if body is None:
+        assert alpha_admin.register(alpha, learners[1], url=url).status_code == 200  # the minute's one call
+    refused = refused_body(alpha_admin.register(alpha, payload, url=url, **SPANISH), 429)
+    assert refused["error_code"] == "rate-limited"
+    assert refused["user_message"] != "Too many requests; retry later."  # translated
+    assert re.fullmatch(expected, refused["developer_message"]), refused["developer_message"]

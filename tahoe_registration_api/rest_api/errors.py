@@ -101,6 +101,8 @@ def _english_detail(exc, request):
     detail the plugin gave is English already.
     """
     default = getattr(type(exc), "default_detail", None)
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        return _english_throttled(exc)
     with translation.override("en"):
         if isinstance(exc, exceptions.MethodNotAllowed) and request is not None:
             return str(exceptions.MethodNotAllowed(request.method).detail)
@@ -110,6 +112,19 @@ def _english_detail(exc, request):
         with translation.override("en"):
             return str(default)
     return english_of(str(exc.detail))  # DRF's own details are translated as they are raised ("Invalid token.")
+
+
+def _throttled_wait(wait):
+    """Return what DRF adds to a 429's detail, in the active language: "Expected available in N seconds."."""
+    return str(exceptions.Throttled(wait=wait, detail="").detail).strip()
+
+
+def _english_throttled(exc):
+    """Return a 429's detail in English: DRF added its wait in the request's language to the plugin's text."""
+    text, wait = str(exc.detail), _throttled_wait(exc.wait)
+    head = english_of(text[:-len(wait)].rstrip()) if text.endswith(wait) else english_of(text)
+    with translation.override("en"):
+        return f"{head} {_throttled_wait(exc.wait)}".strip() if text.endswith(wait) else head
 
 
 def _drf_response(exc, request=None):

@@ -16,6 +16,19 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def wait_until_listening(process, port, output, timeout, interval=0.1):
+    """Wait until ``process`` accepts connections on ``port``; fail with its ``output()`` if it exits or is late."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited before it listened:\n{output()}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(interval)
+    raise AssertionError(f"the server did not listen within {timeout} s:\n{output()}")
+
+
 class DevLmsServer:
     """``gunicorn devlms.wsgi`` with sync workers; started on construction, ready when ``is_ready`` says so."""
 

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from devlms.gunicorn import free_port
+from devlms.gunicorn import free_port, wait_until_listening
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "docs" / "quickstart.rst"
@@ -189,15 +188,7 @@ class MakeRun:
 
     def wait_until_serving(self, timeout=120):
         """Wait until the server accepts connections; fail with its output if it stops or takes too long."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"`make run` stopped:\n{self.text()}"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise AssertionError(f"`make run` did not serve in time:\n{self.text()}")
+        wait_until_listening(self.process, self.port, self.text, timeout, interval=0.2)
 
     def stop(self):
         """Stop the server and the Celery worker beside it (the whole process group), by force if need be."""

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from contextlib import closing
 
 import pytest
 
-from devlms.gunicorn import ROOT, free_port
+from devlms.gunicorn import ROOT, free_port, wait_until_listening
 
 CLIENTS = 50
 # What the Makefile's run target runs, in order; the last command serves.
@@ -44,23 +43,12 @@ class MakeRunServer:
                 [sys.executable, "manage.py", *SERVE, f"127.0.0.1:{self.port}"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        self._wait_until_listening(timeout=30)
+        wait_until_listening(self.process, self.port, self.log, timeout=30)
 
     def manage(self, *args):
         """Run a management command as the Makefile does; return its output."""
         return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
                               capture_output=True, text=True, timeout=120).stdout
-
-    def _wait_until_listening(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the server exited at start:\n{self.log()}"
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"the server did not listen in time:\n{self.log()}")
 
     def log(self):
         """Return what the server printed so far (stdout and stderr: the terminal of ``make run``)."""

@@ -122,9 +122,11 @@ def _throttled_wait(wait):
 def _english_throttled(exc):
     """Return a 429's detail in English: DRF added its wait in the request's language to the plugin's text."""
     text, wait = str(exc.detail), _throttled_wait(exc.wait)
-    head = english_of(text[:-len(wait)].rstrip()) if text.endswith(wait) else english_of(text)
+    if not text.endswith(wait):
+        return english_of(text)
+    head = english_of(text[:-len(wait)].rstrip())
     with translation.override("en"):
-        return f"{head} {_throttled_wait(exc.wait)}".strip() if text.endswith(wait) else head
+        return f"{head} {_throttled_wait(exc.wait)}"
 
 
 def _drf_response(exc, request=None):
